@@ -1,0 +1,93 @@
+use core::fmt;
+
+/// One of the three Standard Webhooks headers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HeaderName {
+    /// `webhook-id`: the message identifier.
+    Id,
+    /// `webhook-timestamp`: seconds since the Unix epoch.
+    Timestamp,
+    /// `webhook-signature`: the space-separated list of signatures.
+    Signature,
+}
+
+impl HeaderName {
+    /// The header's lower-case wire name, e.g. `"webhook-id"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Id => "webhook-id",
+            Self::Timestamp => "webhook-timestamp",
+            Self::Signature => "webhook-signature",
+        }
+    }
+}
+
+impl fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a secret, a delivery or a signing request was rejected.
+///
+/// Variants carry no strings and never say which candidate signature failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// The secret is not `whsec_` + base64 (or bare base64) of a non-empty key.
+    InvalidSecret,
+    /// The message id cannot be signed: it is empty, contains `.` or a control character.
+    InvalidId,
+    /// A required header is missing or empty.
+    MissingHeader(HeaderName),
+    /// A header is present more than once or holds bytes that are not visible ASCII.
+    InvalidHeader(HeaderName),
+    /// `webhook-timestamp` is not a plain decimal number of seconds that fits in a `u64`.
+    InvalidTimestamp,
+    /// The timestamp is older than the tolerance allows.
+    TimestampTooOld,
+    /// The timestamp is further in the future than the tolerance allows.
+    TimestampTooNew,
+    /// The signature header has no entry this key can check (wrong version or length).
+    NoSupportedSignature,
+    /// No entry of the signature header matches the delivery.
+    NoMatchingSignature,
+    /// The key can only verify (an Ed25519 public key), not sign.
+    CannotSign,
+    /// The caller's output buffer is too small for the signature header.
+    BufferTooSmall,
+}
+
+impl Error {
+    /// A short, static, lower-case description of the error.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidSecret => "invalid webhook secret",
+            Self::InvalidId => "invalid message id for signing",
+            Self::MissingHeader(HeaderName::Id) => "missing webhook-id header",
+            Self::MissingHeader(HeaderName::Timestamp) => "missing webhook-timestamp header",
+            Self::MissingHeader(HeaderName::Signature) => "missing webhook-signature header",
+            Self::InvalidHeader(HeaderName::Id) => "invalid webhook-id header",
+            Self::InvalidHeader(HeaderName::Timestamp) => "invalid webhook-timestamp header",
+            Self::InvalidHeader(HeaderName::Signature) => "invalid webhook-signature header",
+            Self::InvalidTimestamp => "invalid webhook timestamp",
+            Self::TimestampTooOld => "webhook timestamp too old",
+            Self::TimestampTooNew => "webhook timestamp too new",
+            Self::NoSupportedSignature => "no supported signature in header",
+            Self::NoMatchingSignature => "no matching signature",
+            Self::CannotSign => "key cannot sign",
+            Self::BufferTooSmall => "output buffer too small",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl core::error::Error for Error {}

@@ -1,0 +1,160 @@
+use core::fmt;
+
+use base64ct::{Base64, Encoding};
+use hmac::Mac;
+
+use crate::key::Key;
+use crate::timestamp::MAX_DIGITS;
+use crate::{Error, Scheme, Timestamp, Webhook, content};
+
+/// The longest signature entry: `v1a,` and 88 base64 characters of Ed25519.
+pub const MAX_SIGNATURE_LEN: usize = 4 + 88;
+
+/// One signature entry, `v1,<base64>`, held in a fixed buffer (no allocation).
+///
+/// It is what goes into `webhook-signature`; signatures are public, so it
+/// prints in full.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Signature {
+    text: [u8; MAX_SIGNATURE_LEN],
+    len: usize,
+}
+
+impl Signature {
+    /// Builds `{label},{base64(raw)}`.
+    pub(crate) fn encode(scheme: Scheme, raw: &[u8]) -> Result<Self, Error> {
+        let mut text = [0u8; MAX_SIGNATURE_LEN];
+        let label = scheme.label().as_bytes();
+        let head_len = label.len().saturating_add(1);
+        let (head, rest) = text
+            .split_at_mut_checked(head_len)
+            .ok_or(Error::BufferTooSmall)?;
+        let (label_slot, comma) = head.split_at_mut(label.len());
+        label_slot.copy_from_slice(label);
+        comma.fill(b',');
+        let encoded_len = Base64::encode(raw, rest)
+            .map_err(|_| Error::BufferTooSmall)?
+            .len();
+        let len = head_len.saturating_add(encoded_len);
+        Ok(Self { text, len })
+    }
+
+    /// The entry as text, e.g. `v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=`.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        let bytes = self.text.get(..self.len).unwrap_or_default();
+        // Always ASCII (a label, a comma and base64), so this never falls back.
+        core::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// The signature scheme of this entry.
+    #[must_use]
+    pub fn scheme(&self) -> Scheme {
+        if self.as_str().starts_with("v1a,") {
+            Scheme::V1a
+        } else {
+            Scheme::V1
+        }
+    }
+}
+
+impl AsRef<str> for Signature {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Signature").field(&self.as_str()).finish()
+    }
+}
+
+impl Webhook {
+    /// Signs a delivery: the entry for the `webhook-signature` header.
+    ///
+    /// "The message id … should not contain `.`" and is unique per message
+    /// (Standard Webhooks, "Signature scheme"); senders must follow it, so an
+    /// empty id, a `.` or an ASCII control character (which cannot travel in an
+    /// HTTP header) is refused. The timestamp is rendered in decimal.
+    ///
+    /// # Errors
+    /// [`Error::InvalidId`] for such an id; [`Error::CannotSign`] for a key
+    /// that can only verify.
+    ///
+    /// # Examples
+    /// ```
+    /// use webhook_signature::{Timestamp, Webhook};
+    /// let webhook = Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+    /// let timestamp = Timestamp::from_unix_secs(1614265330);
+    /// let signature = webhook.sign("msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp, br#"{"test": 2432232314}"#)?;
+    /// assert_eq!(signature.as_str(), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    /// # Ok::<(), webhook_signature::Error>(())
+    /// ```
+    pub fn sign(&self, id: &str, timestamp: Timestamp, payload: &[u8]) -> Result<Signature, Error> {
+        if id.is_empty() || id.bytes().any(|b| b == b'.' || b.is_ascii_control()) {
+            return Err(Error::InvalidId);
+        }
+        let mut digits = [0u8; MAX_DIGITS];
+        let timestamp = timestamp.digits(&mut digits);
+        match &self.key {
+            Key::Hmac(key) => {
+                let mut mac = content::hmac_after_prefix(key, id, timestamp);
+                mac.update(payload);
+                Signature::encode(Scheme::V1, &mac.finalize().into_bytes())
+            }
+        }
+    }
+
+    /// Signs one delivery with several keys into one `webhook-signature`
+    /// value, entries separated by a space (rotation on the sending side),
+    /// written into `out`.
+    ///
+    /// # Errors
+    /// As [`sign`](Self::sign), plus [`Error::BufferTooSmall`] if `out`
+    /// cannot hold every entry ([`MAX_SIGNATURE_LEN`] + 1 bytes per key is
+    /// always enough) and [`Error::InvalidSecret`] for no keys at all.
+    ///
+    /// # Examples
+    /// ```
+    /// use webhook_signature::{Headers, Timestamp, Webhook, MAX_SIGNATURE_LEN};
+    /// let keys = [Webhook::from_key(b"old key")?, Webhook::from_key(b"new key")?];
+    /// let now = Timestamp::from_unix_secs(1700000000);
+    /// let mut out = [0u8; 2 * (MAX_SIGNATURE_LEN + 1)];
+    /// let header = Webhook::sign_header(&keys, "msg_1", now, b"{}", &mut out)?;
+    /// let headers = Headers { id: "msg_1", timestamp: "1700000000", signature: header };
+    /// assert_eq!(Webhook::verify_any(&keys[1..], &headers, b"{}", now), Ok(0));
+    /// # Ok::<(), webhook_signature::Error>(())
+    /// ```
+    pub fn sign_header<'o>(
+        keys: &[Webhook],
+        id: &str,
+        timestamp: Timestamp,
+        payload: &[u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o str, Error> {
+        if keys.is_empty() {
+            return Err(Error::InvalidSecret);
+        }
+        let mut len: usize = 0;
+        for key in keys {
+            let entry = key.sign(id, timestamp, payload)?;
+            let separator: &[u8] = if len == 0 { b"" } else { b" " };
+            for part in [separator, entry.as_str().as_bytes()] {
+                let end = len.checked_add(part.len()).ok_or(Error::BufferTooSmall)?;
+                out.get_mut(len..end)
+                    .ok_or(Error::BufferTooSmall)?
+                    .copy_from_slice(part);
+                len = end;
+            }
+        }
+        let written = out.get(..len).unwrap_or_default();
+        core::str::from_utf8(written).map_err(|_| Error::BufferTooSmall)
+    }
+}

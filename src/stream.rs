@@ -1,0 +1,140 @@
+use core::fmt;
+
+use base64ct::{Base64, Encoding};
+use hmac::Mac;
+
+use crate::headers::Checked;
+use crate::key::{HmacSha256, Key};
+use crate::{Error, Headers, Scheme, Signatures, Timestamp, Webhook, compare, content};
+
+/// A verification in progress: the headers have passed every check, and the
+/// body is fed in chunks with [`update`](Self::update), so a streamed body is
+/// verified without buffering it.
+///
+/// # Examples
+/// ```
+/// use webhook_signature::{Headers, Timestamp, Webhook};
+/// let webhook = Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+/// let headers = Headers {
+///     id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+///     timestamp: "1614265330",
+///     signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+/// };
+/// let mut verification = webhook.begin(&headers, Timestamp::from_unix_secs(1614265330))?;
+/// for chunk in [&b"{\"test\": "[..], b"2432232314}"] {
+///     verification.update(chunk);
+/// }
+/// verification.finish()?;
+/// # Ok::<(), webhook_signature::Error>(())
+/// ```
+pub struct Verification<'a> {
+    signature: &'a str,
+    state: State,
+}
+
+enum State {
+    Hmac(HmacSha256),
+}
+
+impl Webhook {
+    /// Starts a streaming verification: checks the headers and the timestamp
+    /// window, then absorbs `{id}.{timestamp}.` so only the body remains.
+    ///
+    /// # Errors
+    /// [`Error::MissingHeader`], [`Error::InvalidTimestamp`],
+    /// [`Error::TimestampTooOld`], [`Error::TimestampTooNew`] or
+    /// [`Error::NoSupportedSignature`], all found before any hashing.
+    pub fn begin<'a>(
+        &self,
+        headers: &Headers<'a>,
+        now: Timestamp,
+    ) -> Result<Verification<'a>, Error> {
+        self.start(&headers.check()?, Some(now))
+    }
+
+    /// [`begin`](Self::begin) without the timestamp window; a malformed
+    /// timestamp is still [`Error::InvalidTimestamp`].
+    ///
+    /// # Errors
+    /// As [`begin`](Self::begin), except the two window errors.
+    pub fn begin_ignoring_timestamp<'a>(
+        &self,
+        headers: &Headers<'a>,
+    ) -> Result<Verification<'a>, Error> {
+        self.start(&headers.check()?, None)
+    }
+
+    pub(crate) fn start<'a>(
+        &self,
+        checked: &Checked<'a>,
+        now: Option<Timestamp>,
+    ) -> Result<Verification<'a>, Error> {
+        if let Some(now) = now {
+            checked.timestamp.check_window(now, self.tolerance)?;
+        }
+        let Headers {
+            id,
+            timestamp,
+            signature,
+        } = checked.headers;
+        let state = match &self.key {
+            Key::Hmac(key) => {
+                if Signatures::new(signature)
+                    .candidates(Scheme::V1)
+                    .next()
+                    .is_none()
+                {
+                    return Err(Error::NoSupportedSignature);
+                }
+                State::Hmac(content::hmac_after_prefix(key, id, timestamp.as_bytes()))
+            }
+        };
+        Ok(Verification { signature, state })
+    }
+}
+
+impl Verification<'_> {
+    /// Feeds the next chunk of the raw body.
+    pub fn update(&mut self, chunk: &[u8]) {
+        match &mut self.state {
+            State::Hmac(mac) => mac.update(chunk),
+        }
+    }
+
+    /// Compares the signature of the whole body with every candidate entry.
+    ///
+    /// Every `v1` entry is compared in constant time and the results are
+    /// OR-ed, with no early exit; the number of entries is not capped.
+    ///
+    /// # Errors
+    /// [`Error::NoMatchingSignature`] if no entry matches.
+    pub fn finish(self) -> Result<(), Error> {
+        let matched = match self.state {
+            State::Hmac(mac) => {
+                let tag = mac.finalize().into_bytes();
+                let mut expected = [0u8; Scheme::V1.encoded_len()];
+                // The buffer is exactly the encoded length of a 32-byte tag.
+                let encoded = Base64::encode(&tag, &mut expected).is_ok();
+                let mut matched = false;
+                for candidate in Signatures::new(self.signature).candidates(Scheme::V1) {
+                    // `|` rather than `||`: every candidate is compared.
+                    matched |= compare::matches(candidate, &expected);
+                }
+                encoded & matched
+            }
+        };
+        if matched {
+            Ok(())
+        } else {
+            Err(Error::NoMatchingSignature)
+        }
+    }
+}
+
+impl fmt::Debug for Verification<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verification")
+            .field("signature", &self.signature)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,115 @@
+use core::time::Duration;
+
+use crate::Error;
+
+/// The longest decimal rendering of a `u64` (`18446744073709551615`).
+pub(crate) const MAX_DIGITS: usize = 20;
+
+/// Seconds since the Unix epoch, as carried by `webhook-timestamp`.
+///
+/// Time is always passed in: the library never reads a clock, except in
+/// [`Timestamp::now`] (feature `std`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// A timestamp from seconds since the Unix epoch.
+    #[must_use]
+    pub const fn from_unix_secs(secs: u64) -> Self {
+        Self(secs)
+    }
+
+    /// Seconds since the Unix epoch.
+    #[must_use]
+    pub const fn as_unix_secs(self) -> u64 {
+        self.0
+    }
+
+    /// The current time from the system clock (a clock before 1970 reads as 0).
+    #[cfg(feature = "std")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+    #[must_use]
+    pub fn now() -> Self {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or(Duration::ZERO);
+        Self(since_epoch.as_secs())
+    }
+
+    /// Parses a `webhook-timestamp` value: ASCII digits only.
+    ///
+    /// A sign, space, dot, exponent or non-ASCII digit is rejected, although
+    /// `"+12".parse::<u64>()` would accept the sign. Leading zeros are allowed.
+    ///
+    /// # Errors
+    /// [`Error::InvalidTimestamp`] if the text is empty, holds anything but
+    /// `0`–`9`, or is larger than `u64::MAX`.
+    ///
+    /// # Examples
+    /// ```
+    /// use webhook_signature::{Error, Timestamp};
+    /// assert_eq!(Timestamp::parse("1614265330"), Ok(Timestamp::from_unix_secs(1614265330)));
+    /// assert_eq!(Timestamp::parse("+1614265330"), Err(Error::InvalidTimestamp));
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, Error> {
+        if text.is_empty() {
+            return Err(Error::InvalidTimestamp);
+        }
+        let mut secs: u64 = 0;
+        for byte in text.bytes() {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                return Err(Error::InvalidTimestamp);
+            }
+            secs = secs
+                .checked_mul(10)
+                .and_then(|s| s.checked_add(u64::from(digit)))
+                .ok_or(Error::InvalidTimestamp)?;
+        }
+        Ok(Self(secs))
+    }
+
+    /// Checks that `self` lies within `tolerance` seconds of `now`, both ends inclusive.
+    ///
+    /// `abs_diff` cannot overflow, so the window is right at `now = 0` and
+    /// `now = u64::MAX`, where one side of it does not exist.
+    pub(crate) fn check_window(self, now: Self, tolerance: Duration) -> Result<(), Error> {
+        if self.0.abs_diff(now.0) <= tolerance.as_secs() {
+            Ok(())
+        } else if self.0 < now.0 {
+            Err(Error::TimestampTooOld)
+        } else {
+            Err(Error::TimestampTooNew)
+        }
+    }
+
+    /// Renders the decimal digits into `buf`, returning the used tail of it.
+    pub(crate) fn digits(self, buf: &mut [u8; MAX_DIGITS]) -> &[u8] {
+        let mut rest = self.0;
+        let mut start = MAX_DIGITS;
+        for slot in buf.iter_mut().rev() {
+            // `rest % 10` is below 10, so the cast and the add cannot overflow.
+            *slot = b'0' | (rest % 10) as u8;
+            rest /= 10;
+            start = start.saturating_sub(1);
+            if rest == 0 {
+                break;
+            }
+        }
+        buf.get(start..).unwrap_or_default()
+    }
+}
+
+impl core::str::FromStr for Timestamp {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Self::parse(text)
+    }
+}
+
+impl core::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.0, f)
+    }
+}

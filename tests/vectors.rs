@@ -1,0 +1,42 @@
+//! Known-answer vectors from the reference libraries, svix, webhook-verify and Brex.
+mod common;
+
+use common::{BREX, V1_VECTORS};
+use webhook_signature::Webhook;
+
+#[test]
+fn sign_reproduces_every_v1_vector() {
+    for (i, vector) in V1_VECTORS.iter().enumerate() {
+        let webhook = Webhook::new(vector.secret).unwrap();
+        let signature = webhook.sign(vector.id, vector.now(), &vector.payload.to_vec()).unwrap();
+        assert_eq!(signature.as_str(), vector.signature, "#{i}: {}", vector.source);
+        assert_eq!(signature.to_string(), vector.signature, "#{i}: Display");
+    }
+}
+
+#[test]
+fn verify_accepts_every_v1_vector() {
+    for (i, vector) in V1_VECTORS.iter().chain([&BREX]).enumerate() {
+        let webhook = Webhook::new(vector.secret).unwrap();
+        let payload = vector.payload.to_vec();
+        let result = webhook.verify(&vector.headers(), &payload, vector.now());
+        assert_eq!(result, Ok(()), "#{i}: {}", vector.source);
+        let result = webhook.verify_ignoring_timestamp(&vector.headers(), &payload);
+        assert_eq!(result, Ok(()), "#{i}: {} ignoring timestamp", vector.source);
+    }
+}
+
+#[test]
+fn brex_decoy_alone_is_rejected() {
+    let webhook = Webhook::new(BREX.secret).unwrap();
+    let decoy = BREX.signature.split(' ').nth(1).unwrap();
+    let headers = webhook_signature::Headers {
+        signature: decoy,
+        ..BREX.headers()
+    };
+    let payload = BREX.payload.to_vec();
+    assert_eq!(
+        webhook.verify(&headers, &payload, BREX.now()),
+        Err(webhook_signature::Error::NoMatchingSignature)
+    );
+}
