@@ -53,8 +53,10 @@ impl<'a> Entry<'a> {
     /// scheme's encoded length: a candidate worth comparing.
     #[must_use]
     pub fn candidate(&self, scheme: Scheme) -> Option<&'a str> {
-        let fits = self.value.len() == scheme.encoded_len();
-        (fits && self.version == scheme.label()).then_some(self.value)
+        // Lengths first: comparing them is cheaper than comparing the labels.
+        let fits =
+            self.value.len() == scheme.encoded_len() && self.version.len() == scheme.label().len();
+        (fits && self.version.as_bytes() == scheme.label().as_bytes()).then_some(self.value)
     }
 }
 
@@ -77,16 +79,14 @@ impl<'a> Entry<'a> {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Signatures<'a> {
-    tokens: core::str::Split<'a, char>,
+    rest: &'a str,
 }
 
 impl<'a> Signatures<'a> {
     /// Iterates over the entries of `header`.
     #[must_use]
     pub fn new(header: &'a str) -> Self {
-        Self {
-            tokens: header.split(' '),
-        }
+        Self { rest: header }
     }
 
     /// The values of the entries that are candidates for `scheme`.
@@ -99,9 +99,47 @@ impl<'a> Iterator for Signatures<'a> {
     type Item = Entry<'a>;
 
     fn next(&mut self) -> Option<Entry<'a>> {
-        self.tokens.by_ref().find_map(|token| {
-            let (version, value) = token.split_once(',')?;
-            Some(Entry { version, value })
-        })
+        // A plain byte scan: headers are short, and `str::split` sets up a
+        // memchr search per token, which cost more than the scan itself.
+        loop {
+            let token_start = self.rest.bytes().position(|b| b != b' ')?;
+            let rest = self.rest.get(token_start..)?;
+            let token_len = find_space(rest.as_bytes()).unwrap_or(rest.len());
+            let (token, after) = rest.split_at_checked(token_len)?;
+            self.rest = after;
+            if let Some(comma) = token.bytes().position(|b| b == b',') {
+                let (version, value) = token.split_at_checked(comma)?;
+                return Some(Entry {
+                    version,
+                    value: value.get(1..)?,
+                });
+            }
+        }
     }
+}
+
+/// The index of the first space in `bytes`, eight bytes at a time.
+///
+/// Signature values are tens of bytes long, so a word-wise scan beats both a
+/// byte loop and `memchr`'s set-up cost.
+fn find_space(bytes: &[u8]) -> Option<usize> {
+    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    let mut words = bytes.chunks_exact(8);
+    let mut offset: usize = 0;
+    for word in words.by_ref() {
+        let mut array = [0u8; 8];
+        array.copy_from_slice(word);
+        // A zero byte in `x` is a space in `word`; the lowest flagged byte of
+        // this classic test is always exact (higher ones may be false).
+        let x = u64::from_le_bytes(array) ^ SPACES;
+        let flagged = x.wrapping_sub(LOW) & !x & HIGH;
+        if flagged != 0 {
+            return offset.checked_add((flagged.trailing_zeros() / 8) as usize);
+        }
+        offset = offset.saturating_add(8);
+    }
+    let tail = words.remainder().iter().position(|&b| b == b' ')?;
+    offset.checked_add(tail)
 }

@@ -53,11 +53,16 @@ impl Vector {
     }
 
     pub fn now(&self) -> Timestamp {
-        Timestamp::parse(self.timestamp).unwrap()
+        Timestamp::parse(self.timestamp).expect("vector timestamps are valid")
     }
 }
 
-const fn a1_like(source: &'static str, secret: &'static str, payload: Payload, signature: &'static str) -> Vector {
+const fn a1_like(
+    source: &'static str,
+    secret: &'static str,
+    payload: Payload,
+    signature: &'static str,
+) -> Vector {
     Vector {
         source,
         secret,
@@ -71,7 +76,12 @@ const fn a1_like(source: &'static str, secret: &'static str, payload: Payload, s
 /// Known-answer vectors for the `v1` (HMAC-SHA256) scheme.
 pub const V1_VECTORS: &[Vector] = &[
     // A1: the reference libraries' shared vector (Python, JS, Go, Java, Ruby, PHP, C#).
-    a1_like("A1 reference libraries", SECRET, Payload::Bytes(PAYLOAD), SIGNATURE),
+    a1_like(
+        "A1 reference libraries",
+        SECRET,
+        Payload::Bytes(PAYLOAD),
+        SIGNATURE,
+    ),
     // A2: the Rust reference library (standard-webhooks libraries/rust).
     Vector {
         source: "A2 standard-webhooks Rust library",
