@@ -94,3 +94,34 @@ pub(crate) fn matches<const N: usize>(candidate: &str, expected: &[u8; N]) -> bo
     decode_canonical::<N>(candidate)
         .is_some_and(|decoded| constant_time_eq::constant_time_eq_n(&decoded, expected))
 }
+
+#[cfg(test)]
+mod tests {
+    use base64ct::{Base64, Encoding};
+    use proptest::prelude::*;
+
+    use super::decode_canonical;
+
+    fn strict<const N: usize>(text: &str) -> Option<[u8; N]> {
+        let mut out = [0u8; N];
+        // base64ct's padded decoder is strict: exact padding, canonical bits.
+        Base64::decode(text, &mut out)
+            .ok()
+            .filter(|d| d.len() == N)?;
+        Some(out)
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_base64ct_on_near_valid_text(text in "[A-Za-z0-9+/]{42,43}={0,2}|[A-Za-z0-9+/=]{44}|[A-Za-z0-9+/]{86,87}={0,2}") {
+            prop_assert_eq!(decode_canonical::<32>(&text), strict::<32>(&text));
+            prop_assert_eq!(decode_canonical::<64>(&text), strict::<64>(&text));
+        }
+
+        #[test]
+        fn decodes_every_encoding(bytes in any::<[u8; 32]>()) {
+            let text = Base64::encode_string(&bytes);
+            prop_assert_eq!(decode_canonical::<32>(&text), Some(bytes));
+        }
+    }
+}

@@ -89,6 +89,11 @@ impl<'a> Signatures<'a> {
         Self { rest: header }
     }
 
+    /// The value of the next entry that is a candidate for `scheme`.
+    pub fn next_candidate(&mut self, scheme: Scheme) -> Option<&'a str> {
+        self.find_map(|entry| entry.candidate(scheme))
+    }
+
     /// The values of the entries that are candidates for `scheme`.
     pub fn candidates(self, scheme: Scheme) -> impl Iterator<Item = &'a str> {
         self.filter_map(move |entry| entry.candidate(scheme))

@@ -55,15 +55,18 @@ impl Timestamp {
         if text.is_empty() {
             return Err(Error::InvalidTimestamp);
         }
+        // Nineteen digits always fit in a u64, so only longer text needs
+        // overflow checks; the common ten-digit case runs without them.
+        let (short, long) = text.as_bytes().split_at(text.len().min(19));
         let mut secs: u64 = 0;
-        for byte in text.bytes() {
-            let digit = byte.wrapping_sub(b'0');
-            if digit > 9 {
-                return Err(Error::InvalidTimestamp);
-            }
+        for &byte in short {
+            secs = secs.wrapping_mul(10).wrapping_add(digit(byte)?);
+        }
+        for &byte in long {
+            let digit = digit(byte)?;
             secs = secs
                 .checked_mul(10)
-                .and_then(|s| s.checked_add(u64::from(digit)))
+                .and_then(|s| s.checked_add(digit))
                 .ok_or(Error::InvalidTimestamp)?;
         }
         Ok(Self(secs))
@@ -97,6 +100,16 @@ impl Timestamp {
             }
         }
         buf.get(start..).unwrap_or_default()
+    }
+}
+
+/// The value of one ASCII decimal digit.
+fn digit(byte: u8) -> Result<u64, Error> {
+    let value = byte.wrapping_sub(b'0');
+    if value <= 9 {
+        Ok(u64::from(value))
+    } else {
+        Err(Error::InvalidTimestamp)
     }
 }
 
