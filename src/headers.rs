@@ -1,3 +1,5 @@
+use core::time::Duration;
+
 use crate::{Error, HeaderName, Timestamp};
 
 /// The three Standard Webhooks headers of one delivery, borrowed from the request.
@@ -29,6 +31,18 @@ pub struct Headers<'a> {
 pub(crate) struct Checked<'a> {
     pub(crate) headers: Headers<'a>,
     pub(crate) timestamp: Timestamp,
+}
+
+impl Checked<'_> {
+    /// Checks the timestamp window, unless `now` is `None` (ignoring it).
+    #[inline(always)]
+    pub(crate) fn check_window(
+        &self,
+        now: Option<Timestamp>,
+        tolerance: Duration,
+    ) -> Result<(), Error> {
+        now.map_or(Ok(()), |now| self.timestamp.check_window(now, tolerance))
+    }
 }
 
 impl<'a> Headers<'a> {

@@ -3,6 +3,8 @@ use hmac::{Hmac, KeyInit};
 use sha2::Sha256;
 
 use crate::Error;
+#[cfg(feature = "ed25519")]
+use crate::v1a;
 
 /// HMAC-SHA256, the `v1` scheme's MAC.
 pub(crate) type HmacSha256 = Hmac<Sha256>;
@@ -14,20 +16,30 @@ pub const MAX_KEY_LEN: usize = 4096;
 /// The prefix of a Standard Webhooks symmetric secret.
 pub(crate) const HMAC_PREFIX: &str = "whsec_";
 
-/// Key material for one scheme, held as ready-to-clone hash states rather than
-/// raw bytes (as `hmac` itself does), so no verification re-derives it.
+/// Key material for one scheme, held as ready-to-use states rather than raw
+/// bytes (as `hmac` itself does), so no verification re-derives it.
+// No boxing without an allocator: an Ed25519 secret key (with its public key
+// and −A precomputed) makes every `Webhook` about 420 bytes.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub(crate) enum Key {
     /// A `v1` HMAC-SHA256 key, already absorbed into the inner and outer states.
     Hmac(HmacSha256),
+    /// A `v1a` Ed25519 public key (`whpk_`): verifies only.
+    #[cfg(feature = "ed25519")]
+    Ed25519Public(v1a::PublicKey),
+    /// A `v1a` Ed25519 secret key (`whsk_`), with its public key: signs and verifies.
+    #[cfg(feature = "ed25519")]
+    Ed25519Secret(v1a::SecretKey, v1a::PublicKey),
 }
 
 impl Key {
-    /// Parses `whsec_<base64>` or bare base64.
+    /// Parses `whsec_<base64>` or bare base64 (HMAC), and with the `ed25519`
+    /// feature `whpk_<base64>` and `whsk_<base64>`.
     pub(crate) fn parse(secret: &str) -> Result<Self, Error> {
-        let encoded = secret.strip_prefix(HMAC_PREFIX).unwrap_or(secret);
+        let (kind, encoded) = Kind::split(secret);
         let mut buf = [0u8; MAX_KEY_LEN];
-        let result = decode_base64(encoded, &mut buf).and_then(Self::hmac);
+        let result = decode_base64(encoded, &mut buf).and_then(|bytes| kind.key(bytes));
         wipe(&mut buf);
         result
     }
@@ -40,6 +52,50 @@ impl Key {
         HmacSha256::new_from_slice(bytes)
             .map(Self::Hmac)
             .map_err(|_| Error::InvalidSecret)
+    }
+}
+
+/// What a secret's prefix says it holds.
+#[derive(Clone, Copy)]
+enum Kind {
+    Hmac,
+    #[cfg(feature = "ed25519")]
+    Ed25519Public,
+    #[cfg(feature = "ed25519")]
+    Ed25519Secret,
+}
+
+impl Kind {
+    /// The kind named by the prefix, and the base64 after it. Text without a
+    /// known prefix is a bare HMAC secret.
+    fn split(secret: &str) -> (Self, &str) {
+        #[cfg(feature = "ed25519")]
+        for (prefix, kind) in [
+            (v1a::PUBLIC_PREFIX, Self::Ed25519Public),
+            (v1a::SECRET_PREFIX, Self::Ed25519Secret),
+        ] {
+            if let Some(rest) = secret.strip_prefix(prefix) {
+                return (kind, rest);
+            }
+        }
+        (
+            Self::Hmac,
+            secret.strip_prefix(HMAC_PREFIX).unwrap_or(secret),
+        )
+    }
+
+    fn key(self, bytes: &[u8]) -> Result<Key, Error> {
+        match self {
+            Self::Hmac => Key::hmac(bytes),
+            #[cfg(feature = "ed25519")]
+            Self::Ed25519Public => v1a::PublicKey::from_bytes(bytes).map(Key::Ed25519Public),
+            #[cfg(feature = "ed25519")]
+            Self::Ed25519Secret => {
+                let secret = v1a::SecretKey::from_bytes(bytes)?;
+                let public = secret.public_key()?;
+                Ok(Key::Ed25519Secret(secret, public))
+            }
+        }
     }
 }
 

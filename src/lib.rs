@@ -3,7 +3,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc = include_str!("../README.md")]
 
-#[cfg(feature = "std")]
+#[cfg(any(feature = "std", test))]
 extern crate std;
 
 mod compare;
@@ -15,6 +15,9 @@ mod key;
 mod sign;
 mod stream;
 mod timestamp;
+mod v1;
+#[cfg(feature = "ed25519")]
+mod v1a;
 mod verify;
 mod webhook;
 
@@ -25,6 +28,8 @@ pub use key::MAX_KEY_LEN;
 pub use sign::{MAX_SIGNATURE_LEN, Signature};
 pub use stream::Verification;
 pub use timestamp::Timestamp;
+#[cfg(feature = "ed25519")]
+pub use v1a::MAX_V1A_CANDIDATES;
 pub use webhook::{DEFAULT_TOLERANCE, Webhook};
 
 /// The `webhook-id` header name.

@@ -1,11 +1,12 @@
 use core::fmt;
 
 use base64ct::{Base64, Encoding};
-use hmac::Mac;
 
 use crate::key::Key;
 use crate::timestamp::MAX_DIGITS;
-use crate::{Error, Scheme, Timestamp, Webhook, content};
+#[cfg(feature = "ed25519")]
+use crate::v1a;
+use crate::{Error, Scheme, Timestamp, Webhook, v1};
 
 /// The longest signature entry: `v1a,` and 88 base64 characters of Ed25519.
 pub const MAX_SIGNATURE_LEN: usize = 4 + 88;
@@ -104,11 +105,11 @@ impl Webhook {
         let mut digits = [0u8; MAX_DIGITS];
         let timestamp = timestamp.digits(&mut digits);
         match &self.key {
-            Key::Hmac(key) => {
-                let mut mac = content::hmac_after_prefix(key, id, timestamp);
-                mac.update(payload);
-                Signature::encode(Scheme::V1, &mac.finalize().into_bytes())
-            }
+            Key::Hmac(key) => v1::sign(key, id, timestamp, payload),
+            #[cfg(feature = "ed25519")]
+            Key::Ed25519Secret(key, _) => v1a::sign(key, id, timestamp, payload),
+            #[cfg(feature = "ed25519")]
+            Key::Ed25519Public(_) => Err(Error::CannotSign),
         }
     }
 

@@ -1,4 +1,8 @@
-use crate::{Error, Headers, Timestamp, Webhook};
+use crate::headers::Checked;
+use crate::key::Key;
+#[cfg(feature = "ed25519")]
+use crate::v1a;
+use crate::{Error, Headers, Timestamp, Webhook, v1};
 
 impl Webhook {
     /// Verifies a delivery: the headers, the timestamp against `now` within the
@@ -32,9 +36,7 @@ impl Webhook {
         payload: &[u8],
         now: Timestamp,
     ) -> Result<(), Error> {
-        let mut verification = self.begin(headers, now)?;
-        verification.update(payload);
-        verification.finish()
+        self.verify_checked(&headers.check()?, payload, Some(now))
     }
 
     /// [`verify`](Self::verify) without the timestamp window, e.g. to replay a
@@ -47,9 +49,7 @@ impl Webhook {
         headers: &Headers<'_>,
         payload: &[u8],
     ) -> Result<(), Error> {
-        let mut verification = self.begin_ignoring_timestamp(headers)?;
-        verification.update(payload);
-        verification.finish()
+        self.verify_checked(&headers.check()?, payload, None)
     }
 
     /// [`verify`](Self::verify) against the system clock.
@@ -103,11 +103,7 @@ impl Webhook {
         let checked = headers.check()?;
         let mut failure: Option<Error> = None;
         for (index, key) in keys.iter().enumerate() {
-            let outcome = key.start(&checked, Some(now)).and_then(|mut verification| {
-                verification.update(payload);
-                verification.finish()
-            });
-            match outcome {
+            match key.verify_checked(&checked, payload, Some(now)) {
                 Ok(()) => return Ok(index),
                 Err(error) => {
                     if failure.is_none_or(|worse| progress(error) > progress(worse)) {
@@ -117,6 +113,30 @@ impl Webhook {
             }
         }
         Err(failure.unwrap_or(Error::NoSupportedSignature))
+    }
+
+    /// One-shot verification after the header checks. It drives the same
+    /// per-scheme steps as [`Verification`](crate::Verification), without
+    /// moving their state through it.
+    #[inline(always)]
+    fn verify_checked(
+        &self,
+        checked: &Checked<'_>,
+        payload: &[u8],
+        now: Option<Timestamp>,
+    ) -> Result<(), Error> {
+        checked.check_window(now, self.tolerance)?;
+        match &self.key {
+            Key::Hmac(key) => {
+                let mut pending = v1::Pending::begin(key, &checked.headers)?;
+                pending.update(payload);
+                pending.finish()
+            }
+            #[cfg(feature = "ed25519")]
+            Key::Ed25519Public(key) | Key::Ed25519Secret(_, key) => {
+                v1a::verify(key, &checked.headers, payload)
+            }
+        }
     }
 }
 

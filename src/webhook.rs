@@ -1,8 +1,8 @@
 use core::fmt;
 use core::time::Duration;
 
-use crate::Error;
 use crate::key::Key;
+use crate::{Error, Scheme};
 
 /// The tolerance the Standard Webhooks reference libraries use: five minutes.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
@@ -28,7 +28,8 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// A key from a secret: `whsec_` + base64, or bare base64.
+    /// A key from a secret: `whsec_` + base64, or bare base64; with the
+    /// `ed25519` feature also `whpk_` (public, verify only) and `whsk_` + base64.
     ///
     /// The base64 is the standard alphabet; padding is optional but must be
     /// correct when present, and unused trailing bits are ignored, as in every
@@ -75,6 +76,48 @@ impl Webhook {
     #[must_use]
     pub fn tolerance(&self) -> Duration {
         self.tolerance
+    }
+
+    /// The scheme this key signs and verifies: `v1` (HMAC) or `v1a` (Ed25519).
+    #[must_use]
+    pub fn scheme(&self) -> Scheme {
+        match self.key {
+            Key::Hmac(_) => Scheme::V1,
+            #[cfg(feature = "ed25519")]
+            Key::Ed25519Public(_) | Key::Ed25519Secret(..) => Scheme::V1a,
+        }
+    }
+
+    /// Whether [`sign`](Self::sign) works: false for an Ed25519 public key.
+    #[must_use]
+    pub fn can_sign(&self) -> bool {
+        match self.key {
+            #[cfg(feature = "ed25519")]
+            Key::Ed25519Public(_) => false,
+            _ => true,
+        }
+    }
+
+    /// The Ed25519 public key, to hand to receivers as `whpk_` + base64; `None`
+    /// for an HMAC key.
+    ///
+    /// # Examples
+    /// ```
+    /// use webhook_signature::Webhook;
+    /// let secret = Webhook::new("whsk_VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk=")?;
+    /// let public = Webhook::new("whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=")?;
+    /// assert_eq!(secret.public_key(), public.public_key());
+    /// assert!(!public.can_sign());
+    /// # Ok::<(), webhook_signature::Error>(())
+    /// ```
+    #[cfg(feature = "ed25519")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "ed25519")))]
+    #[must_use]
+    pub fn public_key(&self) -> Option<[u8; 32]> {
+        match &self.key {
+            Key::Ed25519Public(key) | Key::Ed25519Secret(_, key) => Some(key.to_bytes()),
+            Key::Hmac(_) => None,
+        }
     }
 }
 

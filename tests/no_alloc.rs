@@ -178,6 +178,76 @@ fn nothing_allocates() {
     });
     assert_eq!(count, 0, "sign_header allocated ({header:?})");
 
+    #[cfg(feature = "ed25519")]
+    {
+        let b1 = &common::V1A_VECTORS[0];
+        let secret = Webhook::new(b1.secret).unwrap();
+        let public = Webhook::new(b1.public).unwrap();
+        let mixed = format!("{} {}", SIGNATURE, b1.signature);
+        let ed_cases: Vec<Case<'_>> = vec![
+            ("new whsk_", Box::new(|| Webhook::new(b1.secret).map(|_| 0))),
+            ("new whpk_", Box::new(|| Webhook::new(b1.public).map(|_| 0))),
+            (
+                "v1a sign, 1 MiB",
+                Box::new(|| {
+                    secret
+                        .sign(common::ID, common::NOW, &big)
+                        .map(|s| s.as_str().len())
+                }),
+            ),
+            (
+                "v1a verify",
+                Box::new(|| {
+                    public
+                        .verify(&headers_with(b1.signature), PAYLOAD, common::NOW)
+                        .map(|()| 0)
+                }),
+            ),
+            (
+                "v1a verify, mixed",
+                Box::new(|| {
+                    public
+                        .verify(&headers_with(&mixed), PAYLOAD, common::NOW)
+                        .map(|()| 0)
+                }),
+            ),
+            (
+                "v1a wrong, 1 MiB",
+                Box::new(|| {
+                    public
+                        .verify(&headers_with(b1.signature), &big, common::NOW)
+                        .map(|()| 0)
+                }),
+            ),
+            (
+                "v1a streaming",
+                Box::new(|| {
+                    let mut verification =
+                        public.begin(&headers_with(b1.signature), common::NOW)?;
+                    PAYLOAD
+                        .chunks(3)
+                        .for_each(|chunk| verification.update(chunk));
+                    verification.finish().map(|()| 0)
+                }),
+            ),
+            (
+                "rotation across schemes",
+                Box::new(|| {
+                    Webhook::verify_any(
+                        &[webhook.clone(), public.clone()],
+                        &headers_with(&mixed),
+                        PAYLOAD,
+                        common::NOW,
+                    )
+                }),
+            ),
+        ];
+        for (name, case) in &ed_cases {
+            let (count, result) = allocations(case);
+            assert_eq!(count, 0, "{name} allocated ({result:?})");
+        }
+    }
+
     // The counter works: a Vec does count.
     assert_eq!(allocations(|| vec![1u8]).0, 1);
 }

@@ -3,6 +3,10 @@
 
 use webhook_signature::{Headers, Timestamp};
 
+#[allow(dead_code)]
+#[path = "rfc8032.rs"]
+mod rfc8032;
+
 /// A1's secret, used by the reference libraries in Python, JS, Go, Java, Ruby, PHP and C#.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// A1's message id.
@@ -162,3 +166,50 @@ pub fn headers_with(signature: &str) -> Headers<'_> {
 pub fn headers() -> Headers<'static> {
     headers_with(SIGNATURE)
 }
+
+/// An Ed25519 (`v1a`) known-answer vector over A1's id, timestamp and payload.
+#[derive(Debug)]
+pub struct Ed25519Vector {
+    pub source: &'static str,
+    pub secret: &'static str,
+    pub public: &'static str,
+    pub signature: &'static str,
+}
+
+/// Known-answer vectors for the `v1a` scheme; all sign A1's delivery.
+pub const V1A_VECTORS: &[Ed25519Vector] = &[
+    // B1: Svix's server tests (64-byte secret key: seed then public key).
+    Ed25519Vector {
+        source: "B1 Svix server",
+        secret: "whsk_6Xb/dCcHpPea21PS1N9VY/NZW723CEc77N4rJCubMbfVKIDij2HKpMKkioLlX0dRqSKJp4AJ6p9lMicMFs6Kvg==",
+        public: "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=",
+        signature: "v1a,hnO3f9T8Ytu9HwrXslvumlUpqtNVqkhqw/enGzPCXe5BdqzCInXqYXFymVJaA7AZdpXwVLPo3mNl8EM+m7TBAg==",
+    },
+    // B2: the Go proposal (32-byte seed).
+    Ed25519Vector {
+        source: "B2 Go proposal",
+        secret: "whsk_VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk=",
+        public: "whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=",
+        signature: "v1a,tQ9V2XOqn7jL/DQenEFpqIugdBVtiMmER5mhSkXBNwM0mkATuDe6KYYUuxqtaiHeYGb7KaaBRdM5WqyeFiL8Ag==",
+    },
+    // B3: the JavaScript proposal (64-byte key, seed = 32 bytes of 0x01).
+    Ed25519Vector {
+        source: "B3 JavaScript proposal",
+        secret: "whsk_AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQGKiOPddAnxlf1S2y08ul1yymcJvx2UEhvzdIgBtA9vXA==",
+        public: "whpk_iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=",
+        signature: "v1a,Ykcu7AtGZGmZxFEH1Gaa2Nd7feY/CTuruoL4fqgnKwfbHU4DhemoVHZdvGfIvKvn4BIgwktLGGPGIr/i9nK7AA==",
+    },
+];
+
+#[allow(unused_imports)]
+pub(crate) use rfc8032::{RFC8032, hex};
+
+/// Small-order points of edwards25519 (compressed, hex): the identity, the
+/// point of order 2, points of order 4 and 8.
+pub const SMALL_ORDER_POINTS: &[&str] = &[
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+];
