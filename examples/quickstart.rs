@@ -3,9 +3,7 @@
 //!
 //! Run with `cargo run --example quickstart`.
 
-use webhook_signature::{
-    Headers, Timestamp, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, Webhook,
-};
+use webhook_signature::{Headers, Timestamp, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, Webhook};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ID: &str = "msg_2p5jXN8AQM9LWM0D4loKWxJek";
@@ -23,11 +21,7 @@ fn main() -> Result<(), webhook_signature::Error> {
     println!("{WEBHOOK_SIGNATURE}: {signature}");
 
     // Receiver: verify the raw body against the headers, with "now" passed in.
-    let headers = Headers {
-        id: ID,
-        timestamp: &timestamp,
-        signature: signature.as_str(),
-    };
+    let headers = Headers { id: ID, timestamp: &timestamp, signature: signature.as_str() };
     webhook.verify(&headers, BODY, now)?;
     println!("original delivery: valid");
 

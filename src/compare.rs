@@ -67,9 +67,7 @@ pub(crate) fn decode_canonical<const N: usize>(text: &str) -> Option<[u8; N]> {
         if !last_quad_is_canonical(last, rest.len()) {
             return None;
         }
-        let word = last
-            .iter()
-            .fold(0u32, |word, &byte| (word << 6) | (sextet(byte) & 0x3f));
+        let word = last.iter().fold(0u32, |word, &byte| (word << 6) | (sextet(byte) & 0x3f));
         let [_, high, middle, _] = word.to_be_bytes();
         for (slot, byte) in rest.iter_mut().zip([high, middle]) {
             *slot = byte;
@@ -105,9 +103,7 @@ mod tests {
     fn strict<const N: usize>(text: &str) -> Option<[u8; N]> {
         let mut out = [0u8; N];
         // base64ct's padded decoder is strict: exact padding, canonical bits.
-        Base64::decode(text, &mut out)
-            .ok()
-            .filter(|d| d.len() == N)?;
+        Base64::decode(text, &mut out).ok().filter(|d| d.len() == N)?;
         Some(out)
     }
 

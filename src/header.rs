@@ -54,8 +54,7 @@ impl<'a> Entry<'a> {
     #[must_use]
     pub fn candidate(&self, scheme: Scheme) -> Option<&'a str> {
         // Lengths first: comparing them is cheaper than comparing the labels.
-        let fits =
-            self.value.len() == scheme.encoded_len() && self.version.len() == scheme.label().len();
+        let fits = self.value.len() == scheme.encoded_len() && self.version.len() == scheme.label().len();
         (fits && self.version.as_bytes() == scheme.label().as_bytes()).then_some(self.value)
     }
 }
@@ -114,10 +113,7 @@ impl<'a> Iterator for Signatures<'a> {
             self.rest = after;
             if let Some(comma) = token.bytes().position(|b| b == b',') {
                 let (version, value) = token.split_at_checked(comma)?;
-                return Some(Entry {
-                    version,
-                    value: value.get(1..)?,
-                });
+                return Some(Entry { version, value: value.get(1..)? });
             }
         }
     }

@@ -36,11 +36,7 @@ pub(crate) struct Checked<'a> {
 impl Checked<'_> {
     /// Checks the timestamp window, unless `now` is `None` (ignoring it).
     #[inline(always)]
-    pub(crate) fn check_window(
-        &self,
-        now: Option<Timestamp>,
-        tolerance: Duration,
-    ) -> Result<(), Error> {
+    pub(crate) fn check_window(&self, now: Option<Timestamp>, tolerance: Duration) -> Result<(), Error> {
         now.map_or(Ok(()), |now| self.timestamp.check_window(now, tolerance))
     }
 }
@@ -81,9 +77,6 @@ impl<'a> Headers<'a> {
             }
         }
         let timestamp = Timestamp::parse(self.timestamp)?;
-        Ok(Checked {
-            headers: *self,
-            timestamp,
-        })
+        Ok(Checked { headers: *self, timestamp })
     }
 }

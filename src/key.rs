@@ -49,9 +49,7 @@ impl Key {
         if bytes.is_empty() {
             return Err(Error::InvalidSecret);
         }
-        HmacSha256::new_from_slice(bytes)
-            .map(Self::Hmac)
-            .map_err(|_| Error::InvalidSecret)
+        HmacSha256::new_from_slice(bytes).map(Self::Hmac).map_err(|_| Error::InvalidSecret)
     }
 }
 
@@ -70,18 +68,14 @@ impl Kind {
     /// known prefix is a bare HMAC secret.
     fn split(secret: &str) -> (Self, &str) {
         #[cfg(feature = "ed25519")]
-        for (prefix, kind) in [
-            (v1a::PUBLIC_PREFIX, Self::Ed25519Public),
-            (v1a::SECRET_PREFIX, Self::Ed25519Secret),
-        ] {
+        for (prefix, kind) in
+            [(v1a::PUBLIC_PREFIX, Self::Ed25519Public), (v1a::SECRET_PREFIX, Self::Ed25519Secret)]
+        {
             if let Some(rest) = secret.strip_prefix(prefix) {
                 return (kind, rest);
             }
         }
-        (
-            Self::Hmac,
-            secret.strip_prefix(HMAC_PREFIX).unwrap_or(secret),
-        )
+        (Self::Hmac, secret.strip_prefix(HMAC_PREFIX).unwrap_or(secret))
     }
 
     fn key(self, bytes: &[u8]) -> Result<Key, Error> {
@@ -109,19 +103,13 @@ pub(crate) fn decode_base64<'o>(text: &str, out: &'o mut [u8]) -> Result<&'o [u8
     let tail_len = unpadded.len() % 4;
     // Padding, when present, completes the last quantum: "xy==" or "xyz=".
     let padding_ok = pads == 0
-        || (tail_len >= 2
-            && pads == 4usize.saturating_sub(tail_len)
-            && text.len().is_multiple_of(4));
+        || (tail_len >= 2 && pads == 4usize.saturating_sub(tail_len) && text.len().is_multiple_of(4));
     if tail_len == 1 || !padding_ok {
         return Err(Error::InvalidSecret);
     }
     let split = unpadded.len().saturating_sub(tail_len);
-    let (full, tail) = unpadded
-        .split_at_checked(split)
-        .ok_or(Error::InvalidSecret)?;
-    let head_len = Base64Unpadded::decode(full, out)
-        .map_err(|_| Error::InvalidSecret)?
-        .len();
+    let (full, tail) = unpadded.split_at_checked(split).ok_or(Error::InvalidSecret)?;
+    let head_len = Base64Unpadded::decode(full, out).map_err(|_| Error::InvalidSecret)?.len();
 
     // The last, partial quantum: complete it with 'A' (zero bits) so that the
     // non-canonical bits land in bytes that are then dropped.

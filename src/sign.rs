@@ -27,15 +27,11 @@ impl Signature {
         let mut text = [0u8; MAX_SIGNATURE_LEN];
         let label = scheme.label().as_bytes();
         let head_len = label.len().saturating_add(1);
-        let (head, rest) = text
-            .split_at_mut_checked(head_len)
-            .ok_or(Error::BufferTooSmall)?;
+        let (head, rest) = text.split_at_mut_checked(head_len).ok_or(Error::BufferTooSmall)?;
         let (label_slot, comma) = head.split_at_mut(label.len());
         label_slot.copy_from_slice(label);
         comma.fill(b',');
-        let encoded_len = Base64::encode(raw, rest)
-            .map_err(|_| Error::BufferTooSmall)?
-            .len();
+        let encoded_len = Base64::encode(raw, rest).map_err(|_| Error::BufferTooSmall)?.len();
         let len = head_len.saturating_add(encoded_len);
         Ok(Self { text, len })
     }
@@ -51,11 +47,7 @@ impl Signature {
     /// The signature scheme of this entry.
     #[must_use]
     pub fn scheme(&self) -> Scheme {
-        if self.as_str().starts_with("v1a,") {
-            Scheme::V1a
-        } else {
-            Scheme::V1
-        }
+        if self.as_str().starts_with("v1a,") { Scheme::V1a } else { Scheme::V1 }
     }
 }
 
@@ -149,9 +141,7 @@ impl Webhook {
             let separator: &[u8] = if len == 0 { b"" } else { b" " };
             for part in [separator, entry.as_str().as_bytes()] {
                 let end = len.checked_add(part.len()).ok_or(Error::BufferTooSmall)?;
-                out.get_mut(len..end)
-                    .ok_or(Error::BufferTooSmall)?
-                    .copy_from_slice(part);
+                out.get_mut(len..end).ok_or(Error::BufferTooSmall)?.copy_from_slice(part);
                 len = end;
             }
         }

@@ -51,11 +51,7 @@ impl Webhook {
     /// [`Error::MissingHeader`], [`Error::InvalidTimestamp`],
     /// [`Error::TimestampTooOld`], [`Error::TimestampTooNew`] or
     /// [`Error::NoSupportedSignature`], all found before any hashing.
-    pub fn begin<'a>(
-        &self,
-        headers: &Headers<'a>,
-        now: Timestamp,
-    ) -> Result<Verification<'a>, Error> {
+    pub fn begin<'a>(&self, headers: &Headers<'a>, now: Timestamp) -> Result<Verification<'a>, Error> {
         self.start(&headers.check()?, Some(now))
     }
 
@@ -64,18 +60,11 @@ impl Webhook {
     ///
     /// # Errors
     /// As [`begin`](Self::begin), except the two window errors.
-    pub fn begin_ignoring_timestamp<'a>(
-        &self,
-        headers: &Headers<'a>,
-    ) -> Result<Verification<'a>, Error> {
+    pub fn begin_ignoring_timestamp<'a>(&self, headers: &Headers<'a>) -> Result<Verification<'a>, Error> {
         self.start(&headers.check()?, None)
     }
 
-    fn start<'a>(
-        &self,
-        checked: &Checked<'a>,
-        now: Option<Timestamp>,
-    ) -> Result<Verification<'a>, Error> {
+    fn start<'a>(&self, checked: &Checked<'a>, now: Option<Timestamp>) -> Result<Verification<'a>, Error> {
         checked.check_window(now, self.tolerance)?;
         let state = match &self.key {
             Key::Hmac(key) => State::V1(v1::Pending::begin(key, &checked.headers)?),
@@ -122,8 +111,6 @@ impl fmt::Debug for Verification<'_> {
             #[cfg(feature = "ed25519")]
             State::V1a(_) => Scheme::V1a,
         };
-        f.debug_struct("Verification")
-            .field("scheme", &scheme)
-            .finish_non_exhaustive()
+        f.debug_struct("Verification").field("scheme", &scheme).finish_non_exhaustive()
     }
 }

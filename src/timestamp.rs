@@ -30,9 +30,8 @@ impl Timestamp {
     #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
     #[must_use]
     pub fn now() -> Self {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO);
+        let since_epoch =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or(Duration::ZERO);
         Self(since_epoch.as_secs())
     }
 
@@ -64,10 +63,7 @@ impl Timestamp {
         }
         for &byte in long {
             let digit = digit(byte)?;
-            secs = secs
-                .checked_mul(10)
-                .and_then(|s| s.checked_add(digit))
-                .ok_or(Error::InvalidTimestamp)?;
+            secs = secs.checked_mul(10).and_then(|s| s.checked_add(digit)).ok_or(Error::InvalidTimestamp)?;
         }
         Ok(Self(secs))
     }
@@ -106,11 +102,7 @@ impl Timestamp {
 /// The value of one ASCII decimal digit.
 fn digit(byte: u8) -> Result<u64, Error> {
     let value = byte.wrapping_sub(b'0');
-    if value <= 9 {
-        Ok(u64::from(value))
-    } else {
-        Err(Error::InvalidTimestamp)
-    }
+    if value <= 9 { Ok(u64::from(value)) } else { Err(Error::InvalidTimestamp) }
 }
 
 impl core::str::FromStr for Timestamp {

@@ -20,9 +20,7 @@ impl<'a> Pending<'a> {
     #[inline(always)]
     pub(crate) fn begin(key: &HmacSha256, headers: &Headers<'a>) -> Result<Self, Error> {
         let mut rest = Signatures::new(headers.signature);
-        let first = rest
-            .next_candidate(Scheme::V1)
-            .ok_or(Error::NoSupportedSignature)?;
+        let first = rest.next_candidate(Scheme::V1).ok_or(Error::NoSupportedSignature)?;
         let mut mac = key.clone();
         absorb_prefix(&mut mac, headers.id, headers.timestamp.as_bytes());
         Ok(Self { first, rest, mac })
@@ -43,21 +41,12 @@ impl<'a> Pending<'a> {
             // `|` rather than `||`: every candidate is compared.
             matched |= compare::matches(candidate, &tag);
         }
-        if matched {
-            Ok(())
-        } else {
-            Err(Error::NoMatchingSignature)
-        }
+        if matched { Ok(()) } else { Err(Error::NoMatchingSignature) }
     }
 }
 
 /// The `v1,<base64>` entry for a delivery.
-pub(crate) fn sign(
-    key: &HmacSha256,
-    id: &str,
-    timestamp: &[u8],
-    payload: &[u8],
-) -> Result<Signature, Error> {
+pub(crate) fn sign(key: &HmacSha256, id: &str, timestamp: &[u8], payload: &[u8]) -> Result<Signature, Error> {
     let mut mac = key.clone();
     absorb_prefix(&mut mac, id, timestamp);
     mac.update(payload);

@@ -35,19 +35,14 @@ impl PublicKey {
     /// Parses a 32-byte public key, rejecting non-canonical and small-order points.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let compressed: [u8; 32] = bytes.try_into().map_err(|_| Error::InvalidSecret)?;
-        let point = CompressedEdwardsY(compressed)
-            .decompress()
-            .ok_or(Error::InvalidSecret)?;
+        let point = CompressedEdwardsY(compressed).decompress().ok_or(Error::InvalidSecret)?;
         if point.is_small_order() || point.compress().to_bytes() != compressed {
             return Err(Error::InvalidSecret);
         }
         // Point negation is group arithmetic, which cannot overflow.
         #[allow(clippy::arithmetic_side_effects)]
         let minus_a = -point;
-        Ok(Self {
-            compressed,
-            minus_a,
-        })
+        Ok(Self { compressed, minus_a })
     }
 
     pub(crate) fn to_bytes(&self) -> [u8; 32] {
@@ -66,10 +61,7 @@ impl SecretKey {
     /// public key (Svix, the JavaScript proposal), whose tail must match.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
         let signing = match bytes.len() {
-            32 => bytes
-                .try_into()
-                .map(SigningKey::from_bytes)
-                .map_err(|_| Error::InvalidSecret)?,
+            32 => bytes.try_into().map(SigningKey::from_bytes).map_err(|_| Error::InvalidSecret)?,
             64 => bytes
                 .try_into()
                 .ok()
@@ -101,12 +93,7 @@ impl SecretKey {
 }
 
 /// The `v1a,<base64>` entry for a delivery.
-pub(crate) fn sign(
-    key: &SecretKey,
-    id: &str,
-    timestamp: &[u8],
-    payload: &[u8],
-) -> Result<Signature, Error> {
+pub(crate) fn sign(key: &SecretKey, id: &str, timestamp: &[u8], payload: &[u8]) -> Result<Signature, Error> {
     let raw = key.sign_parts(|hash| {
         absorb_prefix(hash, id, timestamp);
         Digest::update(hash, payload);
@@ -165,9 +152,7 @@ impl Pending {
     /// [`Error::NoSupportedSignature`], before any hashing) and starts a hash
     /// of `R ‖ A ‖ {id}.{timestamp}.` for each that passes the strict checks.
     pub(crate) fn begin(key: &PublicKey, headers: &Headers<'_>) -> Result<Self, Error> {
-        let mut values = Signatures::new(headers.signature)
-            .candidates(Scheme::V1a)
-            .peekable();
+        let mut values = Signatures::new(headers.signature).candidates(Scheme::V1a).peekable();
         values.peek().ok_or(Error::NoSupportedSignature)?;
         let mut candidates: [Option<Candidate>; MAX_V1A_CANDIDATES] = Default::default();
         for (slot, value) in candidates.iter_mut().zip(values) {
@@ -179,10 +164,7 @@ impl Pending {
                 Candidate { r, s, hash }
             });
         }
-        Ok(Self {
-            key: key.clone(),
-            candidates,
-        })
+        Ok(Self { key: key.clone(), candidates })
     }
 
     pub(crate) fn update(&mut self, chunk: &[u8]) {
@@ -197,21 +179,13 @@ impl Pending {
         for candidate in self.candidates.into_iter().flatten() {
             matched |= candidate.verify(&key);
         }
-        if matched {
-            Ok(())
-        } else {
-            Err(Error::NoMatchingSignature)
-        }
+        if matched { Ok(()) } else { Err(Error::NoMatchingSignature) }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #[allow(
-        clippy::unwrap_used,
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects
-    )]
+    #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
     mod rfc8032 {
         use std::vec::Vec;
         include!("../tests/common/rfc8032.rs");
@@ -228,9 +202,7 @@ mod tests {
         for (i, (seed, public, message, signature)) in rfc8032::RFC8032.iter().enumerate() {
             let (seed, message) = (rfc8032::hex(seed), rfc8032::hex(message));
             let key = SecretKey::from_bytes(&seed).unwrap();
-            let raw = key
-                .sign_parts(|hash| Digest::update(hash, &message))
-                .unwrap();
+            let raw = key.sign_parts(|hash| Digest::update(hash, &message)).unwrap();
             assert_eq!(raw.to_vec(), rfc8032::hex(signature), "test {}", i + 1);
 
             let public = PublicKey::from_bytes(&rfc8032::hex(public)).unwrap();
@@ -262,15 +234,12 @@ mod tests {
             let mut forged = rfc8032::hex(point);
             forged.extend_from_slice(&signature[32..]);
             assert!(Candidate::parse(&base64(&forged)).is_none(), "R = {point}");
-            assert!(
-                PublicKey::from_bytes(&rfc8032::hex(point)).is_err(),
-                "A = {point}"
-            );
+            assert!(PublicKey::from_bytes(&rfc8032::hex(point)).is_err(), "A = {point}");
         }
         // s + L is the same scalar mod L but not canonical.
         const L: [u8; 32] = [
-            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
-            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
         ];
         let mut high_s = signature.clone();
         let mut carry = 0u16;

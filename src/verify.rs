@@ -30,12 +30,7 @@ impl Webhook {
     /// webhook.verify(&headers, br#"{"test": 2432232314}"#, now)?;
     /// # Ok::<(), webhook_signature::Error>(())
     /// ```
-    pub fn verify(
-        &self,
-        headers: &Headers<'_>,
-        payload: &[u8],
-        now: Timestamp,
-    ) -> Result<(), Error> {
+    pub fn verify(&self, headers: &Headers<'_>, payload: &[u8], now: Timestamp) -> Result<(), Error> {
         self.verify_checked(&headers.check()?, payload, Some(now))
     }
 
@@ -44,11 +39,7 @@ impl Webhook {
     ///
     /// # Errors
     /// As [`verify`](Self::verify), except the two window errors.
-    pub fn verify_ignoring_timestamp(
-        &self,
-        headers: &Headers<'_>,
-        payload: &[u8],
-    ) -> Result<(), Error> {
+    pub fn verify_ignoring_timestamp(&self, headers: &Headers<'_>, payload: &[u8]) -> Result<(), Error> {
         self.verify_checked(&headers.check()?, payload, None)
     }
 

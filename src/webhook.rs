@@ -59,10 +59,7 @@ impl Webhook {
     }
 
     fn with_key(key: Key) -> Self {
-        Self {
-            key,
-            tolerance: DEFAULT_TOLERANCE,
-        }
+        Self { key, tolerance: DEFAULT_TOLERANCE }
     }
 
     /// The same key with another timestamp tolerance (default five minutes).

@@ -2,11 +2,7 @@
 //! strictness, mixed headers, rotation across schemes and the candidate cap.
 #![cfg(feature = "ed25519")]
 // Test helpers: a failed unwrap or index is a failed test, which is what we want.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
@@ -16,9 +12,7 @@ use proptest::prelude::*;
 use webhook_signature::{Error, MAX_V1A_CANDIDATES, Scheme, Timestamp, Webhook};
 
 fn verify(key: &str, signature: &str) -> Result<(), Error> {
-    Webhook::new(key)
-        .unwrap()
-        .verify(&headers_with(signature), PAYLOAD, NOW)
+    Webhook::new(key).unwrap().verify(&headers_with(signature), PAYLOAD, NOW)
 }
 
 #[test]
@@ -27,19 +21,10 @@ fn sign_reproduces_every_v1a_vector() {
         let secret = Webhook::new(vector.secret).unwrap();
         assert_eq!(secret.scheme(), Scheme::V1a);
         let signature = secret.sign(ID, NOW, PAYLOAD).unwrap();
-        assert_eq!(
-            signature.as_str(),
-            vector.signature,
-            "#{i}: {}",
-            vector.source
-        );
+        assert_eq!(signature.as_str(), vector.signature, "#{i}: {}", vector.source);
         assert_eq!(signature.scheme(), Scheme::V1a);
         let public = Webhook::new(vector.public).unwrap();
-        assert_eq!(
-            secret.public_key(),
-            public.public_key(),
-            "#{i}: derived public key"
-        );
+        assert_eq!(secret.public_key(), public.public_key(), "#{i}: derived public key");
     }
 }
 
@@ -47,17 +32,9 @@ fn sign_reproduces_every_v1a_vector() {
 fn verify_accepts_every_v1a_vector_with_either_key() {
     for (i, vector) in V1A_VECTORS.iter().enumerate() {
         for key in [vector.public, vector.secret] {
-            assert_eq!(
-                verify(key, vector.signature),
-                Ok(()),
-                "#{i}: {} with {key}",
-                vector.source
-            );
+            assert_eq!(verify(key, vector.signature), Ok(()), "#{i}: {} with {key}", vector.source);
             let webhook = Webhook::new(key).unwrap();
-            assert_eq!(
-                webhook.verify_ignoring_timestamp(&headers_with(vector.signature), PAYLOAD),
-                Ok(())
-            );
+            assert_eq!(webhook.verify_ignoring_timestamp(&headers_with(vector.signature), PAYLOAD), Ok(()));
         }
     }
 }
@@ -87,19 +64,11 @@ fn malformed_keys_are_rejected() {
         format!("whpk_{}", &b1.public[5..20]),
     ];
     for (i, key) in bad.iter().enumerate() {
-        assert_eq!(
-            Webhook::new(key).unwrap_err(),
-            Error::InvalidSecret,
-            "#{i}: {key}"
-        );
+        assert_eq!(Webhook::new(key).unwrap_err(), Error::InvalidSecret, "#{i}: {key}");
     }
     for point in SMALL_ORDER_POINTS {
         let weak = format!("whpk_{}", Base64::encode_string(&hex(point)));
-        assert_eq!(
-            Webhook::new(&weak).unwrap_err(),
-            Error::InvalidSecret,
-            "weak key {point}"
-        );
+        assert_eq!(Webhook::new(&weak).unwrap_err(), Error::InvalidSecret, "weak key {point}");
     }
 }
 
@@ -109,10 +78,7 @@ fn public_keys_cannot_sign() {
     assert!(!public.can_sign());
     assert_eq!(public.sign(ID, NOW, PAYLOAD), Err(Error::CannotSign));
     let mut out = [0u8; 128];
-    assert_eq!(
-        Webhook::sign_header(&[public], ID, NOW, PAYLOAD, &mut out),
-        Err(Error::CannotSign)
-    );
+    assert_eq!(Webhook::sign_header(&[public], ID, NOW, PAYLOAD, &mut out), Err(Error::CannotSign));
 }
 
 #[test]
@@ -129,48 +95,29 @@ fn entries_a_key_cannot_check_are_unsupported() {
         common::SIGNATURE.to_owned(), // a v1 entry, for an Ed25519 key
     ];
     for (i, header) in unsupported.iter().enumerate() {
-        assert_eq!(
-            verify(b1.public, header),
-            Err(Error::NoSupportedSignature),
-            "#{i}: {header}"
-        );
+        assert_eq!(verify(b1.public, header), Err(Error::NoSupportedSignature), "#{i}: {header}");
     }
     // And an HMAC key skips v1a entries.
-    assert_eq!(
-        verify(common::SECRET, b1.signature),
-        Err(Error::NoSupportedSignature)
-    );
+    assert_eq!(verify(common::SECRET, b1.signature), Err(Error::NoSupportedSignature));
 }
 
 #[test]
 fn wrong_and_forged_signatures_do_not_match() {
     let (b1, b2) = (&V1A_VECTORS[0], &V1A_VECTORS[1]);
-    assert_eq!(
-        verify(b1.public, b2.signature),
-        Err(Error::NoMatchingSignature)
-    );
+    assert_eq!(verify(b1.public, b2.signature), Err(Error::NoMatchingSignature));
     let other = Webhook::new(b1.public).unwrap();
     let tampered = other.verify(&headers_with(b1.signature), b"{\"test\": 2432232315}", NOW);
     assert_eq!(tampered, Err(Error::NoMatchingSignature));
     // Small-order R with s = 0, and a non-canonical encoding: rejected, never a panic.
     let mut forgeries: Vec<String> = SMALL_ORDER_POINTS
         .iter()
-        .map(|point| {
-            format!(
-                "v1a,{}",
-                Base64::encode_string(&[hex(point), vec![0; 32]].concat())
-            )
-        })
+        .map(|point| format!("v1a,{}", Base64::encode_string(&[hex(point), vec![0; 32]].concat())))
         .collect();
     forgeries.push(format!("v1a,{}", Base64::encode_string(&[0xff; 64])));
     let value = &b1.signature[4..];
     forgeries.push(format!("v1a,{}B==", &value[..85])); // unused bits set in the last character
     for (i, forged) in forgeries.iter().enumerate() {
-        assert_eq!(
-            verify(b1.public, forged),
-            Err(Error::NoMatchingSignature),
-            "#{i}: {forged}"
-        );
+        assert_eq!(verify(b1.public, forged), Err(Error::NoMatchingSignature), "#{i}: {forged}");
     }
 }
 
@@ -178,10 +125,7 @@ fn wrong_and_forged_signatures_do_not_match() {
 fn mixed_headers_verify_with_either_kind_of_key() {
     let b1 = &V1A_VECTORS[0];
     let hmac = Webhook::new(common::SECRET).unwrap();
-    let mixed = format!(
-        "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= {}",
-        b1.signature
-    );
+    let mixed = format!("v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= {}", b1.signature);
     assert_eq!(verify(b1.public, &mixed), Ok(()));
     let both = format!("{} {}", b1.signature, common::SIGNATURE);
     assert_eq!(verify(b1.public, &both), Ok(()));
@@ -197,24 +141,15 @@ fn rotation_mixes_hmac_and_ed25519_keys() {
         Webhook::new(b1.public).unwrap(),
         Webhook::new(common::SECRET).unwrap(),
     ];
-    assert_eq!(
-        Webhook::verify_any(&keys, &headers_with(b1.signature), PAYLOAD, NOW),
-        Ok(2)
-    );
-    assert_eq!(
-        Webhook::verify_any(&keys, &headers_with(common::SIGNATURE), PAYLOAD, NOW),
-        Ok(3)
-    );
+    assert_eq!(Webhook::verify_any(&keys, &headers_with(b1.signature), PAYLOAD, NOW), Ok(2));
+    assert_eq!(Webhook::verify_any(&keys, &headers_with(common::SIGNATURE), PAYLOAD, NOW), Ok(3));
     assert_eq!(
         Webhook::verify_any(&keys[..2], &headers_with(b1.signature), PAYLOAD, NOW),
         Err(Error::NoMatchingSignature)
     );
 
     // The sending side: one header with an HMAC and an Ed25519 entry.
-    let senders = [
-        Webhook::new(common::SECRET).unwrap(),
-        Webhook::new(b1.secret).unwrap(),
-    ];
+    let senders = [Webhook::new(common::SECRET).unwrap(), Webhook::new(b1.secret).unwrap()];
     let mut out = [0u8; 2 * (webhook_signature::MAX_SIGNATURE_LEN + 1)];
     let header = Webhook::sign_header(&senders, ID, NOW, PAYLOAD, &mut out).unwrap();
     assert_eq!(header, format!("{} {}", common::SIGNATURE, b1.signature));
@@ -230,10 +165,7 @@ fn candidates_beyond_the_cap_are_skipped() {
         entries.join(" ")
     };
     assert_eq!(verify(b1.public, &at(MAX_V1A_CANDIDATES - 1)), Ok(()));
-    assert_eq!(
-        verify(b1.public, &at(MAX_V1A_CANDIDATES)),
-        Err(Error::NoMatchingSignature)
-    );
+    assert_eq!(verify(b1.public, &at(MAX_V1A_CANDIDATES)), Err(Error::NoMatchingSignature));
     // v1 entries do not count towards the v1a cap.
     let padded = format!("{} {}", "v1,x ".repeat(100), b1.signature);
     assert_eq!(verify(b1.public, &padded), Ok(()));
@@ -249,15 +181,11 @@ fn streaming_in_uneven_chunks_equals_one_shot() {
     let headers = headers_with(&header);
     for chunk_len in [1, 100, 4096, 65_536] {
         let mut verification = webhook.begin(&headers, NOW).unwrap();
-        body.chunks(chunk_len)
-            .for_each(|chunk| verification.update(chunk));
+        body.chunks(chunk_len).for_each(|chunk| verification.update(chunk));
         assert_eq!(verification.finish(), Ok(()), "chunks of {chunk_len}");
     }
     assert_eq!(webhook.verify(&headers, &body, NOW), Ok(()));
-    assert_eq!(
-        webhook.verify(&headers, &body[1..], NOW),
-        Err(Error::NoMatchingSignature)
-    );
+    assert_eq!(webhook.verify(&headers, &body[1..], NOW), Err(Error::NoMatchingSignature));
 }
 
 proptest! {

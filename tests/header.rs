@@ -1,10 +1,6 @@
 //! The `webhook-signature` list and the other headers: missing, malformed, decoys, whitespace.
 // Test helpers: a failed unwrap or index is a failed test, which is what we want.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
@@ -25,43 +21,14 @@ fn value() -> &'static str {
 fn missing_headers_are_named_and_checked_first() {
     let webhook = Webhook::new(SECRET).unwrap();
     let cases = [
-        (
-            Headers {
-                id: "",
-                ..headers()
-            },
-            HeaderName::Id,
-        ),
-        (
-            Headers {
-                timestamp: "",
-                ..headers()
-            },
-            HeaderName::Timestamp,
-        ),
-        (
-            Headers {
-                signature: "",
-                ..headers()
-            },
-            HeaderName::Signature,
-        ),
+        (Headers { id: "", ..headers() }, HeaderName::Id),
+        (Headers { timestamp: "", ..headers() }, HeaderName::Timestamp),
+        (Headers { signature: "", ..headers() }, HeaderName::Signature),
         // The id is checked before a malformed timestamp.
-        (
-            Headers {
-                id: "",
-                timestamp: "x",
-                signature: "",
-            },
-            HeaderName::Id,
-        ),
+        (Headers { id: "", timestamp: "x", signature: "" }, HeaderName::Id),
     ];
     for (i, (headers, name)) in cases.iter().enumerate() {
-        assert_eq!(
-            webhook.verify(headers, PAYLOAD, common::NOW),
-            Err(Error::MissingHeader(*name)),
-            "#{i}"
-        );
+        assert_eq!(webhook.verify(headers, PAYLOAD, common::NOW), Err(Error::MissingHeader(*name)), "#{i}");
         assert_eq!(
             webhook.verify_ignoring_timestamp(headers, PAYLOAD),
             Err(Error::MissingHeader(*name)),
@@ -108,11 +75,7 @@ fn entries_of_other_versions_or_lengths_are_not_supported() {
         format!("v1 ,{v}"),
     ];
     for (i, header) in unsupported.iter().enumerate() {
-        assert_eq!(
-            verify(header),
-            Err(Error::NoSupportedSignature),
-            "#{i}: {header:?}"
-        );
+        assert_eq!(verify(header), Err(Error::NoSupportedSignature), "#{i}: {header:?}");
     }
 }
 
@@ -135,21 +98,14 @@ fn well_formed_but_wrong_entries_do_not_match() {
         "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE\u{1}",
     ];
     for (i, header) in wrong.iter().enumerate() {
-        assert_eq!(
-            verify(header),
-            Err(Error::NoMatchingSignature),
-            "#{i}: {header:?}"
-        );
+        assert_eq!(verify(header), Err(Error::NoMatchingSignature), "#{i}: {header:?}");
     }
 }
 
 #[test]
 fn valid_entry_far_down_the_list_is_found() {
     // Reference libraries accept a valid entry at position 50 or 100; so do we, uncapped.
-    let header = format!(
-        "{}{SIGNATURE}",
-        "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= ".repeat(1000)
-    );
+    let header = format!("{}{SIGNATURE}", "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= ".repeat(1000));
     assert_eq!(verify(&header), Ok(()));
 }
 
@@ -160,10 +116,7 @@ fn non_utf8_bodies_are_signed_as_bytes() {
     let signature = webhook.sign(common::ID, common::NOW, &body).unwrap();
     let headers = headers_with(signature.as_str());
     assert_eq!(webhook.verify(&headers, &body, common::NOW), Ok(()));
-    assert_eq!(
-        webhook.verify(&headers, &body[..4], common::NOW),
-        Err(Error::NoMatchingSignature)
-    );
+    assert_eq!(webhook.verify(&headers, &body[..4], common::NOW), Err(Error::NoMatchingSignature));
 }
 
 #[test]
@@ -172,26 +125,13 @@ fn ids_with_dots_verify_but_cannot_be_signed() {
     let webhook = Webhook::new(SECRET).unwrap();
     let mac = webhook_signature::Webhook::from_key(b"k").unwrap();
     assert_eq!(mac.sign("a.b", common::NOW, PAYLOAD), Err(Error::InvalidId));
-    assert_eq!(
-        webhook.sign("", common::NOW, PAYLOAD),
-        Err(Error::InvalidId)
-    );
-    assert_eq!(
-        webhook.sign("a\nb", common::NOW, PAYLOAD),
-        Err(Error::InvalidId)
-    );
+    assert_eq!(webhook.sign("", common::NOW, PAYLOAD), Err(Error::InvalidId));
+    assert_eq!(webhook.sign("a\nb", common::NOW, PAYLOAD), Err(Error::InvalidId));
     // "a.b" + "." + ts is the same content as id "a" with timestamp "b.ts": nothing in
     // the format separates them, which is why senders must avoid '.'.
     let signature = webhook.sign("msg_1", common::NOW, PAYLOAD).unwrap();
-    let dotted = Headers {
-        id: "msg.1",
-        timestamp: common::TIMESTAMP,
-        signature: signature.as_str(),
-    };
-    assert_eq!(
-        webhook.verify(&dotted, PAYLOAD, common::NOW),
-        Err(Error::NoMatchingSignature)
-    );
+    let dotted = Headers { id: "msg.1", timestamp: common::TIMESTAMP, signature: signature.as_str() };
+    assert_eq!(webhook.verify(&dotted, PAYLOAD, common::NOW), Err(Error::NoMatchingSignature));
 }
 
 #[test]
@@ -214,33 +154,17 @@ fn from_fn_looks_headers_up_by_lower_case_name() {
         ("WEBHOOK-TIMESTAMP", common::TIMESTAMP),
         ("webhook-signature", SIGNATURE),
     ];
-    let headers = Headers::from_fn(|name| {
-        request
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
-    });
+    let headers =
+        Headers::from_fn(|name| request.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v));
     assert_eq!(headers, common::headers());
     let none = Headers::from_fn(|_| None);
     let webhook = Webhook::new(SECRET).unwrap();
-    assert_eq!(
-        webhook.verify(&none, PAYLOAD, common::NOW),
-        Err(Error::MissingHeader(HeaderName::Id))
-    );
+    assert_eq!(webhook.verify(&none, PAYLOAD, common::NOW), Err(Error::MissingHeader(HeaderName::Id)));
 }
 
 #[test]
 fn error_messages_are_short_and_static() {
-    assert_eq!(
-        Error::MissingHeader(HeaderName::Signature).to_string(),
-        "missing webhook-signature header"
-    );
-    assert_eq!(
-        Error::NoMatchingSignature.to_string(),
-        "no matching signature"
-    );
-    assert_eq!(
-        HeaderName::Timestamp.to_string(),
-        webhook_signature::WEBHOOK_TIMESTAMP
-    );
+    assert_eq!(Error::MissingHeader(HeaderName::Signature).to_string(), "missing webhook-signature header");
+    assert_eq!(Error::NoMatchingSignature.to_string(), "no matching signature");
+    assert_eq!(HeaderName::Timestamp.to_string(), webhook_signature::WEBHOOK_TIMESTAMP);
 }

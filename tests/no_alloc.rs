@@ -1,11 +1,7 @@
 //! Zero allocations: a counting global allocator around verify (valid and every
 //! rejection), rotation, streaming and sign.
 // Test helpers: a failed unwrap or index is a failed test, which is what we want.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
@@ -75,77 +71,27 @@ fn nothing_allocates() {
 
     let cases: Vec<Case<'_>> = vec![
         ("new", Box::new(|| Webhook::new(SECRET).map(|_| 0))),
-        (
-            "new, 4 KiB key",
-            Box::new(|| Webhook::new(&big_secret).map(|_| 0)),
-        ),
-        (
-            "verify",
-            Box::new(|| webhook.verify(&headers(), PAYLOAD, common::NOW).map(|()| 0)),
-        ),
+        ("new, 4 KiB key", Box::new(|| Webhook::new(&big_secret).map(|_| 0))),
+        ("verify", Box::new(|| webhook.verify(&headers(), PAYLOAD, common::NOW).map(|()| 0))),
         (
             "verify, long list",
-            Box::new(|| {
-                webhook
-                    .verify(&headers_with(&long_list), PAYLOAD, common::NOW)
-                    .map(|()| 0)
-            }),
+            Box::new(|| webhook.verify(&headers_with(&long_list), PAYLOAD, common::NOW).map(|()| 0)),
         ),
         (
             "verify_ignoring_timestamp",
-            Box::new(|| {
-                webhook
-                    .verify_ignoring_timestamp(&headers(), PAYLOAD)
-                    .map(|()| 0)
-            }),
+            Box::new(|| webhook.verify_ignoring_timestamp(&headers(), PAYLOAD).map(|()| 0)),
         ),
-        (
-            "stale",
-            Box::new(|| webhook.verify(&headers(), PAYLOAD, stale).map(|()| 0)),
-        ),
-        (
-            "missing",
-            Box::new(|| {
-                webhook
-                    .verify(&headers_with(""), PAYLOAD, common::NOW)
-                    .map(|()| 0)
-            }),
-        ),
+        ("stale", Box::new(|| webhook.verify(&headers(), PAYLOAD, stale).map(|()| 0))),
+        ("missing", Box::new(|| webhook.verify(&headers_with(""), PAYLOAD, common::NOW).map(|()| 0))),
         (
             "bad timestamp",
             Box::new(|| {
-                webhook
-                    .verify(
-                        &Headers {
-                            timestamp: "+1",
-                            ..headers()
-                        },
-                        PAYLOAD,
-                        common::NOW,
-                    )
-                    .map(|()| 0)
+                webhook.verify(&Headers { timestamp: "+1", ..headers() }, PAYLOAD, common::NOW).map(|()| 0)
             }),
         ),
-        (
-            "unsupported",
-            Box::new(|| {
-                webhook
-                    .verify(&headers_with("v2,x"), PAYLOAD, common::NOW)
-                    .map(|()| 0)
-            }),
-        ),
-        (
-            "wrong, 1 MiB",
-            Box::new(|| {
-                webhook
-                    .verify(&headers_with(wrong), &big, common::NOW)
-                    .map(|()| 0)
-            }),
-        ),
-        (
-            "verify_any",
-            Box::new(|| Webhook::verify_any(&keys, &headers(), PAYLOAD, common::NOW)),
-        ),
+        ("unsupported", Box::new(|| webhook.verify(&headers_with("v2,x"), PAYLOAD, common::NOW).map(|()| 0))),
+        ("wrong, 1 MiB", Box::new(|| webhook.verify(&headers_with(wrong), &big, common::NOW).map(|()| 0))),
+        ("verify_any", Box::new(|| Webhook::verify_any(&keys, &headers(), PAYLOAD, common::NOW))),
         (
             "verify_any, no match",
             Box::new(|| Webhook::verify_any(&keys[..2], &headers(), PAYLOAD, common::NOW)),
@@ -154,28 +100,18 @@ fn nothing_allocates() {
             "streaming",
             Box::new(|| {
                 let mut verification = webhook.begin(&headers(), common::NOW)?;
-                PAYLOAD
-                    .chunks(3)
-                    .for_each(|chunk| verification.update(chunk));
+                PAYLOAD.chunks(3).for_each(|chunk| verification.update(chunk));
                 verification.finish().map(|()| 0)
             }),
         ),
-        (
-            "sign",
-            Box::new(|| {
-                webhook
-                    .sign(common::ID, common::NOW, &big)
-                    .map(|s| s.as_str().len())
-            }),
-        ),
+        ("sign", Box::new(|| webhook.sign(common::ID, common::NOW, &big).map(|s| s.as_str().len()))),
     ];
     for (name, case) in &cases {
         let (count, result) = allocations(case);
         assert_eq!(count, 0, "{name} allocated ({result:?})");
     }
-    let (count, header) = allocations(|| {
-        Webhook::sign_header(&keys, common::ID, common::NOW, PAYLOAD, &mut out).map(str::len)
-    });
+    let (count, header) =
+        allocations(|| Webhook::sign_header(&keys, common::ID, common::NOW, PAYLOAD, &mut out).map(str::len));
     assert_eq!(count, 0, "sign_header allocated ({header:?})");
 
     #[cfg(feature = "ed25519")]
@@ -189,44 +125,25 @@ fn nothing_allocates() {
             ("new whpk_", Box::new(|| Webhook::new(b1.public).map(|_| 0))),
             (
                 "v1a sign, 1 MiB",
-                Box::new(|| {
-                    secret
-                        .sign(common::ID, common::NOW, &big)
-                        .map(|s| s.as_str().len())
-                }),
+                Box::new(|| secret.sign(common::ID, common::NOW, &big).map(|s| s.as_str().len())),
             ),
             (
                 "v1a verify",
-                Box::new(|| {
-                    public
-                        .verify(&headers_with(b1.signature), PAYLOAD, common::NOW)
-                        .map(|()| 0)
-                }),
+                Box::new(|| public.verify(&headers_with(b1.signature), PAYLOAD, common::NOW).map(|()| 0)),
             ),
             (
                 "v1a verify, mixed",
-                Box::new(|| {
-                    public
-                        .verify(&headers_with(&mixed), PAYLOAD, common::NOW)
-                        .map(|()| 0)
-                }),
+                Box::new(|| public.verify(&headers_with(&mixed), PAYLOAD, common::NOW).map(|()| 0)),
             ),
             (
                 "v1a wrong, 1 MiB",
-                Box::new(|| {
-                    public
-                        .verify(&headers_with(b1.signature), &big, common::NOW)
-                        .map(|()| 0)
-                }),
+                Box::new(|| public.verify(&headers_with(b1.signature), &big, common::NOW).map(|()| 0)),
             ),
             (
                 "v1a streaming",
                 Box::new(|| {
-                    let mut verification =
-                        public.begin(&headers_with(b1.signature), common::NOW)?;
-                    PAYLOAD
-                        .chunks(3)
-                        .for_each(|chunk| verification.update(chunk));
+                    let mut verification = public.begin(&headers_with(b1.signature), common::NOW)?;
+                    PAYLOAD.chunks(3).for_each(|chunk| verification.update(chunk));
                     verification.finish().map(|()| 0)
                 }),
             ),

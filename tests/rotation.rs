@@ -1,10 +1,6 @@
 //! Key rotation: `verify_any` on the receiving side and `sign_header` on the sending side.
 // Test helpers: a failed unwrap or index is a failed test, which is what we want.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
@@ -14,9 +10,7 @@ use common::{PAYLOAD, SECRET, SIGNATURE, headers, headers_with};
 use webhook_signature::{Error, MAX_SIGNATURE_LEN, Timestamp, Webhook};
 
 fn keys(n: usize) -> Vec<Webhook> {
-    (0..n)
-        .map(|i| Webhook::from_key(format!("key {i}").as_bytes()).unwrap())
-        .collect()
+    (0..n).map(|i| Webhook::from_key(format!("key {i}").as_bytes()).unwrap()).collect()
 }
 
 #[test]
@@ -38,30 +32,19 @@ fn the_matching_key_index_is_returned() {
 #[test]
 fn no_key_matching_is_reported() {
     let keys = keys(3);
-    assert_eq!(
-        Webhook::verify_any(&keys, &headers(), PAYLOAD, common::NOW),
-        Err(Error::NoMatchingSignature)
-    );
-    assert_eq!(
-        Webhook::verify_any(&[], &headers(), PAYLOAD, common::NOW),
-        Err(Error::NoSupportedSignature)
-    );
+    assert_eq!(Webhook::verify_any(&keys, &headers(), PAYLOAD, common::NOW), Err(Error::NoMatchingSignature));
+    assert_eq!(Webhook::verify_any(&[], &headers(), PAYLOAD, common::NOW), Err(Error::NoSupportedSignature));
     let unsupported = headers_with("v2,abc");
     assert_eq!(
         Webhook::verify_any(&keys, &unsupported, PAYLOAD, common::NOW),
         Err(Error::NoSupportedSignature)
     );
     let stale = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 1000);
-    assert_eq!(
-        Webhook::verify_any(&keys, &headers(), PAYLOAD, stale),
-        Err(Error::TimestampTooOld)
-    );
+    assert_eq!(Webhook::verify_any(&keys, &headers(), PAYLOAD, stale), Err(Error::TimestampTooOld));
     let missing = headers_with("");
     assert_eq!(
         Webhook::verify_any(&keys, &missing, PAYLOAD, common::NOW),
-        Err(Error::MissingHeader(
-            webhook_signature::HeaderName::Signature
-        ))
+        Err(Error::MissingHeader(webhook_signature::HeaderName::Signature))
     );
 }
 
@@ -69,25 +52,11 @@ fn no_key_matching_is_reported() {
 fn each_key_applies_its_own_tolerance() {
     let a1 = Webhook::new(SECRET).unwrap();
     let later = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 600);
-    let keys = [
-        a1.clone(),
-        a1.clone().with_tolerance(Duration::from_secs(900)),
-    ];
-    assert_eq!(
-        Webhook::verify_any(&keys, &headers(), PAYLOAD, later),
-        Ok(1)
-    );
+    let keys = [a1.clone(), a1.clone().with_tolerance(Duration::from_secs(900))];
+    assert_eq!(Webhook::verify_any(&keys, &headers(), PAYLOAD, later), Ok(1));
     // A key that got further (it hashed and compared) explains the failure best.
-    let keys = [
-        a1.clone(),
-        Webhook::from_key(b"other")
-            .unwrap()
-            .with_tolerance(Duration::from_secs(900)),
-    ];
-    assert_eq!(
-        Webhook::verify_any(&keys, &headers(), PAYLOAD, later),
-        Err(Error::NoMatchingSignature)
-    );
+    let keys = [a1.clone(), Webhook::from_key(b"other").unwrap().with_tolerance(Duration::from_secs(900))];
+    assert_eq!(Webhook::verify_any(&keys, &headers(), PAYLOAD, later), Err(Error::NoMatchingSignature));
 }
 
 #[test]
@@ -98,14 +67,8 @@ fn sign_header_writes_one_entry_per_key() {
     let entries: Vec<&str> = header.split(' ').collect();
     assert_eq!(entries.len(), 3);
     for (i, key) in keys.iter().enumerate() {
-        assert_eq!(
-            entries[i],
-            key.sign(common::ID, common::NOW, PAYLOAD).unwrap().as_str()
-        );
-        assert_eq!(
-            key.verify(&headers_with(header), PAYLOAD, common::NOW),
-            Ok(())
-        );
+        assert_eq!(entries[i], key.sign(common::ID, common::NOW, PAYLOAD).unwrap().as_str());
+        assert_eq!(key.verify(&headers_with(header), PAYLOAD, common::NOW), Ok(()));
     }
     // Exactly enough room works; one byte less does not.
     let exact = header.len();
@@ -120,10 +83,7 @@ fn sign_header_writes_one_entry_per_key() {
         Webhook::sign_header(&[], common::ID, common::NOW, PAYLOAD, &mut out),
         Err(Error::InvalidSecret)
     );
-    assert_eq!(
-        Webhook::sign_header(&keys, "a.b", common::NOW, PAYLOAD, &mut out),
-        Err(Error::InvalidId)
-    );
+    assert_eq!(Webhook::sign_header(&keys, "a.b", common::NOW, PAYLOAD, &mut out), Err(Error::InvalidId));
 }
 
 #[test]

@@ -1,10 +1,6 @@
 //! Secret parsing: prefix, padding, non-canonical bits, sizes, and the redacted `Debug`.
 // Test helpers: a failed unwrap or index is a failed test, which is what we want.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
@@ -14,10 +10,7 @@ use webhook_signature::{Error, MAX_KEY_LEN, Webhook};
 /// The signature a secret produces for A1's delivery, to compare keys by behaviour.
 fn sign_with(secret: &str) -> String {
     let webhook = Webhook::new(secret).unwrap();
-    webhook
-        .sign(common::ID, common::NOW, PAYLOAD)
-        .unwrap()
-        .to_string()
+    webhook.sign(common::ID, common::NOW, PAYLOAD).unwrap().to_string()
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -27,10 +20,7 @@ fn base64(bytes: &[u8]) -> String {
 
 #[test]
 fn prefix_is_optional() {
-    assert_eq!(
-        sign_with(SECRET),
-        sign_with(SECRET.trim_start_matches("whsec_"))
-    );
+    assert_eq!(sign_with(SECRET), sign_with(SECRET.trim_start_matches("whsec_")));
 }
 
 #[test]
@@ -39,17 +29,10 @@ fn padding_is_optional_but_must_be_right() {
     let same = [("a2V5MQ", "a2V5MQ=="), ("a2V5MTI", "a2V5MTI=")];
     for (i, (bare, padded)) in same.iter().enumerate() {
         assert_eq!(sign_with(bare), sign_with(padded), "#{i}");
-        assert_eq!(
-            sign_with(bare),
-            sign_with(&format!("whsec_{padded}")),
-            "#{i}"
-        );
+        assert_eq!(sign_with(bare), sign_with(&format!("whsec_{padded}")), "#{i}");
     }
     let from_key = Webhook::from_key(b"key1").unwrap();
-    let expected = from_key
-        .sign(common::ID, common::NOW, PAYLOAD)
-        .unwrap()
-        .to_string();
+    let expected = from_key.sign(common::ID, common::NOW, PAYLOAD).unwrap().to_string();
     assert_eq!(sign_with("a2V5MQ"), expected);
 }
 
@@ -78,11 +61,7 @@ fn malformed_secrets_are_rejected() {
         &long,
     ];
     for (i, secret) in bad.iter().enumerate() {
-        assert_eq!(
-            Webhook::new(secret).unwrap_err(),
-            Error::InvalidSecret,
-            "#{i}: {secret:?}"
-        );
+        assert_eq!(Webhook::new(secret).unwrap_err(), Error::InvalidSecret, "#{i}: {secret:?}");
     }
     assert_eq!(Webhook::from_key(b"").unwrap_err(), Error::InvalidSecret);
 }
@@ -100,24 +79,13 @@ fn short_and_large_keys_work() {
     // No minimum length: a one-byte key, and keys up to MAX_KEY_LEN on the stack.
     assert_eq!(
         sign_with(&base64(b"k")),
-        Webhook::from_key(b"k")
-            .unwrap()
-            .sign(common::ID, common::NOW, PAYLOAD)
-            .unwrap()
-            .to_string()
+        Webhook::from_key(b"k").unwrap().sign(common::ID, common::NOW, PAYLOAD).unwrap().to_string()
     );
     for len in [63, 64, 65, 1024, MAX_KEY_LEN] {
         let key: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
-        let expected = Webhook::from_key(&key)
-            .unwrap()
-            .sign(common::ID, common::NOW, PAYLOAD)
-            .unwrap()
-            .to_string();
-        assert_eq!(
-            sign_with(&format!("whsec_{}", base64(&key))),
-            expected,
-            "len {len}"
-        );
+        let expected =
+            Webhook::from_key(&key).unwrap().sign(common::ID, common::NOW, PAYLOAD).unwrap().to_string();
+        assert_eq!(sign_with(&format!("whsec_{}", base64(&key))), expected, "len {len}");
     }
     let too_long = base64(&vec![1u8; MAX_KEY_LEN + 1]);
     assert_eq!(Webhook::new(&too_long).unwrap_err(), Error::InvalidSecret);

@@ -1,10 +1,6 @@
 //! Streaming verification (`begin` / `update` / `finish`) agrees with one-shot `verify`.
 // Test helpers: a failed unwrap or index is a failed test, which is what we want.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
@@ -21,12 +17,7 @@ fn uneven_chunks_equal_one_shot_on_every_vector() {
             for chunk in payload.chunks(chunk_len) {
                 verification.update(chunk);
             }
-            assert_eq!(
-                verification.finish(),
-                Ok(()),
-                "#{i} chunk {chunk_len}: {}",
-                vector.source
-            );
+            assert_eq!(verification.finish(), Ok(()), "#{i} chunk {chunk_len}: {}", vector.source);
             if payload.len() > 10_000 && chunk_len < 64 {
                 break; // one small chunking of the 1 MiB bodies is enough
             }
@@ -38,19 +29,10 @@ fn uneven_chunks_equal_one_shot_on_every_vector() {
 fn begin_rejects_before_the_body() {
     let webhook = Webhook::new(SECRET).unwrap();
     let stale = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 301);
-    assert_eq!(
-        webhook.begin(&headers(), stale).unwrap_err(),
-        Error::TimestampTooOld
-    );
+    assert_eq!(webhook.begin(&headers(), stale).unwrap_err(), Error::TimestampTooOld);
     let unsupported = common::headers_with("v1a,xyz");
-    assert_eq!(
-        webhook.begin(&unsupported, common::NOW).unwrap_err(),
-        Error::NoSupportedSignature
-    );
-    assert_eq!(
-        webhook.begin_ignoring_timestamp(&headers()).map(|_| ()),
-        Ok(())
-    );
+    assert_eq!(webhook.begin(&unsupported, common::NOW).unwrap_err(), Error::NoSupportedSignature);
+    assert_eq!(webhook.begin_ignoring_timestamp(&headers()).map(|_| ()), Ok(()));
 }
 
 #[test]
@@ -63,8 +45,5 @@ fn tampered_stream_is_rejected() {
     assert_eq!(verification.finish(), Err(Error::NoMatchingSignature));
     // Debug shows the scheme, never the key or hash state.
     let verification = webhook.begin(&headers(), common::NOW).unwrap();
-    assert_eq!(
-        format!("{verification:?}"),
-        "Verification { scheme: V1, .. }"
-    );
+    assert_eq!(format!("{verification:?}"), "Verification { scheme: V1, .. }");
 }

@@ -1,10 +1,6 @@
 //! Timestamp parsing and the tolerance window, including its edges at 0 and `u64::MAX`.
 // Test helpers: a failed unwrap or index is a failed test, which is what we want.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
@@ -20,15 +16,9 @@ fn webhook() -> Webhook {
 /// A delivery signed at `sent`, verified at `now` with the given tolerance.
 fn verify_at(sent: u64, now: u64, tolerance_secs: u64) -> Result<(), Error> {
     let webhook = webhook().with_tolerance(Duration::from_secs(tolerance_secs));
-    let signature = webhook
-        .sign(common::ID, Timestamp::from_unix_secs(sent), PAYLOAD)
-        .unwrap();
+    let signature = webhook.sign(common::ID, Timestamp::from_unix_secs(sent), PAYLOAD).unwrap();
     let timestamp = sent.to_string();
-    let headers = Headers {
-        id: common::ID,
-        timestamp: &timestamp,
-        signature: signature.as_str(),
-    };
+    let headers = Headers { id: common::ID, timestamp: &timestamp, signature: signature.as_str() };
     webhook.verify(&headers, PAYLOAD, Timestamp::from_unix_secs(now))
 }
 
@@ -36,10 +26,7 @@ fn verify_at(sent: u64, now: u64, tolerance_secs: u64) -> Result<(), Error> {
 fn parse_accepts_plain_digits() {
     assert_eq!(Timestamp::parse("0"), Ok(Timestamp::from_unix_secs(0)));
     assert_eq!(Timestamp::parse("0001614265330"), Ok(common::NOW));
-    assert_eq!(
-        Timestamp::parse("18446744073709551615"),
-        Ok(Timestamp::from_unix_secs(u64::MAX))
-    );
+    assert_eq!(Timestamp::parse("18446744073709551615"), Ok(Timestamp::from_unix_secs(u64::MAX)));
     assert_eq!("42".parse::<Timestamp>(), Ok(Timestamp::from_unix_secs(42)));
 }
 
@@ -63,30 +50,15 @@ fn parse_rejects_everything_else() {
         "abc",
     ];
     for (i, text) in bad.iter().enumerate() {
-        assert_eq!(
-            Timestamp::parse(text),
-            Err(Error::InvalidTimestamp),
-            "#{i}: {text:?}"
-        );
-        let headers = Headers {
-            timestamp: text,
-            ..headers()
-        };
+        assert_eq!(Timestamp::parse(text), Err(Error::InvalidTimestamp), "#{i}: {text:?}");
+        let headers = Headers { timestamp: text, ..headers() };
         let expected = if text.is_empty() {
             Error::MissingHeader(webhook_signature::HeaderName::Timestamp)
         } else {
             Error::InvalidTimestamp
         };
-        assert_eq!(
-            webhook().verify(&headers, PAYLOAD, common::NOW),
-            Err(expected),
-            "#{i}"
-        );
-        assert_eq!(
-            webhook().verify_ignoring_timestamp(&headers, PAYLOAD),
-            Err(expected),
-            "#{i}"
-        );
+        assert_eq!(webhook().verify(&headers, PAYLOAD, common::NOW), Err(expected), "#{i}");
+        assert_eq!(webhook().verify_ignoring_timestamp(&headers, PAYLOAD), Err(expected), "#{i}");
     }
 }
 
@@ -105,10 +77,7 @@ fn window_boundaries_are_inclusive() {
 fn default_tolerance_is_five_minutes() {
     assert_eq!(webhook().tolerance(), Duration::from_secs(300));
     let now = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 301);
-    assert_eq!(
-        webhook().verify(&headers(), PAYLOAD, now),
-        Err(Error::TimestampTooOld)
-    );
+    assert_eq!(webhook().verify(&headers(), PAYLOAD, now), Err(Error::TimestampTooOld));
     let now = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 300);
     assert_eq!(webhook().verify(&headers(), PAYLOAD, now), Ok(()));
 }
@@ -122,10 +91,7 @@ fn window_edges_do_not_overflow() {
     assert_eq!(verify_at(u64::MAX, 0, 300), Err(Error::TimestampTooNew));
     assert_eq!(verify_at(u64::MAX, u64::MAX, 300), Ok(()));
     assert_eq!(verify_at(u64::MAX - 300, u64::MAX, 300), Ok(()));
-    assert_eq!(
-        verify_at(u64::MAX - 301, u64::MAX, 300),
-        Err(Error::TimestampTooOld)
-    );
+    assert_eq!(verify_at(u64::MAX - 301, u64::MAX, 300), Err(Error::TimestampTooOld));
     assert_eq!(verify_at(0, u64::MAX, 300), Err(Error::TimestampTooOld));
     assert_eq!(verify_at(0, u64::MAX, u64::MAX), Ok(()));
     assert_eq!(verify_at(u64::MAX, 0, u64::MAX), Ok(()));
@@ -136,15 +102,9 @@ fn sub_second_tolerance_is_ignored() {
     let now = 1_700_000_000;
     let webhook = webhook().with_tolerance(Duration::from_millis(1999));
     assert_eq!(webhook.tolerance(), Duration::from_millis(1999));
-    let signature = webhook
-        .sign(common::ID, Timestamp::from_unix_secs(now - 2), PAYLOAD)
-        .unwrap();
+    let signature = webhook.sign(common::ID, Timestamp::from_unix_secs(now - 2), PAYLOAD).unwrap();
     let timestamp = (now - 2).to_string();
-    let headers = Headers {
-        id: common::ID,
-        timestamp: &timestamp,
-        signature: signature.as_str(),
-    };
+    let headers = Headers { id: common::ID, timestamp: &timestamp, signature: signature.as_str() };
     let result = webhook.verify(&headers, PAYLOAD, Timestamp::from_unix_secs(now));
     assert_eq!(result, Err(Error::TimestampTooOld));
 }
@@ -152,39 +112,21 @@ fn sub_second_tolerance_is_ignored() {
 #[test]
 fn ignoring_timestamp_skips_only_the_window() {
     let far_future = Timestamp::from_unix_secs(u64::MAX);
-    assert_eq!(
-        webhook().verify(&headers(), PAYLOAD, far_future),
-        Err(Error::TimestampTooOld)
-    );
-    assert_eq!(
-        webhook().verify_ignoring_timestamp(&headers(), PAYLOAD),
-        Ok(())
-    );
+    assert_eq!(webhook().verify(&headers(), PAYLOAD, far_future), Err(Error::TimestampTooOld));
+    assert_eq!(webhook().verify_ignoring_timestamp(&headers(), PAYLOAD), Ok(()));
 }
 
 #[test]
 fn timestamp_is_hashed_as_received() {
     // Leading zeros parse to the same instant but are different signed content.
-    let headers = Headers {
-        timestamp: "01614265330",
-        ..headers()
-    };
-    assert_eq!(
-        webhook().verify(&headers, PAYLOAD, common::NOW),
-        Err(Error::NoMatchingSignature)
-    );
+    let headers = Headers { timestamp: "01614265330", ..headers() };
+    assert_eq!(webhook().verify(&headers, PAYLOAD, common::NOW), Err(Error::NoMatchingSignature));
 }
 
 #[cfg(feature = "std")]
 #[test]
 fn verify_now_uses_a_real_clock() {
     // Any real clock is far past 1970-01-01T00:05:00, so this does not depend on the time.
-    let headers = Headers {
-        timestamp: "0",
-        ..headers()
-    };
-    assert_eq!(
-        webhook().verify_now(&headers, PAYLOAD),
-        Err(Error::TimestampTooOld)
-    );
+    let headers = Headers { timestamp: "0", ..headers() };
+    assert_eq!(webhook().verify_now(&headers, PAYLOAD), Err(Error::TimestampTooOld));
 }

@@ -1,10 +1,6 @@
 //! Known-answer vectors from the reference libraries, svix, webhook-verify and Brex.
 // Test helpers: a failed unwrap or index is a failed test, which is what we want.
-#![allow(
-    clippy::unwrap_used,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 mod common;
 
@@ -15,15 +11,8 @@ use webhook_signature::Webhook;
 fn sign_reproduces_every_v1_vector() {
     for (i, vector) in V1_VECTORS.iter().enumerate() {
         let webhook = Webhook::new(vector.secret).unwrap();
-        let signature = webhook
-            .sign(vector.id, vector.now(), &vector.payload.to_vec())
-            .unwrap();
-        assert_eq!(
-            signature.as_str(),
-            vector.signature,
-            "#{i}: {}",
-            vector.source
-        );
+        let signature = webhook.sign(vector.id, vector.now(), &vector.payload.to_vec()).unwrap();
+        assert_eq!(signature.as_str(), vector.signature, "#{i}: {}", vector.source);
         assert_eq!(signature.to_string(), vector.signature, "#{i}: Display");
     }
 }
@@ -44,10 +33,7 @@ fn verify_accepts_every_v1_vector() {
 fn brex_decoy_alone_is_rejected() {
     let webhook = Webhook::new(BREX.secret).unwrap();
     let decoy = BREX.signature.split(' ').nth(1).unwrap();
-    let headers = webhook_signature::Headers {
-        signature: decoy,
-        ..BREX.headers()
-    };
+    let headers = webhook_signature::Headers { signature: decoy, ..BREX.headers() };
     let payload = BREX.payload.to_vec();
     assert_eq!(
         webhook.verify(&headers, &payload, BREX.now()),

@@ -49,11 +49,7 @@ impl Payload {
 
 impl Vector {
     pub fn headers(&self) -> Headers<'static> {
-        Headers {
-            id: self.id,
-            timestamp: self.timestamp,
-            signature: self.signature,
-        }
+        Headers { id: self.id, timestamp: self.timestamp, signature: self.signature }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -67,25 +63,13 @@ const fn a1_like(
     payload: Payload,
     signature: &'static str,
 ) -> Vector {
-    Vector {
-        source,
-        secret,
-        id: ID,
-        timestamp: TIMESTAMP,
-        payload,
-        signature,
-    }
+    Vector { source, secret, id: ID, timestamp: TIMESTAMP, payload, signature }
 }
 
 /// Known-answer vectors for the `v1` (HMAC-SHA256) scheme.
 pub const V1_VECTORS: &[Vector] = &[
     // A1: the reference libraries' shared vector (Python, JS, Go, Java, Ruby, PHP, C#).
-    a1_like(
-        "A1 reference libraries",
-        SECRET,
-        Payload::Bytes(PAYLOAD),
-        SIGNATURE,
-    ),
+    a1_like("A1 reference libraries", SECRET, Payload::Bytes(PAYLOAD), SIGNATURE),
     // A2: the Rust reference library (standard-webhooks libraries/rust).
     Vector {
         source: "A2 standard-webhooks Rust library",
@@ -155,11 +139,7 @@ pub const BREX: Vector = Vector {
 
 /// A1's headers with another signature header.
 pub fn headers_with(signature: &str) -> Headers<'_> {
-    Headers {
-        id: ID,
-        timestamp: TIMESTAMP,
-        signature,
-    }
+    Headers { id: ID, timestamp: TIMESTAMP, signature }
 }
 
 /// A1's headers.
