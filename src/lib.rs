@@ -11,6 +11,9 @@ mod content;
 mod error;
 mod header;
 mod headers;
+#[cfg(feature = "http1")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http1")))]
+mod http;
 mod key;
 mod sign;
 mod stream;

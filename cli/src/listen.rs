@@ -1,0 +1,122 @@
+//! `listen`: a local receiver that verifies each delivery, reports it on one
+//! line, and answers 204 (valid), 401 (rejected), 409 (replayed id) or 413
+//! (body over the limit).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io::Read;
+use std::process::ExitCode;
+
+use tiny_http::{Request, Response, Server};
+use webhook_signature::{HeaderName, Headers, Timestamp, Webhook};
+
+use crate::{gemini, keys};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Secret (`whsec_…` or `whpk_…`); repeat during rotation. Default: $WEBHOOK_SECRET.
+    #[arg(long = "secret")]
+    secrets: Vec<String>,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Largest accepted body in bytes; larger ones get 413.
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body: u64,
+}
+
+pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
+    let mut receiver = Receiver::bind(args.port, keys::load(&args.secrets)?, args.max_body)?;
+    println!("listening on http://127.0.0.1:{}", receiver.port());
+    loop {
+        println!("{}", receiver.serve_one()?);
+    }
+}
+
+/// What the receiver decided about one delivery.
+#[derive(Debug, Clone)]
+pub(crate) struct Report {
+    pub(crate) id: String,
+    pub(crate) event: String,
+    pub(crate) status: u16,
+    pub(crate) outcome: String,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}: {}", self.id, self.event, self.status, self.outcome)
+    }
+}
+
+/// A verifying HTTP receiver on 127.0.0.1 that remembers the ids it accepted.
+pub(crate) struct Receiver {
+    server: Server,
+    keys: Vec<Webhook>,
+    max_body: u64,
+    seen: HashSet<String>,
+}
+
+impl Receiver {
+    pub(crate) fn bind(port: u16, keys: Vec<Webhook>, max_body: u64) -> crate::Result<Self> {
+        let server =
+            Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot listen on port {port}: {e}"))?;
+        Ok(Self { server, keys, max_body, seen: HashSet::new() })
+    }
+
+    pub(crate) fn port(&self) -> u16 {
+        self.server.server_addr().to_ip().map_or(0, |addr| addr.port())
+    }
+
+    /// Waits for one request, answers it, and reports the decision.
+    pub(crate) fn serve_one(&mut self) -> crate::Result<Report> {
+        let mut request = self.server.recv()?;
+        let report = self.decide(&mut request);
+        request.respond(Response::empty(report.status))?;
+        Ok(report)
+    }
+
+    fn decide(&mut self, request: &mut Request) -> Report {
+        let header = |name: &'static str| {
+            let mut values =
+                request.headers().iter().filter(|h| h.field.equiv(name)).map(|h| h.value.as_str());
+            match (values.next(), values.next()) {
+                (Some(value), None) => Ok(value.to_owned()),
+                (None, _) => Ok(String::new()),
+                (Some(_), Some(_)) => Err(()),
+            }
+        };
+        let (id, timestamp, signature) = (
+            header(HeaderName::Id.as_str()),
+            header(HeaderName::Timestamp.as_str()),
+            header(HeaderName::Signature.as_str()),
+        );
+        let shown_id = id.clone().ok().filter(|id| !id.is_empty()).unwrap_or_else(|| "-".to_owned());
+        let report = |event: &str, status, outcome: String| Report {
+            id: shown_id.clone(),
+            event: event.to_owned(),
+            status,
+            outcome,
+        };
+
+        let declared = request.body_length().map_or(0, |len| len as u64);
+        let mut body = Vec::new();
+        let read = request.as_reader().take(self.max_body + 1).read_to_end(&mut body);
+        if declared > self.max_body || body.len() as u64 > self.max_body {
+            return report("-", 413, format!("body over {} bytes", self.max_body));
+        }
+        if let Err(error) = read {
+            return report("-", 400, format!("cannot read body: {error}"));
+        }
+        let event = gemini::event_type(&body).unwrap_or_else(|| "-".to_owned());
+        let (Ok(id), Ok(timestamp), Ok(signature)) = (id, timestamp, signature) else {
+            return report(&event, 401, "duplicate webhook header".to_owned());
+        };
+        let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
+        match Webhook::verify_any(&self.keys, &headers, &body, Timestamp::now()) {
+            Err(error) => report(&event, 401, error.to_string()),
+            Ok(_) if !self.seen.insert(id.clone()) => report(&event, 409, "replayed webhook-id".to_owned()),
+            Ok(index) if self.keys.len() > 1 => report(&event, 204, format!("valid (key #{})", index + 1)),
+            Ok(_) => report(&event, 204, "valid".to_owned()),
+        }
+    }
+}

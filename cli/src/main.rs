@@ -1,0 +1,61 @@
+//! `webhook-signature`: sign, verify, send and receive Standard Webhooks
+//! deliveries from the shell. `webhook-signature demo` shows all of it at once.
+
+mod demo;
+mod gemini;
+mod input;
+mod keygen;
+mod keys;
+mod listen;
+mod send;
+mod sign;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Sign, verify, send and receive Standard Webhooks deliveries.
+#[derive(Parser)]
+#[command(name = "webhook-signature", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the three headers of a signed delivery (or a curl command).
+    Sign(sign::Args),
+    /// Verify a delivery; exits 0 printing `valid`, or 1 with the reason.
+    Verify(verify::Args),
+    /// POST a signed delivery (a sample Gemini envelope without FILE).
+    Send(send::Args),
+    /// Run a local receiver that verifies and reports each delivery.
+    Listen(listen::Args),
+    /// Print a new random secret (and an Ed25519 key pair).
+    Keygen,
+    /// Start a receiver, send it valid, tampered, stale and replayed deliveries.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Sign(args) => sign::run(&args),
+        Command::Verify(args) => verify::run(&args),
+        Command::Send(args) => send::run(&args),
+        Command::Listen(args) => listen::run(&args),
+        Command::Keygen => keygen::run(),
+        Command::Demo => demo::run(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Any failure of a command, reported as one line.
+type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;

@@ -1,0 +1,268 @@
+//! End-to-end tests of the `webhook-signature` binary: sign, verify, keygen,
+//! send to listen on 127.0.0.1, and demo.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_webhook-signature");
+// A1, the reference libraries' shared vector.
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+const TIMESTAMP: &str = "1614265330";
+const PAYLOAD: &str = r#"{"test": 2432232314}"#;
+const SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+/// Runs the binary with `args`, feeding `stdin`.
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("WEBHOOK_SECRET")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+#[test]
+fn sign_prints_the_three_headers() {
+    let output = run(&["sign", "--secret", SECRET, "--id", ID, "--timestamp", TIMESTAMP], PAYLOAD);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let expected =
+        format!("webhook-id: {ID}\nwebhook-timestamp: {TIMESTAMP}\nwebhook-signature: {SIGNATURE}\n");
+    assert_eq!(stdout(&output), expected);
+}
+
+#[test]
+fn sign_with_several_secrets_and_as_curl() {
+    let output = run(
+        &["sign", "--secret", SECRET, "--secret", "whsec_a2V5", "--id", ID, "--timestamp", TIMESTAMP],
+        PAYLOAD,
+    );
+    let signature_line = stdout(&output).lines().nth(2).unwrap().to_owned();
+    assert!(signature_line.starts_with(&format!("webhook-signature: {SIGNATURE} v1,")), "{signature_line}");
+    let curl = run(
+        &[
+            "sign",
+            "--secret",
+            SECRET,
+            "--id",
+            ID,
+            "--timestamp",
+            TIMESTAMP,
+            "--curl",
+            "http://example.test/hook",
+        ],
+        PAYLOAD,
+    );
+    let command = stdout(&curl);
+    assert!(command.starts_with("curl -sS -X POST 'http://example.test/hook'"), "{command}");
+    assert!(command.contains(&format!("-H 'webhook-signature: {SIGNATURE}'")), "{command}");
+}
+
+#[test]
+fn verify_exits_zero_when_valid_and_one_with_the_reason() {
+    let base = ["verify", "--secret", SECRET, "--id", ID, "--timestamp", TIMESTAMP, "--now", TIMESTAMP];
+    let valid = run(&[&base[..], &["--signature", SIGNATURE]].concat(), PAYLOAD);
+    assert!(valid.status.success(), "{}", stderr(&valid));
+    assert_eq!(stdout(&valid), "valid\n");
+
+    let tampered = run(&[&base[..], &["--signature", SIGNATURE]].concat(), "{}");
+    assert_eq!(tampered.status.code(), Some(1));
+    assert_eq!(stderr(&tampered), "invalid: no matching signature\n");
+
+    let stale = run(
+        &[&base[..5], &["--timestamp", TIMESTAMP, "--now", "1614266000", "--signature", SIGNATURE]].concat(),
+        PAYLOAD,
+    );
+    assert_eq!(stderr(&stale), "invalid: webhook timestamp too old\n");
+    let tolerant = run(
+        &[
+            &base[..5],
+            &[
+                "--timestamp",
+                TIMESTAMP,
+                "--now",
+                "1614266000",
+                "--tolerance",
+                "1000",
+                "--signature",
+                SIGNATURE,
+            ],
+        ]
+        .concat(),
+        PAYLOAD,
+    );
+    assert!(tolerant.status.success());
+
+    let rotated = run(
+        &[
+            "verify",
+            "--secret",
+            "whsec_a2V5",
+            "--secret",
+            SECRET,
+            "--id",
+            ID,
+            "--timestamp",
+            TIMESTAMP,
+            "--now",
+            TIMESTAMP,
+            "--signature",
+            SIGNATURE,
+        ],
+        PAYLOAD,
+    );
+    assert_eq!(stdout(&rotated), "valid (key #2)\n");
+}
+
+#[test]
+fn secrets_come_from_the_environment_and_errors_are_one_line() {
+    let output = Command::new(BIN)
+        .args([
+            "verify",
+            "--id",
+            ID,
+            "--timestamp",
+            TIMESTAMP,
+            "--now",
+            TIMESTAMP,
+            "--signature",
+            SIGNATURE,
+            "-",
+        ])
+        .env("WEBHOOK_SECRET", format!("whsec_a2V5 {SECRET}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(PAYLOAD.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(stdout(&output), "valid (key #2)\n");
+
+    let no_secret = run(&["sign", "--id", ID], PAYLOAD);
+    assert_eq!(no_secret.status.code(), Some(1));
+    assert_eq!(stderr(&no_secret), "error: no secret: pass --secret or set WEBHOOK_SECRET\n");
+    let bad_secret = run(&["sign", "--secret", "whsec_!!", "--id", ID], PAYLOAD);
+    assert_eq!(stderr(&bad_secret), "error: secret #1: invalid webhook secret\n");
+    let missing_file = run(&["sign", "--secret", SECRET, "--id", ID, "/nonexistent/body.json"], "");
+    assert_eq!(stderr(&missing_file).lines().count(), 1);
+    assert!(stderr(&missing_file).starts_with("error: /nonexistent/body.json: "));
+}
+
+#[test]
+fn keygen_prints_fresh_keys_that_work() {
+    let output = run(&["keygen"], "");
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("whsec_") && lines[0].len() == 6 + 32, "{text}");
+    assert_ne!(lines[0], stdout(&run(&["keygen"], "")).lines().next().unwrap());
+    if lines.len() == 3 {
+        assert!(lines[1].starts_with("whsk_") && lines[2].starts_with("whpk_"));
+        let signed = run(&["sign", "--secret", lines[1], "--id", "msg_1", "--timestamp", "100"], "body");
+        let signature =
+            stdout(&signed).lines().nth(2).unwrap().trim_start_matches("webhook-signature: ").to_owned();
+        let verified = run(
+            &[
+                "verify",
+                "--secret",
+                lines[2],
+                "--id",
+                "msg_1",
+                "--timestamp",
+                "100",
+                "--now",
+                "100",
+                "--signature",
+                &signature,
+            ],
+            "body",
+        );
+        assert_eq!(stdout(&verified), "valid\n", "{}", stderr(&verified));
+    }
+}
+
+/// A `listen` process on a free port, killed when dropped.
+struct Listener {
+    child: Child,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    url: String,
+}
+
+impl Listener {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args([&["listen", "--port", "0"], args].concat())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let url = first.strip_prefix("listening on ").unwrap().to_owned();
+        Self { child, lines, url }
+    }
+
+    fn next_line(&mut self) -> String {
+        self.lines.next().unwrap().unwrap()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn send_to_listen_end_to_end() {
+    let mut listener = Listener::start(&["--secret", SECRET, "--max-body", "1000"]);
+    let sent = run(
+        &["send", &listener.url, "--secret", SECRET, "--id", "msg_e2e", "--event", "batch.succeeded"],
+        "",
+    );
+    assert_eq!(stdout(&sent), "204\n", "{}", stderr(&sent));
+    assert_eq!(listener.next_line(), "msg_e2e batch.succeeded 204: valid");
+
+    let replay = run(&["send", &listener.url, "--secret", SECRET, "--id", "msg_e2e"], "");
+    assert_eq!(stdout(&replay), "409\n");
+    assert_eq!(replay.status.code(), Some(1));
+    assert_eq!(listener.next_line(), "msg_e2e video.generated 409: replayed webhook-id");
+
+    let wrong_key = run(&["send", &listener.url, "--secret", "whsec_a2V5", "--id", "msg_other"], "");
+    assert_eq!(stdout(&wrong_key), "401\n");
+    assert_eq!(listener.next_line(), "msg_other video.generated 401: no matching signature");
+
+    let big = "x".repeat(2000);
+    let too_big = run(&["send", &listener.url, "--secret", SECRET, "--id", "msg_big", "-"], &big);
+    assert_eq!(stdout(&too_big), "413\n");
+    assert_eq!(listener.next_line(), "msg_big - 413: body over 1000 bytes");
+
+    let raw = run(&["send", &listener.url, "--secret", SECRET, "--id", "msg_raw", "-"], "not json at all");
+    assert_eq!(stdout(&raw), "204\n");
+    assert_eq!(listener.next_line(), "msg_raw - 204: valid");
+}
+
+#[test]
+fn demo_exits_zero_when_all_four_deliveries_come_out_right() {
+    let output = run(&["demo"], "");
+    assert!(output.status.success(), "{}\n{}", stdout(&output), stderr(&output));
+    let text = stdout(&output);
+    for case in ["valid", "tampered", "stale", "replay"] {
+        assert!(text.lines().any(|l| l.starts_with(case) && l.ends_with("[as expected]")), "{case}: {text}");
+    }
+}
