@@ -40,3 +40,51 @@ fn brex_decoy_alone_is_rejected() {
         Err(webhook_signature::Error::NoMatchingSignature)
     );
 }
+
+/// `tests/fixtures/vectors.json` is the JSON form of the literal-payload `v1`
+/// vectors, for the JavaScript test of the wasm module. It is derived from
+/// `tests/common/mod.rs`, the one place fixtures are kept, and must match it;
+/// `UPDATE_FIXTURES=1 cargo test --test vectors` rewrites it.
+#[test]
+fn json_fixtures_match_the_rust_vectors() {
+    let json_string = |text: &str| {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c => out.push(c),
+            }
+        }
+        out + "\""
+    };
+    let entries: Vec<String> = V1_VECTORS
+        .iter()
+        .chain([&BREX])
+        .filter_map(|v| match v.payload {
+            common::Payload::Bytes(bytes) => {
+                let payload = core::str::from_utf8(bytes).ok()?;
+                Some(format!(
+                    "  {{ \"source\": {}, \"secret\": {}, \"id\": {}, \"timestamp\": {}, \"payload\": {}, \"signature\": {} }}",
+                    json_string(v.source),
+                    json_string(v.secret),
+                    json_string(v.id),
+                    json_string(v.timestamp),
+                    json_string(payload),
+                    json_string(v.signature)
+                ))
+            }
+            common::Payload::Repeat(..) => None,
+        })
+        .collect();
+    let expected = format!("[\n{}\n]\n", entries.join(",\n"));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vectors.json");
+    if std::env::var_os("UPDATE_FIXTURES").is_some() {
+        std::fs::write(path, &expected).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap_or_default(),
+        expected,
+        "run UPDATE_FIXTURES=1 cargo test --test vectors"
+    );
+}
