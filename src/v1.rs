@@ -45,6 +45,36 @@ impl<'a> Pending<'a> {
     }
 }
 
+/// How many keys' tags [`match_tags`] compares in one scan of the header.
+pub(crate) const KEY_BATCH: usize = 8;
+
+/// The tag of `{id}.{timestamp}.{payload}` under `key`.
+pub(crate) fn tag(key: &HmacSha256, headers: &Headers<'_>, payload: &[u8]) -> [u8; 32] {
+    let mut mac = key.clone();
+    absorb_prefix(&mut mac, headers.id, headers.timestamp.as_bytes());
+    mac.update(payload);
+    mac.finalize().into_bytes().into()
+}
+
+/// Which of `tags` some `v1` entry of `signature` matches, in one scan: each
+/// candidate is decoded once and compared with every tag in constant time,
+/// with no early exit.
+pub(crate) fn match_tags(signature: &str, tags: &[Option<[u8; 32]>; KEY_BATCH]) -> [bool; KEY_BATCH] {
+    let mut matched = [false; KEY_BATCH];
+    if tags.iter().all(Option::is_none) {
+        return matched;
+    }
+    for candidate in Signatures::new(signature).candidates(Scheme::V1) {
+        let Some(decoded) = compare::decode_canonical::<32>(candidate) else { continue };
+        for (hit, tag) in matched.iter_mut().zip(tags) {
+            if let Some(tag) = tag {
+                *hit |= compare::equal(&decoded, tag);
+            }
+        }
+    }
+    matched
+}
+
 /// The `v1,<base64>` entry for a delivery.
 pub(crate) fn sign(key: &HmacSha256, id: &str, timestamp: &[u8], payload: &[u8]) -> Result<Signature, Error> {
     let mut mac = key.clone();

@@ -93,3 +93,27 @@ fn a1_signature_header_from_sign_header() {
     let header = Webhook::sign_header(&keys, common::ID, common::NOW, PAYLOAD, &mut out).unwrap();
     assert_eq!(header, SIGNATURE);
 }
+
+#[test]
+fn more_keys_than_one_scan_takes_and_the_lowest_match_wins() {
+    let a1 = Webhook::new(SECRET).unwrap();
+    for position in [0, 7, 8, 9, 16] {
+        let mut keys = keys(17);
+        keys[position] = a1.clone();
+        assert_eq!(
+            Webhook::verify_any(&keys, &headers(), PAYLOAD, common::NOW),
+            Ok(position),
+            "at {position}"
+        );
+    }
+    let mut keys = keys(12);
+    keys[3] = a1.clone();
+    keys[10] = a1.clone();
+    assert_eq!(Webhook::verify_any(&keys, &headers(), PAYLOAD, common::NOW), Ok(3));
+    // A header listing several keys' entries, in another order than the keys.
+    let signers = [Webhook::from_key(b"key 5").unwrap(), a1.clone()];
+    let mut out = [0u8; 2 * (MAX_SIGNATURE_LEN + 1)];
+    let header = Webhook::sign_header(&signers, common::ID, common::NOW, PAYLOAD, &mut out).unwrap();
+    let keys = self::keys(8);
+    assert_eq!(Webhook::verify_any(&keys, &headers_with(header), PAYLOAD, common::NOW), Ok(5));
+}

@@ -71,7 +71,8 @@ impl Receiver {
     pub(crate) fn serve_one(&mut self) -> crate::Result<Report> {
         let mut request = self.server.recv()?;
         let report = self.decide(&mut request);
-        request.respond(Response::empty(report.status))?;
+        // A sender that hung up before the answer does not stop the receiver.
+        let _ = request.respond(Response::empty(report.status));
         Ok(report)
     }
 
