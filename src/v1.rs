@@ -21,9 +21,7 @@ impl<'a> Pending<'a> {
     pub(crate) fn begin(key: &HmacSha256, headers: &Headers<'a>) -> Result<Self, Error> {
         let mut rest = Signatures::new(headers.signature);
         let first = rest.next_candidate(Scheme::V1).ok_or(Error::NoSupportedSignature)?;
-        let mut mac = key.clone();
-        absorb_prefix(&mut mac, headers.id, headers.timestamp.as_bytes());
-        Ok(Self { first, rest, mac })
+        Ok(Self { first, rest, mac: keyed(key, headers.id, headers.timestamp.as_bytes()) })
     }
 
     #[inline(always)]
@@ -48,10 +46,17 @@ impl<'a> Pending<'a> {
 /// How many keys' tags [`match_tags`] compares in one scan of the header.
 pub(crate) const KEY_BATCH: usize = 8;
 
-/// The tag of `{id}.{timestamp}.{payload}` under `key`.
-pub(crate) fn tag(key: &HmacSha256, headers: &Headers<'_>, payload: &[u8]) -> [u8; 32] {
+/// A copy of the pre-keyed `key` that has absorbed `{id}.{timestamp}.`.
+#[inline(always)]
+fn keyed(key: &HmacSha256, id: &str, timestamp: &[u8]) -> HmacSha256 {
     let mut mac = key.clone();
-    absorb_prefix(&mut mac, headers.id, headers.timestamp.as_bytes());
+    absorb_prefix(&mut mac, id, timestamp);
+    mac
+}
+
+/// The tag of `{id}.{timestamp}.{payload}` under `key`.
+pub(crate) fn tag(key: &HmacSha256, id: &str, timestamp: &[u8], payload: &[u8]) -> [u8; 32] {
+    let mut mac = keyed(key, id, timestamp);
     mac.update(payload);
     mac.finalize().into_bytes().into()
 }
@@ -77,8 +82,5 @@ pub(crate) fn match_tags(signature: &str, tags: &[Option<[u8; 32]>; KEY_BATCH]) 
 
 /// The `v1,<base64>` entry for a delivery.
 pub(crate) fn sign(key: &HmacSha256, id: &str, timestamp: &[u8], payload: &[u8]) -> Result<Signature, Error> {
-    let mut mac = key.clone();
-    absorb_prefix(&mut mac, id, timestamp);
-    mac.update(payload);
-    Signature::encode(Scheme::V1, &mac.finalize().into_bytes())
+    Signature::encode(Scheme::V1, &tag(key, id, timestamp, payload))
 }

@@ -96,7 +96,7 @@ impl Webhook {
     ) -> Result<usize, Error> {
         let checked = headers.check()?;
         let signature = checked.headers.signature;
-        // Whether any key of each scheme could match is known from one scan.
+        // Whether the header has a `v1` candidate at all: one scan for every HMAC key.
         let v1_supported = Signatures::new(signature).next_candidate(Scheme::V1).is_some();
         let mut failure: Option<Error> = None;
         let mut note = |error: Error| {
@@ -112,7 +112,12 @@ impl Webhook {
                 let outcome = checked.check_window(Some(now), key.tolerance).and_then(|()| match &key.key {
                     Key::Hmac(_) if !v1_supported => Err(Error::NoSupportedSignature),
                     Key::Hmac(mac) => {
-                        *tag = Some(v1::tag(mac, &checked.headers, payload));
+                        *tag = Some(v1::tag(
+                            mac,
+                            checked.headers.id,
+                            checked.headers.timestamp.as_bytes(),
+                            payload,
+                        ));
                         Ok(false)
                     }
                     #[cfg(feature = "ed25519")]
