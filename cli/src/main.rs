@@ -40,7 +40,19 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => error.exit(), // --help, --version
+        Err(error) => {
+            // One line, like every other error of this tool; --help has the rest.
+            let text = error.to_string();
+            let message: Vec<&str> =
+                text.lines().take_while(|line| !line.is_empty()).map(str::trim).collect();
+            eprintln!("{} (see --help)", message.join(" "));
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Send(args) => send::run(&args),

@@ -160,6 +160,12 @@ fn secrets_come_from_the_environment_and_errors_are_one_line() {
     assert_eq!(stderr(&no_secret), "error: no secret: pass --secret or set WEBHOOK_SECRET\n");
     let bad_secret = run(&["sign", "--secret", "whsec_!!", "--id", ID], PAYLOAD);
     assert_eq!(stderr(&bad_secret), "error: secret #1: invalid webhook secret\n");
+    let usage = run(&["verify", "--secret", SECRET], "");
+    assert_eq!(usage.status.code(), Some(2));
+    assert_eq!(stderr(&usage).lines().count(), 1, "{}", stderr(&usage));
+    assert!(stderr(&usage).starts_with("error: the following required arguments were not provided"));
+    let help = run(&["--help"], "");
+    assert!(help.status.success() && stdout(&help).contains("demo"));
     let missing_file = run(&["sign", "--secret", SECRET, "--id", ID, "/nonexistent/body.json"], "");
     assert_eq!(stderr(&missing_file).lines().count(), 1);
     assert!(stderr(&missing_file).starts_with("error: /nonexistent/body.json: "));
