@@ -12,7 +12,7 @@ use crate::{Error, Headers, Scheme, Timestamp, Webhook, v1};
 ///
 /// It lives on the caller's stack: a few hundred bytes for a `v1` key, and
 /// about 4.8 KiB with the `ed25519` feature (one SHA-512 state per `v1a`
-/// candidate, at most [`MAX_V1A_CANDIDATES`](crate::MAX_V1A_CANDIDATES)).
+/// candidate, at most `MAX_V1A_CANDIDATES` (16)).
 ///
 /// # Examples
 /// ```
@@ -91,7 +91,7 @@ impl Verification<'_> {
     ///
     /// Every `v1` entry is compared in constant time and the results are
     /// OR-ed, with no early exit; the number of entries is not capped. `v1a`
-    /// entries are checked up to [`MAX_V1A_CANDIDATES`](crate::MAX_V1A_CANDIDATES).
+    /// entries are checked up to `MAX_V1A_CANDIDATES` (16).
     ///
     /// # Errors
     /// [`Error::NoMatchingSignature`] if no entry matches.

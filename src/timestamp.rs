@@ -8,7 +8,7 @@ pub(crate) const MAX_DIGITS: usize = 20;
 /// Seconds since the Unix epoch, as carried by `webhook-timestamp`.
 ///
 /// Time is always passed in: the library never reads a clock, except in
-/// [`Timestamp::now`] (feature `std`).
+/// `Timestamp::now` (feature `std`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(u64);
 
