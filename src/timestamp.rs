@@ -70,9 +70,27 @@ impl Timestamp {
 
     /// Checks that `self` lies within `tolerance` seconds of `now`, both ends inclusive.
     ///
+    /// This is the window [`Webhook::verify`](crate::Webhook::verify) applies;
+    /// it is public so that other ways of authenticating a delivery (such as a
+    /// signed token) can apply the same one.
+    ///
     /// `abs_diff` cannot overflow, so the window is right at `now = 0` and
     /// `now = u64::MAX`, where one side of it does not exist.
-    pub(crate) fn check_window(self, now: Self, tolerance: Duration) -> Result<(), Error> {
+    ///
+    /// # Errors
+    /// [`Error::TimestampTooOld`] or [`Error::TimestampTooNew`].
+    ///
+    /// # Examples
+    /// ```
+    /// use core::time::Duration;
+    /// use webhook_signature::{Error, Timestamp};
+    /// let sent = Timestamp::from_unix_secs(1_000);
+    /// let minute = Duration::from_secs(60);
+    /// assert_eq!(sent.check_window(Timestamp::from_unix_secs(1_060), minute), Ok(()));
+    /// assert_eq!(sent.check_window(Timestamp::from_unix_secs(1_061), minute), Err(Error::TimestampTooOld));
+    /// assert_eq!(sent.check_window(Timestamp::from_unix_secs(939), minute), Err(Error::TimestampTooNew));
+    /// ```
+    pub fn check_window(self, now: Self, tolerance: Duration) -> Result<(), Error> {
         if self.0.abs_diff(now.0) <= tolerance.as_secs() {
             Ok(())
         } else if self.0 < now.0 {

@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod binding;
+mod dynamic;
+mod error;
+mod event;
+#[cfg(feature = "fetch")]
+mod fetch;
+mod jwks;
+mod receiver;
+mod sign;
+mod token;
+
+pub use binding::BodyBinding;
+pub use dynamic::{DynamicVerified, DynamicVerifier, Prechecked};
+pub use error::{Claim, Error, Malformed};
+pub use event::{Envelope, Event, EventData, NotAnEnvelope};
+#[cfg(feature = "fetch")]
+pub use fetch::{GOOGLE_JWKS_URL, JwksCache, MAX_CACHE, MIN_CACHE, STALE_LIMIT};
+pub use jwks::{InvalidJwks, Jwks, MAX_RSA_BITS, MIN_RSA_BITS, SkipReason, SkippedKey};
+pub use receiver::{Authenticated, Delivery, Mode, Receiver};
+pub use sign::{SignError, TokenSigner};
+pub use token::{MAX_TOKEN_LEN, UnverifiedToken, is_compact_jws};
+/// The core crate, re-exported so both are always the same version.
+pub use webhook_signature;

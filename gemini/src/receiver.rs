@@ -1,0 +1,191 @@
+//! One call for both Gemini modes: a compact JWS in `webhook-signature` is a
+//! dynamic delivery; anything else is checked with the static secrets.
+
+use webhook_signature::{Headers, Timestamp, Webhook};
+
+use crate::binding::BodyBinding;
+use crate::dynamic::{DynamicVerified, DynamicVerifier};
+use crate::error::Error;
+use crate::event::{Envelope, NotAnEnvelope};
+use crate::jwks::Jwks;
+use crate::token::is_compact_jws;
+
+/// Verifies Gemini deliveries of both modes.
+///
+/// # Examples
+/// ```
+/// use webhook_signature::{Headers, Timestamp, Webhook};
+/// use webhook_signature_gemini::{Authenticated, DynamicVerifier, Receiver};
+/// let receiver = Receiver::new(vec![Webhook::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?])
+///     .with_dynamic(DynamicVerifier::new(["https://example.com/webhooks/gemini"]));
+/// let headers = Headers {
+///     id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+///     timestamp: "1614265330",
+///     signature: "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+/// };
+/// let now = Timestamp::from_unix_secs(1614265330);
+/// let delivery = receiver.verify(&headers, br#"{"test": 2432232314}"#, now, None)?;
+/// assert_eq!(delivery.authenticated, Authenticated::Signature);
+/// assert!(delivery.envelope.is_err(), "authentic, but not a Gemini envelope");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Receiver {
+    secrets: Vec<Webhook>,
+    dynamic: Option<DynamicVerifier>,
+}
+
+/// A verified delivery.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Delivery<'a> {
+    /// `webhook-id`: deduplicate on it, Gemini delivers at least once.
+    pub id: &'a str,
+    /// `webhook-timestamp`.
+    pub timestamp: Timestamp,
+    /// Which mode and key verified it.
+    pub mode: Mode,
+    /// What was authenticated: the body, or only the sender.
+    pub authenticated: Authenticated,
+    /// The typed event, or why the authentic body is not an envelope (answer
+    /// 2xx anyway, or Gemini retries for 24 hours).
+    pub envelope: Result<Envelope, NotAnEnvelope>,
+}
+
+/// Which mode verified a delivery.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Mode {
+    /// A `v1` (or `v1a`) signature matched the static secret at this index.
+    Static {
+        /// The index in the receiver's secrets: 0 is the current one.
+        key: usize,
+    },
+    /// An RS256 token verified with a JWKS key.
+    Dynamic(DynamicVerified),
+}
+
+/// What a verification authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Authenticated {
+    /// The body itself: a static signature, or a token that binds the body.
+    Signature,
+    /// Only the sender: a valid token that does not bind the body.
+    BearerToken,
+}
+
+impl Authenticated {
+    /// `"signature"` or `"bearer-token"`, as stored in the receiver's inbox.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Signature => "signature",
+            Self::BearerToken => "bearer-token",
+        }
+    }
+}
+
+impl Receiver {
+    /// A receiver for static deliveries signed with any of `secrets` (the
+    /// current one first, then the previous one during a rotation).
+    #[must_use]
+    pub fn new(secrets: Vec<Webhook>) -> Self {
+        Self { secrets, dynamic: None }
+    }
+
+    /// Also accepts dynamic deliveries checked by `verifier`.
+    #[must_use]
+    pub fn with_dynamic(mut self, verifier: DynamicVerifier) -> Self {
+        self.dynamic = Some(verifier);
+        self
+    }
+
+    /// The dynamic verifier, if configured.
+    #[must_use]
+    pub fn dynamic(&self) -> Option<&DynamicVerifier> {
+        self.dynamic.as_ref()
+    }
+
+    /// Whether `headers` carry a dynamic (JWT) delivery.
+    #[must_use]
+    pub fn is_dynamic(headers: &Headers<'_>) -> bool {
+        is_compact_jws(headers.signature)
+    }
+
+    /// Verifies a delivery of either mode and parses its envelope. A dynamic
+    /// delivery needs `jwks`; a static one never looks at it.
+    ///
+    /// # Errors
+    /// [`Error::Webhook`] for the static path and the headers,
+    /// [`Error::DynamicNotConfigured`], [`Error::KeysUnavailable`] without
+    /// `jwks`, or any token error.
+    pub fn verify<'a>(
+        &self,
+        headers: &Headers<'a>,
+        body: &[u8],
+        now: Timestamp,
+        jwks: Option<&Jwks>,
+    ) -> Result<Delivery<'a>, Error> {
+        if !Self::is_dynamic(headers) {
+            return self.verify_static(headers, body, now);
+        }
+        let prechecked = self.dynamic.as_ref().ok_or(Error::DynamicNotConfigured)?.precheck(headers, now)?;
+        let verified = prechecked.finish(body, jwks.ok_or(Error::KeysUnavailable)?)?;
+        Ok(Self::dynamic_delivery(headers.id, verified, body))
+    }
+
+    /// [`verify`](Self::verify), fetching the JWKS through `cache` only when
+    /// a dynamic delivery passes every cheap check. Static deliveries never
+    /// touch the network.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify).
+    #[cfg(feature = "fetch")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "fetch")))]
+    pub async fn verify_fetching<'a>(
+        &self,
+        headers: &Headers<'a>,
+        body: &[u8],
+        now: Timestamp,
+        cache: &crate::JwksCache,
+    ) -> Result<Delivery<'a>, Error> {
+        if !Self::is_dynamic(headers) {
+            return self.verify_static(headers, body, now);
+        }
+        let prechecked = self.dynamic.as_ref().ok_or(Error::DynamicNotConfigured)?.precheck(headers, now)?;
+        let jwks = cache.keys(prechecked.key_id(), now).await?;
+        let verified = prechecked.finish(body, &jwks)?;
+        Ok(Self::dynamic_delivery(headers.id, verified, body))
+    }
+
+    fn verify_static<'a>(
+        &self,
+        headers: &Headers<'a>,
+        body: &[u8],
+        now: Timestamp,
+    ) -> Result<Delivery<'a>, Error> {
+        let key = Webhook::verify_any(&self.secrets, headers, body, now)?;
+        Ok(Delivery {
+            id: headers.id,
+            // verify_any parsed it already; this cannot fail.
+            timestamp: Timestamp::parse(headers.timestamp)?,
+            mode: Mode::Static { key },
+            authenticated: Authenticated::Signature,
+            envelope: Envelope::parse(body),
+        })
+    }
+
+    fn dynamic_delivery<'a>(id: &'a str, verified: DynamicVerified, body: &[u8]) -> Delivery<'a> {
+        let authenticated = match verified.body {
+            BodyBinding::Bound { .. } => Authenticated::Signature,
+            BodyBinding::BearerToken => Authenticated::BearerToken,
+        };
+        Delivery {
+            id,
+            timestamp: verified.timestamp,
+            mode: Mode::Dynamic(verified),
+            authenticated,
+            envelope: Envelope::parse(body),
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Compact JWS parsing (RFC 7515, section 7.1): three base64url segments.
+//! Nothing here is trusted: [`DynamicVerifier`](crate::DynamicVerifier)
+//! checks the signature before any claim is believed.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Malformed};
+
+/// The longest token parsed, in bytes: RS256 tokens are well under 2 KiB.
+/// The length is checked before anything else.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+
+/// Whether a `webhook-signature` value has the shape of a compact JWS: three
+/// `.`-separated segments of base64url characters. `v1,…` entries contain a
+/// `,` and never match. Any length matches, so an oversized token is rejected
+/// as [`Error::TokenTooLong`] rather than mistaken for a static signature.
+///
+/// # Examples
+/// ```
+/// use webhook_signature_gemini::is_compact_jws;
+/// assert!(is_compact_jws("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln"));
+/// assert!(!is_compact_jws("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
+/// ```
+#[must_use]
+pub fn is_compact_jws(value: &str) -> bool {
+    let mut dots = 0_usize;
+    for byte in value.bytes() {
+        match byte {
+            b'.' => dots = dots.saturating_add(1),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => {}
+            _ => return false,
+        }
+    }
+    dots == 2 && !value.starts_with('.')
+}
+
+/// A compact JWS split and decoded, **not verified**: its header and claims
+/// are whatever the sender wrote.
+#[derive(Debug, Clone)]
+pub struct UnverifiedToken<'a> {
+    /// The JOSE header.
+    pub header: Map<String, Value>,
+    /// The claims.
+    pub claims: Map<String, Value>,
+    /// `header.claims`, the bytes the signature covers.
+    pub(crate) signing_input: &'a str,
+    /// The third segment, base64url.
+    pub(crate) signature: &'a str,
+}
+
+impl<'a> UnverifiedToken<'a> {
+    /// Splits and decodes `token`, checking its length first.
+    ///
+    /// # Errors
+    /// [`Error::TokenTooLong`] or [`Error::MalformedToken`].
+    pub fn parse(token: &'a str) -> Result<Self, Error> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(Error::TokenTooLong);
+        }
+        let mut segments = token.split('.');
+        let (Some(header), Some(claims), Some(signature), None) =
+            (segments.next(), segments.next(), segments.next(), segments.next())
+        else {
+            return Err(Error::MalformedToken(Malformed::Segments));
+        };
+        let signing_input =
+            token.get(..header.len().saturating_add(1).saturating_add(claims.len())).unwrap_or("");
+        if Base64UrlUnpadded::decode_vec(signature).is_err() {
+            return Err(Error::MalformedToken(Malformed::Base64));
+        }
+        Ok(Self {
+            header: json_object(header, Malformed::Header)?,
+            claims: json_object(claims, Malformed::Claims)?,
+            signing_input,
+            signature,
+        })
+    }
+
+    /// The header's `alg`, if it is a string.
+    #[must_use]
+    pub fn algorithm(&self) -> Option<&str> {
+        self.header.get("alg").and_then(Value::as_str)
+    }
+
+    /// The header's `kid`, if it is a string.
+    #[must_use]
+    pub fn key_id(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+/// Decodes one base64url segment holding a JSON object.
+fn json_object(segment: &str, part: Malformed) -> Result<Map<String, Value>, Error> {
+    let bytes =
+        Base64UrlUnpadded::decode_vec(segment).map_err(|_| Error::MalformedToken(Malformed::Base64))?;
+    serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken(part))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape() {
+        assert!(is_compact_jws("a.b.c"));
+        assert!(is_compact_jws("a.b."), "alg none has an empty signature: it must reach the JWT path");
+        assert!(!is_compact_jws(".b.c"));
+        assert!(!is_compact_jws("a.b"));
+        assert!(!is_compact_jws("a.b.c.d"));
+        assert!(!is_compact_jws("a.b.c d"));
+        assert!(!is_compact_jws("v1,abc"));
+        assert!(!is_compact_jws("a.b+.c"), "standard base64 is not base64url");
+        assert!(!is_compact_jws(""));
+    }
+
+    #[test]
+    fn length_checked_first() {
+        let long = "a".repeat(MAX_TOKEN_LEN + 1);
+        assert_eq!(UnverifiedToken::parse(&long).err(), Some(Error::TokenTooLong));
+    }
+
+    #[test]
+    fn malformed() {
+        let bad = |token: &str| UnverifiedToken::parse(token).err();
+        assert_eq!(bad("a.b"), Some(Error::MalformedToken(Malformed::Segments)));
+        assert_eq!(bad("a.b.c.d"), Some(Error::MalformedToken(Malformed::Segments)));
+        assert_eq!(bad("e30=.e30.c2ln"), Some(Error::MalformedToken(Malformed::Base64)));
+        assert_eq!(
+            bad("W10.e30.c2ln"),
+            Some(Error::MalformedToken(Malformed::Header)),
+            "[] is not an object"
+        );
+        assert_eq!(bad("e30.bnVsbA.c2ln"), Some(Error::MalformedToken(Malformed::Claims)), "null");
+        assert!(UnverifiedToken::parse("e30.e30.c2ln").is_ok());
+    }
+}

@@ -1,0 +1,285 @@
+//! Dynamic (RS256 JWT) verification: every rejection, and what is authenticated.
+//! Keys: the committed fixtures in `tests/fixtures/jwt`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+use webhook_signature::{Error as CoreError, HeaderName, Headers, Timestamp};
+use webhook_signature_gemini::{BodyBinding, Claim, DynamicVerifier, Error, Malformed, SkipReason};
+
+fn verifier() -> DynamicVerifier {
+    DynamicVerifier::new([AUDIENCE])
+}
+
+fn check(verifier: &DynamicVerifier, token: &str) -> Result<BodyBinding, Error> {
+    verifier.verify(&headers(token), BODY, now(), &jwks(JWKS_AB)).map(|verified| verified.body)
+}
+
+fn with(mut claims: Value, key: &str, value: Value) -> Value {
+    claims[key] = value;
+    claims
+}
+
+fn without(mut claims: Value, key: &str) -> Value {
+    claims.as_object_mut().unwrap().remove(key);
+    claims
+}
+
+#[test]
+fn valid_token_authenticates_the_sender_only() {
+    let verified = verifier().verify(&headers(&token(&claims())), BODY, now(), &jwks(JWKS_A)).unwrap();
+    assert_eq!(verified.kid, "demo-a");
+    assert_eq!(verified.body, BodyBinding::BearerToken);
+    assert_eq!(verified.claims["aud"], AUDIENCE);
+}
+
+#[test]
+fn token_binding_the_body_by_digest() {
+    // SHA-256 of BODY, hex: computed by `printf %s "$BODY" | sha256sum`.
+    let digest: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(BODY).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let bound = check(&verifier(), &token(&with(claims(), "body_sha256", json!(digest)))).unwrap();
+    assert_eq!(bound, BodyBinding::Bound { claim: "body_sha256".into() });
+    // The same token with another body is only a bearer token.
+    let other = verifier()
+        .verify(&headers(&token(&with(claims(), "body_sha256", json!(digest)))), b"{}", now(), &jwks(JWKS_A))
+        .unwrap();
+    assert_eq!(other.body, BodyBinding::BearerToken);
+}
+
+#[test]
+fn token_embedding_the_event() {
+    let event: Value = serde_json::from_slice(BODY).unwrap();
+    let bound = check(&verifier(), &token(&with(claims(), "event", event))).unwrap();
+    assert_eq!(bound, BodyBinding::Bound { claim: "event".into() });
+}
+
+#[test]
+fn second_key_after_rotation() {
+    let header = json!({"alg": "RS256", "kid": "demo-b"});
+    assert!(check(&verifier(), &token_with(&header, &claims(), KEY_B)).is_ok());
+    let result =
+        verifier().verify(&headers(&token_with(&header, &claims(), KEY_B)), BODY, now(), &jwks(JWKS_A));
+    assert_eq!(result.err(), Some(Error::UnknownKeyId));
+}
+
+#[test]
+fn length_is_checked_before_parsing() {
+    let long = format!("{}.e30.e30", "A".repeat(9000));
+    assert_eq!(check(&verifier(), &long), Err(Error::TokenTooLong));
+}
+
+#[test]
+fn malformed_tokens() {
+    assert_eq!(check(&verifier(), "e30.e30"), Err(Error::MalformedToken(Malformed::Segments)));
+    assert_eq!(check(&verifier(), "e30.e30.%%%"), Err(Error::MalformedToken(Malformed::Base64)));
+    assert_eq!(check(&verifier(), "bm90IGpzb24.e30.c2ln"), Err(Error::MalformedToken(Malformed::Header)));
+    let header = json!({"alg": "RS256", "kid": 7});
+    assert_eq!(
+        check(&verifier(), &token_with(&header, &claims(), KEY_A)),
+        Err(Error::MalformedToken(Malformed::Header))
+    );
+}
+
+#[test]
+fn every_other_algorithm_is_rejected_before_rsa() {
+    // Each is RS256-signed by the real key, so only the header's alg is wrong.
+    for alg in [
+        json!("none"),
+        json!("HS256"),
+        json!("RS384"),
+        json!("RS512"),
+        json!("PS256"),
+        json!("ES256"),
+        json!("rs256"),
+        json!(null),
+    ] {
+        let token = token_with(&json!({"alg": alg, "kid": "demo-a"}), &claims(), KEY_A);
+        assert_eq!(check(&verifier(), &token), Err(Error::UnsupportedAlgorithm), "{alg}");
+    }
+    let missing = token_with(&json!({"kid": "demo-a"}), &claims(), KEY_A);
+    assert_eq!(check(&verifier(), &missing), Err(Error::UnsupportedAlgorithm));
+    // alg none with an empty signature, as an attacker sends it.
+    let none = format!(
+        "{}.",
+        token_with(&json!({"alg": "none", "kid": "demo-a"}), &claims(), KEY_A).rsplit_once('.').unwrap().0
+    );
+    assert_eq!(check(&verifier(), &none), Err(Error::UnsupportedAlgorithm));
+}
+
+#[test]
+fn crit_and_kid() {
+    let crit = token_with(&json!({"alg": "RS256", "kid": "demo-a", "crit": ["exp"]}), &claims(), KEY_A);
+    assert_eq!(check(&verifier(), &crit), Err(Error::CriticalHeader));
+    let no_kid = token_with(&json!({"alg": "RS256"}), &claims(), KEY_A);
+    assert_eq!(check(&verifier(), &no_kid), Err(Error::MissingKeyId));
+    let unknown = token_with(&json!({"alg": "RS256", "kid": "nope"}), &claims(), KEY_A);
+    assert_eq!(check(&verifier(), &unknown), Err(Error::UnknownKeyId));
+}
+
+#[test]
+fn signatures() {
+    // Signed by key B but naming key A.
+    let wrong_key = token_with(&json!({"alg": "RS256", "kid": "demo-a"}), &claims(), KEY_B);
+    assert_eq!(check(&verifier(), &wrong_key), Err(Error::BadSignature));
+    // Claims swapped after signing.
+    let good = token(&claims());
+    let (header, rest) = good.split_once('.').unwrap();
+    let signature = rest.split_once('.').unwrap().1;
+    let forged_claims = token(&with(claims(), "aud", json!([AUDIENCE, "x"])));
+    let forged_claims = forged_claims.split('.').nth(1).unwrap();
+    assert_eq!(
+        check(&verifier(), &format!("{header}.{forged_claims}.{signature}")),
+        Err(Error::BadSignature)
+    );
+    // One signature character changed, and a signature cut short.
+    let mut flipped = good.clone().into_bytes();
+    let middle = flipped.len() - 100;
+    flipped[middle] = if flipped[middle] == b'A' { b'B' } else { b'A' };
+    assert_eq!(check(&verifier(), &String::from_utf8(flipped).unwrap()), Err(Error::BadSignature));
+    assert_eq!(check(&verifier(), &good[..good.len() - 2]), Err(Error::BadSignature));
+}
+
+#[test]
+fn expiry_with_leeway() {
+    let expired_at = |exp: u64| check(&verifier(), &token(&with(claims(), "exp", json!(exp))));
+    assert!(expired_at(NOW - 60).is_ok(), "within the 60 s leeway");
+    assert_eq!(expired_at(NOW - 61), Err(Error::Expired));
+    assert_eq!(check(&verifier(), &token(&without(claims(), "exp"))), Err(Error::MissingClaim(Claim::Exp)));
+    assert_eq!(
+        check(&verifier(), &token(&with(claims(), "exp", json!("soon")))),
+        Err(Error::InvalidClaim(Claim::Exp))
+    );
+    assert!(check(&verifier(), &token(&with(claims(), "exp", json!(1.79e9 + 100.5)))).is_ok(), "fractional");
+    assert_eq!(check(&verifier(), &token(&with(claims(), "exp", json!(-5)))), Err(Error::Expired));
+    let strict = verifier().with_leeway(Duration::ZERO);
+    assert_eq!(check(&strict, &token(&with(claims(), "exp", json!(NOW - 1)))), Err(Error::Expired));
+}
+
+#[test]
+fn missing_exp_only_with_max_age() {
+    let lenient = verifier().allow_missing_exp(Duration::from_secs(600));
+    assert!(check(&lenient, &token(&without(claims(), "exp"))).is_ok());
+    let old = with(without(claims(), "exp"), "iat", json!(NOW - 661));
+    assert_eq!(check(&lenient, &token(&old)), Err(Error::TokenTooOld));
+    let no_iat = without(without(claims(), "exp"), "iat");
+    assert_eq!(check(&lenient, &token(&no_iat)), Err(Error::MissingClaim(Claim::Iat)));
+}
+
+#[test]
+fn nbf_and_iat() {
+    assert!(check(&verifier(), &token(&with(claims(), "nbf", json!(NOW + 60)))).is_ok());
+    assert_eq!(check(&verifier(), &token(&with(claims(), "nbf", json!(NOW + 61)))), Err(Error::NotYetValid));
+    assert_eq!(
+        check(&verifier(), &token(&with(claims(), "iat", json!(NOW + 61)))),
+        Err(Error::IssuedInFuture)
+    );
+    let aged = verifier().with_max_age(Duration::from_secs(100));
+    assert!(check(&aged, &token(&with(claims(), "iat", json!(NOW - 160)))).is_ok());
+    assert_eq!(check(&aged, &token(&with(claims(), "iat", json!(NOW - 161)))), Err(Error::TokenTooOld));
+}
+
+#[test]
+fn audience() {
+    let aud = |value: Value| check(&verifier(), &token(&with(claims(), "aud", value)));
+    assert!(aud(json!(["other", AUDIENCE])).is_ok());
+    assert_eq!(aud(json!("https://attacker.example/hook")), Err(Error::WrongAudience));
+    assert_eq!(aud(json!([])), Err(Error::WrongAudience));
+    assert_eq!(aud(json!(42)), Err(Error::InvalidClaim(Claim::Aud)));
+    assert_eq!(aud(json!([AUDIENCE, 1])), Err(Error::InvalidClaim(Claim::Aud)));
+    assert_eq!(check(&verifier(), &token(&without(claims(), "aud"))), Err(Error::MissingClaim(Claim::Aud)));
+    let several = DynamicVerifier::new(["a"]).with_audience("b");
+    assert!(check(&several, &token(&with(claims(), "aud", json!("b")))).is_ok());
+    let none = DynamicVerifier::new(Vec::<String>::new());
+    assert_eq!(check(&none, &token(&claims())), Err(Error::WrongAudience));
+    let any = DynamicVerifier::insecure_accept_any_audience();
+    assert!(check(&any, &token(&with(claims(), "aud", json!("whatever")))).is_ok());
+}
+
+#[test]
+fn issuer() {
+    let google = verifier().with_issuer("https://generativelanguage.googleapis.com");
+    assert!(check(&google, &token(&claims())).is_ok());
+    assert_eq!(
+        check(&google, &token(&with(claims(), "iss", json!("https://evil")))),
+        Err(Error::WrongIssuer)
+    );
+    assert_eq!(check(&google, &token(&without(claims(), "iss"))), Err(Error::MissingClaim(Claim::Iss)));
+    assert_eq!(
+        check(&google, &token(&with(claims(), "iss", json!(1)))),
+        Err(Error::InvalidClaim(Claim::Iss))
+    );
+    assert!(check(&verifier(), &token(&with(claims(), "iss", json!("anyone")))).is_ok(), "off by default");
+}
+
+#[test]
+fn webhook_headers_as_on_the_static_path() {
+    let token = token(&claims());
+    let verify = |headers: Headers<'_>, verifier: &DynamicVerifier| {
+        verifier.verify(&headers, BODY, now(), &jwks(JWKS_A))
+    };
+    let no_id = Headers { id: "", ..headers(&token) };
+    assert_eq!(
+        verify(no_id, &verifier()).err(),
+        Some(Error::Webhook(CoreError::MissingHeader(HeaderName::Id)))
+    );
+    let no_ts = Headers { timestamp: "", ..headers(&token) };
+    assert_eq!(
+        verify(no_ts, &verifier()).err(),
+        Some(Error::Webhook(CoreError::MissingHeader(HeaderName::Timestamp)))
+    );
+    let bad_ts = Headers { timestamp: "+1790000000", ..headers(&token) };
+    assert_eq!(verify(bad_ts, &verifier()).err(), Some(Error::Webhook(CoreError::InvalidTimestamp)));
+    let stale = Headers { timestamp: "1789999699", ..headers(&token) };
+    assert_eq!(verify(stale, &verifier()).err(), Some(Error::Webhook(CoreError::TimestampTooOld)));
+    let future = Headers { timestamp: "1790000301", ..headers(&token) };
+    assert_eq!(verify(future, &verifier()).err(), Some(Error::Webhook(CoreError::TimestampTooNew)));
+    assert!(verify(stale, &verifier().without_timestamp_window()).is_ok());
+    assert!(verify(stale, &verifier().with_tolerance(Duration::from_secs(301))).is_ok());
+}
+
+#[test]
+fn claims_apply_now_as_given() {
+    let token = token(&claims());
+    let later = Timestamp::from_unix_secs(NOW + 361);
+    let headers = Headers { timestamp: "1790000361", ..headers(&token) };
+    assert_eq!(verifier().verify(&headers, BODY, later, &jwks(JWKS_A)).err(), Some(Error::Expired));
+}
+
+#[test]
+fn jwks_keeps_only_rs256_signing_keys() {
+    let mixed = jwks(JWKS_MIXED);
+    assert_eq!(mixed.kids().collect::<Vec<_>>(), ["demo-a", "no-alg"]);
+    let reasons: Vec<_> = mixed.skipped().iter().map(|s| (s.kid.as_deref(), s.reason.clone())).collect();
+    assert_eq!(
+        reasons,
+        [
+            (Some("weak-1024"), SkipReason::Size(1024)),
+            (Some("enc-key"), SkipReason::Use("enc".into())),
+            (Some("rs512"), SkipReason::Algorithm("RS512".into())),
+            (Some("ec"), SkipReason::KeyType("EC".into())),
+            (None, SkipReason::MissingKeyId),
+        ]
+    );
+    let duplicate =
+        format!(r#"{{"keys":[{0},{0}]}}"#, serde_json::to_string(&jwks_value(JWKS_A)["keys"][0]).unwrap());
+    assert_eq!(jwks(&duplicate).skipped()[0].reason, SkipReason::DuplicateKeyId);
+    assert!(webhook_signature_gemini::Jwks::parse(b"[]").is_err());
+    assert!(
+        webhook_signature_gemini::Jwks::parse(br#"{"keys":[1,{"kty":"RSA","kid":"k","n":"!","e":"AQAB"}]}"#)
+            .is_ok_and(|jwks| jwks.is_empty() && jwks.skipped().len() == 2)
+    );
+    // A token from the weak key is never checked: its kid is not kept.
+    // (aws-lc refuses to sign with a 1024-bit key, so key A signs; the kid decides.)
+    let weak = token_with(&json!({"alg": "RS256", "kid": "weak-1024"}), &claims(), KEY_A);
+    assert_eq!(verifier().verify(&headers(&weak), BODY, now(), &mixed).err(), Some(Error::UnknownKeyId));
+}
+
+fn jwks_value(document: &str) -> Value {
+    serde_json::from_str(document).unwrap()
+}
