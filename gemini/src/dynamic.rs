@@ -9,13 +9,16 @@
 use core::time::Duration;
 
 use jsonwebtoken::Algorithm;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 use webhook_signature::{Error as CoreError, HeaderName, Headers, Timestamp};
 
 use crate::binding::{BodyBinding, body_binding};
+use crate::error::Malformed;
 use crate::error::{Claim, Error};
 use crate::jwks::Jwks;
-use crate::token::UnverifiedToken;
+use crate::token::{Segments, decode_json};
 
 /// The algorithm every token must name. It comes from here, never from the token.
 const ALGORITHM: Algorithm = Algorithm::RS256;
@@ -49,7 +52,7 @@ pub struct DynamicVerifier {
 /// signature remain. Nothing in it is trusted yet.
 #[derive(Debug)]
 pub struct Prechecked<'a> {
-    token: UnverifiedToken<'a>,
+    segments: Segments<'a>,
     kid: String,
     timestamp: Timestamp,
 }
@@ -167,20 +170,21 @@ impl DynamicVerifier {
     /// Any [`Error`] but [`Error::UnknownKeyId`] and [`Error::BadSignature`].
     pub fn precheck<'a>(&self, headers: &Headers<'a>, now: Timestamp) -> Result<Prechecked<'a>, Error> {
         let timestamp = self.check_headers(headers, now)?;
-        let token = UnverifiedToken::parse(headers.signature)?;
-        if token.algorithm() != Some("RS256") {
+        let segments = Segments::split(headers.signature)?;
+        let header: JoseHeader = decode_json(segments.header, Malformed::Header)?;
+        if header.alg.as_ref().and_then(Value::as_str) != Some("RS256") {
             return Err(Error::UnsupportedAlgorithm);
         }
-        if token.header.contains_key("crit") {
+        if header.crit.is_some() {
             return Err(Error::CriticalHeader);
         }
-        let kid = match token.header.get("kid") {
+        let kid = match header.kid {
             None => return Err(Error::MissingKeyId),
-            Some(Value::String(kid)) => kid.clone(),
-            Some(_) => return Err(Error::MalformedToken(crate::Malformed::Header)),
+            Some(Value::String(kid)) => kid,
+            Some(_) => return Err(Error::MalformedToken(Malformed::Header)),
         };
-        self.check_claims(&token.claims, now)?;
-        Ok(Prechecked { token, kid, timestamp })
+        self.check_claims(&decode_json(segments.claims, Malformed::Claims)?, now)?;
+        Ok(Prechecked { segments, kid, timestamp })
     }
 
     /// Verifies a dynamic delivery against `jwks`: [`precheck`](Self::precheck),
@@ -214,18 +218,19 @@ impl DynamicVerifier {
         Ok(timestamp)
     }
 
-    fn check_claims(&self, claims: &Map<String, Value>, now: Timestamp) -> Result<(), Error> {
+    fn check_claims(&self, claims: &Registered, now: Timestamp) -> Result<(), Error> {
         let now = now.as_unix_secs();
         let leeway = self.leeway.as_secs();
-        match numeric_date(claims, Claim::Exp)? {
+        match numeric_date(claims.exp.as_ref(), Claim::Exp)? {
             Some(exp) if now > exp.saturating_add(leeway) => return Err(Error::Expired),
             None if self.require_exp => return Err(Error::MissingClaim(Claim::Exp)),
             _ => {}
         }
-        if numeric_date(claims, Claim::Nbf)?.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+        if numeric_date(claims.nbf.as_ref(), Claim::Nbf)?.is_some_and(|nbf| nbf > now.saturating_add(leeway))
+        {
             return Err(Error::NotYetValid);
         }
-        let iat = numeric_date(claims, Claim::Iat)?;
+        let iat = numeric_date(claims.iat.as_ref(), Claim::Iat)?;
         if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
             return Err(Error::IssuedInFuture);
         }
@@ -237,7 +242,7 @@ impl DynamicVerifier {
         }
         if let Some(audiences) = &self.audiences {
             let accepted = |aud: &str| audiences.iter().any(|accepted| accepted == aud);
-            let matched = match claims.get("aud") {
+            let matched = match &claims.aud {
                 None => return Err(Error::MissingClaim(Claim::Aud)),
                 Some(Value::String(aud)) => accepted(aud),
                 Some(Value::Array(list)) => {
@@ -254,7 +259,7 @@ impl DynamicVerifier {
             }
         }
         if !self.issuers.is_empty() {
-            match claims.get("iss") {
+            match &claims.iss {
                 None => return Err(Error::MissingClaim(Claim::Iss)),
                 Some(Value::String(iss)) if self.issuers.contains(iss) => {}
                 Some(Value::String(_)) => return Err(Error::WrongIssuer),
@@ -273,23 +278,45 @@ impl Prechecked<'_> {
     pub fn finish(self, body: &[u8], jwks: &Jwks) -> Result<DynamicVerified, Error> {
         let key = jwks.key(&self.kid).ok_or(Error::UnknownKeyId)?;
         let valid = jsonwebtoken::crypto::verify(
-            self.token.signature,
-            self.token.signing_input.as_bytes(),
+            self.segments.signature,
+            self.segments.signing_input.as_bytes(),
             key,
             ALGORITHM,
         );
         if !matches!(valid, Ok(true)) {
             return Err(Error::BadSignature);
         }
-        let body = body_binding(&self.token.claims, body);
-        Ok(DynamicVerified { kid: self.kid, claims: self.token.claims, timestamp: self.timestamp, body })
+        // Only now are the claims trusted, and read in full.
+        let claims: Map<String, Value> = decode_json(self.segments.claims, Malformed::Claims)?;
+        let body = body_binding(&claims, body);
+        Ok(DynamicVerified { kid: self.kid, claims, timestamp: self.timestamp, body })
     }
+}
+
+/// The JOSE header members checked before any key is used. Other members
+/// are skipped without being stored.
+#[derive(Deserialize)]
+struct JoseHeader {
+    alg: Option<Value>,
+    kid: Option<Value>,
+    crit: Option<IgnoredAny>,
+}
+
+/// The registered claims checked before any key is used; the others are
+/// skipped without being stored (a large claim costs a scan, no allocation).
+#[derive(Deserialize)]
+struct Registered {
+    exp: Option<Value>,
+    nbf: Option<Value>,
+    iat: Option<Value>,
+    aud: Option<Value>,
+    iss: Option<Value>,
 }
 
 /// A NumericDate claim (RFC 7519, section 2): seconds, possibly fractional.
 /// Fractions are truncated; dates before 1970 count as 0.
-fn numeric_date(claims: &Map<String, Value>, claim: Claim) -> Result<Option<u64>, Error> {
-    let Some(value) = claims.get(claim.as_str()) else { return Ok(None) };
+fn numeric_date(value: Option<&Value>, claim: Claim) -> Result<Option<u64>, Error> {
+    let Some(value) = value else { return Ok(None) };
     let Value::Number(number) = value else { return Err(Error::InvalidClaim(claim)) };
     if let Some(secs) = number.as_u64() {
         return Ok(Some(secs));

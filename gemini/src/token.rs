@@ -2,7 +2,8 @@
 //! Nothing here is trusted: [`DynamicVerifier`](crate::DynamicVerifier)
 //! checks the signature before any claim is believed.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Malformed};
@@ -35,45 +36,58 @@ pub fn is_compact_jws(value: &str) -> bool {
     dots == 2 && !value.starts_with('.')
 }
 
-/// A compact JWS split and decoded, **not verified**: its header and claims
-/// are whatever the sender wrote.
-#[derive(Debug, Clone)]
-pub struct UnverifiedToken<'a> {
-    /// The JOSE header.
-    pub header: Map<String, Value>,
-    /// The claims.
-    pub claims: Map<String, Value>,
+/// The three segments of a compact JWS, not decoded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Segments<'a> {
+    pub(crate) header: &'a str,
+    pub(crate) claims: &'a str,
     /// `header.claims`, the bytes the signature covers.
     pub(crate) signing_input: &'a str,
-    /// The third segment, base64url.
     pub(crate) signature: &'a str,
 }
 
-impl<'a> UnverifiedToken<'a> {
-    /// Splits and decodes `token`, checking its length first.
-    ///
-    /// # Errors
-    /// [`Error::TokenTooLong`] or [`Error::MalformedToken`].
-    pub fn parse(token: &'a str) -> Result<Self, Error> {
+impl<'a> Segments<'a> {
+    /// Splits `token` after checking its length, and nothing else.
+    pub(crate) fn split(token: &'a str) -> Result<Self, Error> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(Error::TokenTooLong);
         }
-        let mut segments = token.split('.');
+        let mut parts = token.split('.');
         let (Some(header), Some(claims), Some(signature), None) =
-            (segments.next(), segments.next(), segments.next(), segments.next())
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(Error::MalformedToken(Malformed::Segments));
         };
         let signing_input =
             token.get(..header.len().saturating_add(1).saturating_add(claims.len())).unwrap_or("");
-        if Base64UrlUnpadded::decode_vec(signature).is_err() {
+        Ok(Self { header, claims, signing_input, signature })
+    }
+}
+
+/// A compact JWS split and decoded, **not verified**: its header and claims
+/// are whatever the sender wrote. For inspection; verification uses
+/// [`DynamicVerifier`](crate::DynamicVerifier).
+#[derive(Debug, Clone)]
+pub struct UnverifiedToken {
+    /// The JOSE header.
+    pub header: Map<String, Value>,
+    /// The claims.
+    pub claims: Map<String, Value>,
+}
+
+impl UnverifiedToken {
+    /// Splits and decodes `token`, checking its length first.
+    ///
+    /// # Errors
+    /// [`Error::TokenTooLong`] or [`Error::MalformedToken`].
+    pub fn parse(token: &str) -> Result<Self, Error> {
+        let segments = Segments::split(token)?;
+        if URL_SAFE_NO_PAD.decode(segments.signature).is_err() {
             return Err(Error::MalformedToken(Malformed::Base64));
         }
         Ok(Self {
-            header: json_object(header, Malformed::Header)?,
-            claims: json_object(claims, Malformed::Claims)?,
-            signing_input,
-            signature,
+            header: decode_json(segments.header, Malformed::Header)?,
+            claims: decode_json(segments.claims, Malformed::Claims)?,
         })
     }
 
@@ -90,10 +104,12 @@ impl<'a> UnverifiedToken<'a> {
     }
 }
 
-/// Decodes one base64url segment holding a JSON object.
-fn json_object(segment: &str, part: Malformed) -> Result<Map<String, Value>, Error> {
-    let bytes =
-        Base64UrlUnpadded::decode_vec(segment).map_err(|_| Error::MalformedToken(Malformed::Base64))?;
+/// Decodes one base64url segment holding a JSON object into `T`.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    segment: &str,
+    part: Malformed,
+) -> Result<T, Error> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| Error::MalformedToken(Malformed::Base64))?;
     serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken(part))
 }
 

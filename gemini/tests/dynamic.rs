@@ -1,5 +1,6 @@
 //! Dynamic (RS256 JWT) verification: every rejection, and what is authenticated.
 //! Keys: the committed fixtures in `tests/fixtures/jwt`.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 mod common;
 
@@ -77,7 +78,15 @@ fn length_is_checked_before_parsing() {
 #[test]
 fn malformed_tokens() {
     assert_eq!(check(&verifier(), "e30.e30"), Err(Error::MalformedToken(Malformed::Segments)));
-    assert_eq!(check(&verifier(), "e30.e30.%%%"), Err(Error::MalformedToken(Malformed::Base64)));
+    assert_eq!(check(&verifier(), "e3%.e30.c2ln"), Err(Error::MalformedToken(Malformed::Base64)));
+    assert_eq!(
+        check(&verifier(), "e31.e30.c2ln"),
+        Err(Error::MalformedToken(Malformed::Base64)),
+        "trailing bits"
+    );
+    let good = token(&claims());
+    let (signed, _) = good.rsplit_once('.').unwrap();
+    assert_eq!(check(&verifier(), &format!("{signed}.%%%")), Err(Error::BadSignature));
     assert_eq!(check(&verifier(), "bm90IGpzb24.e30.c2ln"), Err(Error::MalformedToken(Malformed::Header)));
     let header = json!({"alg": "RS256", "kid": 7});
     assert_eq!(

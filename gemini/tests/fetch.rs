@@ -1,6 +1,7 @@
 //! `JwksCache` against a JWKS server on 127.0.0.1: first fetch on demand,
 //! rotation, failed refreshes, `kid` floods and `max-age`. Time is passed in,
 //! so nothing here waits on the clock.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 #![cfg(feature = "fetch")]
 
 mod common;
