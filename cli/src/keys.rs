@@ -5,6 +5,15 @@ use webhook_signature::Webhook;
 
 /// The secrets given on the command line, or else from `WEBHOOK_SECRET`.
 pub(crate) fn load(secrets: &[String]) -> crate::Result<Vec<Webhook>> {
+    let keys = load_optional(secrets)?;
+    if keys.is_empty() {
+        return Err("no secret: pass --secret or set WEBHOOK_SECRET".into());
+    }
+    Ok(keys)
+}
+
+/// As [`load`], but no secret at all is fine (a dynamic-only receiver).
+pub(crate) fn load_optional(secrets: &[String]) -> crate::Result<Vec<Webhook>> {
     let from_env;
     let texts: Vec<&str> = if secrets.is_empty() {
         from_env = std::env::var("WEBHOOK_SECRET").unwrap_or_default();
@@ -12,9 +21,6 @@ pub(crate) fn load(secrets: &[String]) -> crate::Result<Vec<Webhook>> {
     } else {
         secrets.iter().map(String::as_str).collect()
     };
-    if texts.is_empty() {
-        return Err("no secret: pass --secret or set WEBHOOK_SECRET".into());
-    }
     texts
         .iter()
         .enumerate()

@@ -8,15 +8,17 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use tiny_http::{Request, Response, Server};
-use webhook_signature::{HeaderName, Headers, Timestamp, Webhook};
+use webhook_signature::{HeaderName, Headers, Timestamp};
 
-use crate::{gemini, keys};
+use crate::{dynamic, gemini, keys, verify};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Secret (`whsec_…` or `whpk_…`); repeat during rotation. Default: $WEBHOOK_SECRET.
     #[arg(long = "secret")]
     secrets: Vec<String>,
+    #[command(flatten)]
+    dynamic: dynamic::Args,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
@@ -26,7 +28,11 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
-    let mut receiver = Receiver::bind(args.port, keys::load(&args.secrets)?, args.max_body)?;
+    let keys =
+        if args.dynamic.enabled() { keys::load_optional(&args.secrets)? } else { keys::load(&args.secrets)? };
+    let key_count = keys.len();
+    let loaded = args.dynamic.load(keys, webhook_signature::DEFAULT_TOLERANCE)?;
+    let mut receiver = Receiver::bind(args.port, loaded, key_count, args.max_body)?;
     println!("listening on http://127.0.0.1:{}", receiver.port());
     loop {
         println!("{}", receiver.serve_one()?);
@@ -51,16 +57,22 @@ impl fmt::Display for Report {
 /// A verifying HTTP receiver on 127.0.0.1 that remembers the ids it accepted.
 pub(crate) struct Receiver {
     server: Server,
-    keys: Vec<Webhook>,
+    verifier: dynamic::Loaded,
+    key_count: usize,
     max_body: u64,
     seen: HashSet<String>,
 }
 
 impl Receiver {
-    pub(crate) fn bind(port: u16, keys: Vec<Webhook>, max_body: u64) -> crate::Result<Self> {
+    pub(crate) fn bind(
+        port: u16,
+        verifier: dynamic::Loaded,
+        key_count: usize,
+        max_body: u64,
+    ) -> crate::Result<Self> {
         let server =
             Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot listen on port {port}: {e}"))?;
-        Ok(Self { server, keys, max_body, seen: HashSet::new() })
+        Ok(Self { server, verifier, key_count, max_body, seen: HashSet::new() })
     }
 
     pub(crate) fn port(&self) -> u16 {
@@ -113,11 +125,12 @@ impl Receiver {
             return report(&event, 401, "duplicate webhook header".to_owned());
         };
         let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
-        match Webhook::verify_any(&self.keys, &headers, &body, Timestamp::now()) {
+        let verified =
+            self.verifier.receiver.verify(&headers, &body, Timestamp::now(), self.verifier.jwks.as_ref());
+        match verified {
             Err(error) => report(&event, 401, error.to_string()),
             Ok(_) if !self.seen.insert(id.clone()) => report(&event, 409, "replayed webhook-id".to_owned()),
-            Ok(index) if self.keys.len() > 1 => report(&event, 204, format!("valid (key #{})", index + 1)),
-            Ok(_) => report(&event, 204, "valid".to_owned()),
+            Ok(delivery) => report(&event, 204, verify::describe(&delivery.mode, self.key_count)),
         }
     }
 }

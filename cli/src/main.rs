@@ -2,8 +2,10 @@
 //! deliveries from the shell. `webhook-signature demo` shows all of it at once.
 
 mod demo;
+mod dynamic;
 mod gemini;
 mod input;
+mod inspect;
 mod keygen;
 mod keys;
 mod listen;
@@ -29,6 +31,8 @@ enum Command {
     Sign(sign::Args),
     /// Verify a delivery; exits 0 printing `valid`, or 1 with the reason.
     Verify(verify::Args),
+    /// Print a dynamic delivery's JWT header and claims, UNVERIFIED.
+    Inspect(inspect::Args),
     /// POST a signed delivery (a sample Gemini envelope without FILE).
     Send(send::Args),
     /// Run a local receiver that verifies and reports each delivery.
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Inspect(args) => inspect::run(&args),
         Command::Send(args) => send::run(&args),
         Command::Listen(args) => listen::run(&args),
         Command::Keygen => keygen::run(),

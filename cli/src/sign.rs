@@ -1,4 +1,5 @@
-//! `sign`: the three headers of a delivery, or a ready curl command.
+//! `sign`: the three headers of a delivery, or a ready curl command; with
+//! `--jwt-key`, a dynamic delivery whose `webhook-signature` is an RS256 JWT.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,6 +7,10 @@ use std::process::ExitCode;
 use webhook_signature::{
     MAX_SIGNATURE_LEN, Timestamp, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, Webhook,
 };
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use sha2::Digest;
+use webhook_signature_gemini::TokenSigner;
 
 use crate::{input, keys};
 
@@ -20,6 +25,24 @@ pub(crate) struct Args {
     /// Unix seconds (default: now).
     #[arg(long)]
     timestamp: Option<u64>,
+    /// Sign a dynamic delivery instead: an RS256 JWT with this RSA private key (PKCS#8 PEM file).
+    #[arg(long, requires_all = ["kid", "audiences"], conflicts_with = "secrets")]
+    jwt_key: Option<PathBuf>,
+    /// The token's `kid` (with --jwt-key).
+    #[arg(long, requires = "jwt_key")]
+    kid: Option<String>,
+    /// The token's `aud` (with --jwt-key); repeat for an array.
+    #[arg(long = "audience", requires = "jwt_key")]
+    audiences: Vec<String>,
+    /// The token's `iss` (with --jwt-key).
+    #[arg(long, requires = "jwt_key")]
+    issuer: Option<String>,
+    /// The token's lifetime in seconds: `exp` = `iat` + ttl (with --jwt-key).
+    #[arg(long, default_value_t = 300)]
+    ttl: u64,
+    /// Add a `body_sha256` claim (base64url SHA-256 of the body), so the token binds the body.
+    #[arg(long, requires = "jwt_key")]
+    bind_body: bool,
     /// Print a curl command that POSTs the delivery to this URL instead.
     #[arg(long)]
     curl: Option<String>,
@@ -40,10 +63,22 @@ pub(crate) fn signature_header(
 }
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
-    let keys = keys::load(&args.secrets)?;
     let body = input::read(&args.file)?;
     let timestamp = args.timestamp.map_or_else(Timestamp::now, Timestamp::from_unix_secs);
-    let signature = signature_header(&keys, &args.id, timestamp, &body)?;
+    let signature = match &args.jwt_key {
+        Some(path) => {
+            let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let signer = TokenSigner::from_pem(&pem, args.kid.clone().unwrap_or_default())?;
+            let token = Token {
+                audiences: &args.audiences,
+                issuer: args.issuer.as_deref(),
+                ttl: args.ttl,
+                bind_body: args.bind_body,
+            };
+            token.sign(&signer, timestamp, &body)?
+        }
+        None => signature_header(&keys::load(&args.secrets)?, &args.id, timestamp, &body)?,
+    };
     let headers = [
         (WEBHOOK_ID, args.id.clone()),
         (WEBHOOK_TIMESTAMP, timestamp.to_string()),
@@ -67,6 +102,43 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The claims of a dynamic token.
+pub(crate) struct Token<'a> {
+    pub(crate) audiences: &'a [String],
+    pub(crate) issuer: Option<&'a str>,
+    pub(crate) ttl: u64,
+    pub(crate) bind_body: bool,
+}
+
+impl Token<'_> {
+    /// `aud`, `iat` = `timestamp`, `exp` = `iat` + ttl, `iss` if given, and
+    /// `body_sha256` if the body is bound.
+    pub(crate) fn sign(
+        &self,
+        signer: &TokenSigner,
+        timestamp: Timestamp,
+        body: &[u8],
+    ) -> crate::Result<String> {
+        let iat = timestamp.as_unix_secs();
+        let mut claims = serde_json::Map::new();
+        let aud = match self.audiences {
+            [one] => serde_json::json!(one),
+            many => serde_json::json!(many),
+        };
+        claims.insert("aud".into(), aud);
+        claims.insert("iat".into(), iat.into());
+        claims.insert("exp".into(), iat.saturating_add(self.ttl).into());
+        if let Some(issuer) = self.issuer {
+            claims.insert("iss".into(), issuer.into());
+        }
+        if self.bind_body {
+            let digest = sha2::Sha256::digest(body);
+            claims.insert("body_sha256".into(), Base64UrlUnpadded::encode_string(&digest).into());
+        }
+        Ok(signer.sign(&claims)?)
+    }
 }
 
 /// Single-quotes `text` for a POSIX shell.

@@ -1,28 +1,33 @@
-//! `verify`: exits 0 printing `valid`, or 1 with the precise reason.
+//! `verify`: exits 0 printing `valid`, or 1 with the precise reason. A
+//! `webhook-signature` that is a JWT is checked against `--jwks`; anything
+//! else against the secrets.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use webhook_signature::{Headers, Timestamp, Webhook};
+use webhook_signature::{Headers, Timestamp};
+use webhook_signature_gemini::{BodyBinding, Mode};
 
-use crate::{input, keys};
+use crate::{dynamic, input, keys};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Secret (`whsec_…`, `whpk_…` or `whsk_…`); repeat during rotation. Default: $WEBHOOK_SECRET.
     #[arg(long = "secret")]
     secrets: Vec<String>,
+    #[command(flatten)]
+    dynamic: dynamic::Args,
     /// The `webhook-id` header.
     #[arg(long)]
     id: String,
     /// The `webhook-timestamp` header, exactly as received.
     #[arg(long)]
     timestamp: String,
-    /// The `webhook-signature` header.
+    /// The `webhook-signature` header: `v1,…` entries, or a JWT.
     #[arg(long)]
     signature: String,
-    /// The current time in Unix seconds (default: the system clock).
+    /// The current time in Unix seconds (default: the system clock); also for the token's claims.
     #[arg(long)]
     now: Option<u64>,
     /// Accepted clock difference in seconds.
@@ -35,18 +40,33 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let tolerance = Duration::from_secs(args.tolerance);
-    let keys: Vec<Webhook> =
-        keys::load(&args.secrets)?.into_iter().map(|k| k.with_tolerance(tolerance)).collect();
+    let keys =
+        if args.dynamic.enabled() { keys::load_optional(&args.secrets)? } else { keys::load(&args.secrets)? };
+    let key_count = keys.len();
+    let keys = keys.into_iter().map(|k| k.with_tolerance(tolerance)).collect();
+    let loaded = args.dynamic.load(keys, tolerance)?;
     let body = input::read(&args.file)?;
     let headers = Headers { id: &args.id, timestamp: &args.timestamp, signature: &args.signature };
     let now = args.now.map_or_else(Timestamp::now, Timestamp::from_unix_secs);
-    match Webhook::verify_any(&keys, &headers, &body, now) {
-        Ok(index) if keys.len() > 1 => println!("valid (key #{})", index + 1),
-        Ok(_) => println!("valid"),
+    match loaded.receiver.verify(&headers, &body, now, loaded.jwks.as_ref()) {
+        Ok(delivery) => println!("{}", describe(&delivery.mode, key_count)),
         Err(error) => {
             eprintln!("invalid: {error}");
             return Ok(ExitCode::FAILURE);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `valid`, `valid (key #2)`, `valid (dynamic, key <kid>)` or
+/// `valid (dynamic, key <kid>); body bound`.
+pub(crate) fn describe(mode: &Mode, key_count: usize) -> String {
+    match mode {
+        Mode::Static { key } if key_count > 1 => format!("valid (key #{})", key + 1),
+        Mode::Dynamic(verified) => {
+            let bound = if let BodyBinding::Bound { .. } = verified.body { "; body bound" } else { "" };
+            format!("valid (dynamic, key {}){bound}", verified.kid)
+        }
+        _ => "valid".to_owned(),
+    }
 }

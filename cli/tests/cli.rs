@@ -266,11 +266,11 @@ fn send_to_listen_end_to_end() {
 }
 
 #[test]
-fn demo_exits_zero_when_all_four_deliveries_come_out_right() {
+fn demo_exits_zero_when_all_six_deliveries_come_out_right() {
     let output = run(&["demo"], "");
     assert!(output.status.success(), "{}\n{}", stdout(&output), stderr(&output));
     let text = stdout(&output);
-    for case in ["valid", "tampered", "stale", "replay"] {
+    for case in ["valid", "tampered", "stale", "replay", "dynamic", "forged"] {
         assert!(text.lines().any(|l| l.starts_with(case) && l.ends_with("[as expected]")), "{case}: {text}");
     }
 }
