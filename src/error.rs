@@ -58,6 +58,9 @@ pub enum Error {
     CannotSign,
     /// The caller's output buffer is too small for the signature header.
     BufferTooSmall,
+    /// More keys were given than a fixed-capacity verification holds
+    /// ([`Webhook::begin_any`](crate::Webhook::begin_any)).
+    TooManyKeys,
 }
 
 impl Error {
@@ -80,6 +83,7 @@ impl Error {
             Self::NoMatchingSignature => "no matching signature",
             Self::CannotSign => "key cannot sign",
             Self::BufferTooSmall => "output buffer too small",
+            Self::TooManyKeys => "too many keys",
         }
     }
 }

@@ -17,6 +17,7 @@ mod http;
 mod key;
 mod sign;
 mod stream;
+mod stream_any;
 mod timestamp;
 mod v1;
 #[cfg(feature = "ed25519")]
@@ -30,6 +31,7 @@ pub use headers::Headers;
 pub use key::MAX_KEY_LEN;
 pub use sign::{MAX_SIGNATURE_LEN, Signature};
 pub use stream::Verification;
+pub use stream_any::AnyVerification;
 pub use timestamp::Timestamp;
 #[cfg(feature = "ed25519")]
 pub use v1a::MAX_V1A_CANDIDATES;

@@ -64,7 +64,11 @@ impl Webhook {
         self.start(&headers.check()?, None)
     }
 
-    fn start<'a>(&self, checked: &Checked<'a>, now: Option<Timestamp>) -> Result<Verification<'a>, Error> {
+    pub(crate) fn start<'a>(
+        &self,
+        checked: &Checked<'a>,
+        now: Option<Timestamp>,
+    ) -> Result<Verification<'a>, Error> {
         checked.check_window(now, self.tolerance)?;
         let state = match &self.key {
             Key::Hmac(key) => State::V1(v1::Pending::begin(key, &checked.headers)?),

@@ -169,7 +169,7 @@ impl Webhook {
 
 /// How far a verification got before it failed, to report the most telling
 /// error when several keys fail.
-fn progress(error: Error) -> u8 {
+pub(crate) fn progress(error: Error) -> u8 {
     match error {
         Error::NoMatchingSignature => 2,
         Error::NoSupportedSignature => 1,

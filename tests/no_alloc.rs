@@ -10,7 +10,7 @@ use core::cell::Cell;
 use std::alloc::System;
 
 use common::{PAYLOAD, SECRET, SIGNATURE, headers, headers_with};
-use webhook_signature::{Error, Headers, MAX_SIGNATURE_LEN, Timestamp, Webhook};
+use webhook_signature::{AnyVerification, Error, Headers, MAX_SIGNATURE_LEN, Timestamp, Webhook};
 
 struct Counting;
 
@@ -102,6 +102,15 @@ fn nothing_allocates() {
                 let mut verification = webhook.begin(&headers(), common::NOW)?;
                 PAYLOAD.chunks(3).for_each(|chunk| verification.update(chunk));
                 verification.finish().map(|()| 0)
+            }),
+        ),
+        (
+            "streaming, several keys",
+            Box::new(|| {
+                let mut verification: AnyVerification<'_, 8> =
+                    Webhook::begin_any(&keys, &headers(), common::NOW)?;
+                PAYLOAD.chunks(3).for_each(|chunk| verification.update(chunk));
+                verification.finish()
             }),
         ),
         ("sign", Box::new(|| webhook.sign(common::ID, common::NOW, &big).map(|s| s.as_str().len()))),

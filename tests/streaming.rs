@@ -47,3 +47,51 @@ fn tampered_stream_is_rejected() {
     let verification = webhook.begin(&headers(), common::NOW).unwrap();
     assert_eq!(format!("{verification:?}"), "Verification { scheme: V1, .. }");
 }
+
+/// `begin_any` with several keys decides like `verify_any`, whatever the chunking.
+#[test]
+fn several_keys_stream_like_verify_any() {
+    use webhook_signature::AnyVerification;
+    let keys =
+        [Webhook::from_key(b"new").unwrap(), Webhook::new(SECRET).unwrap(), Webhook::from_key(b"x").unwrap()];
+    let stream = |keys: &[Webhook], headers: &webhook_signature::Headers<'_>, body: &[u8], chunk: usize| {
+        let mut verification: AnyVerification<'_, 4> = Webhook::begin_any(keys, headers, common::NOW)?;
+        body.chunks(chunk).for_each(|part| verification.update(part));
+        verification.finish()
+    };
+    for chunk in [1, 5, 64, 1000] {
+        assert_eq!(stream(&keys, &headers(), PAYLOAD, chunk), Ok(1));
+        assert_eq!(
+            stream(&keys, &headers(), PAYLOAD, chunk),
+            Webhook::verify_any(&keys, &headers(), PAYLOAD, common::NOW)
+        );
+        assert_eq!(stream(&keys, &headers(), b"tampered", chunk), Err(Error::NoMatchingSignature));
+        assert_eq!(stream(&keys[..1], &headers(), PAYLOAD, chunk), Err(Error::NoMatchingSignature));
+    }
+    // The same key twice: the lowest index wins.
+    let twice = [Webhook::new(SECRET).unwrap(), Webhook::new(SECRET).unwrap()];
+    assert_eq!(stream(&twice, &headers(), PAYLOAD, 7), Ok(0));
+    // Rejections before the body, as verify_any reports them.
+    let stale = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 301);
+    let begin = |keys: &[Webhook], headers: &webhook_signature::Headers<'_>, now| {
+        Webhook::begin_any::<4>(keys, headers, now).map(|_| ())
+    };
+    assert_eq!(begin(&keys, &headers(), stale), Err(Error::TimestampTooOld));
+    assert_eq!(begin(&keys, &common::headers_with("v1a,xyz"), common::NOW), Err(Error::NoSupportedSignature));
+    assert_eq!(
+        begin(&keys, &common::headers_with(""), common::NOW),
+        Err(Error::MissingHeader(webhook_signature::HeaderName::Signature))
+    );
+    assert_eq!(begin(&[], &headers(), common::NOW), Err(Error::NoSupportedSignature));
+    let five: Vec<Webhook> = (0..5u8).map(|i| Webhook::from_key(&[i + 1]).unwrap()).collect();
+    assert_eq!(begin(&five, &headers(), common::NOW), Err(Error::TooManyKeys));
+    // One key's window fails, another's does not: the other one still decides.
+    let narrow = [
+        Webhook::new(SECRET).unwrap().with_tolerance(core::time::Duration::ZERO),
+        Webhook::new(SECRET).unwrap(),
+    ];
+    let late = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 10);
+    let mut verification: AnyVerification<'_, 2> = Webhook::begin_any(&narrow, &headers(), late).unwrap();
+    verification.update(PAYLOAD);
+    assert_eq!(verification.finish(), Ok(1));
+}
