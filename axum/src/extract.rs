@@ -1,0 +1,103 @@
+//! The extractor: headers first, then the declared length, then the body,
+//! streamed through the verifier as it arrives.
+
+use axum::RequestExt;
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, Request};
+use axum::http::header::CONTENT_LENGTH;
+use bytes::BytesMut;
+use http_body_util::{BodyExt, LengthLimitError};
+use webhook_signature::{Headers, Timestamp};
+
+use crate::config::WebhookConfig;
+use crate::rejection::WebhookRejection;
+use crate::verifier::{PendingVerification, StaticKeys, VerifyError, WebhookVerifier};
+
+/// A verified Standard Webhooks delivery. Take it as the handler's last
+/// argument (it reads the body); other extractors and the request's
+/// extensions work beside it as usual.
+///
+/// The checks run in this order, so a stale, unsigned or oversized request is
+/// answered without reading its body:
+/// 1. the headers (present, single, visible ASCII) and the timestamp window,
+///    and whatever else `V` can tell from them;
+/// 2. `Content-Length` against [`WebhookConfig::with_max_body`] (default 1 MiB);
+/// 3. the body, fed to the verifier frame by frame while it is collected, with
+///    the limit enforced as bytes arrive. axum's `DefaultBodyLimit` applies
+///    as well (it cannot be read before the body, so the extractor's own limit
+///    decides up front); the smaller of the two wins.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct VerifiedWebhook<V: WebhookVerifier = StaticKeys> {
+    /// `webhook-id`: deduplicate on it.
+    pub id: String,
+    /// `webhook-timestamp`.
+    pub timestamp: Timestamp,
+    /// The raw body, verified as `V` says.
+    pub body: Bytes,
+    /// What `V` verified: for [`StaticKeys`], the index of the matching key.
+    pub verified: V::Output,
+}
+
+impl<S, V> FromRequest<S> for VerifiedWebhook<V>
+where
+    V: WebhookVerifier,
+    WebhookConfig<V>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = WebhookRejection;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, WebhookRejection> {
+        let config = WebhookConfig::<V>::from_ref(state);
+        let result = verify(&config, request).await;
+        if let Err(rejection) = &result {
+            tracing::warn!(status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
+        }
+        result
+    }
+}
+
+async fn verify<V: WebhookVerifier>(
+    config: &WebhookConfig<V>,
+    request: Request,
+) -> Result<VerifiedWebhook<V>, WebhookRejection> {
+    let (parts, body) = request.with_limited_body().into_parts();
+    let headers = Headers::from_header_map(&parts.headers).map_err(|e| WebhookRejection::Verify(e.into()))?;
+    let now = config.now();
+    let mut pending = config.verifier().begin(headers, now).await.map_err(WebhookRejection::Verify)?;
+    let limit = config.max_body();
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(WebhookRejection::TooLarge);
+    }
+    let capacity = declared.map_or(8 * 1024, |len| usize::try_from(len).unwrap_or(limit)).min(limit);
+    let mut collected = BytesMut::with_capacity(capacity);
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(body_error)?;
+        let Ok(data) = frame.into_data() else { continue }; // trailers carry no body bytes
+        if collected.len().saturating_add(data.len()) > limit {
+            return Err(WebhookRejection::TooLarge);
+        }
+        pending.update(&data);
+        collected.extend_from_slice(&data);
+    }
+    let body = collected.freeze();
+    let verified = pending.finish(&body).map_err(WebhookRejection::Verify)?;
+    // `begin` accepted the headers, so both are present and well-formed.
+    let timestamp =
+        Timestamp::parse(headers.timestamp).map_err(|e| WebhookRejection::Verify(VerifyError::from(e)))?;
+    Ok(VerifiedWebhook { id: headers.id.to_owned(), timestamp, body, verified })
+}
+
+/// axum's `DefaultBodyLimit` surfaces as a `LengthLimitError` inside the body error.
+fn body_error(error: axum::Error) -> WebhookRejection {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(current) = source {
+        if current.is::<LengthLimitError>() {
+            return WebhookRejection::TooLarge;
+        }
+        source = current.source();
+    }
+    WebhookRejection::BodyRead(error)
+}
