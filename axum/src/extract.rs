@@ -71,7 +71,7 @@ async fn verify<V: WebhookVerifier>(
         return Err(WebhookRejection::TooLarge);
     }
     let capacity = declared.map_or(8 * 1024, |len| usize::try_from(len).unwrap_or(limit)).min(limit);
-    let mut collected = BytesMut::with_capacity(capacity);
+    let mut collected = Collected::default();
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(body_error)?;
@@ -80,14 +80,59 @@ async fn verify<V: WebhookVerifier>(
             return Err(WebhookRejection::TooLarge);
         }
         pending.update(&data);
-        collected.extend_from_slice(&data);
+        collected.push(data, capacity);
     }
-    let body = collected.freeze();
+    let body = collected.into_bytes();
     let verified = pending.finish(&body).map_err(WebhookRejection::Verify)?;
     // `begin` accepted the headers, so both are present and well-formed.
     let timestamp =
         Timestamp::parse(headers.timestamp).map_err(|e| WebhookRejection::Verify(VerifyError::from(e)))?;
     Ok(VerifiedWebhook { id: headers.id.to_owned(), timestamp, body, verified })
+}
+
+/// The body so far: a single frame is kept as is (no copy, the common case
+/// for small deliveries); a second one starts a buffer.
+#[derive(Default)]
+enum Collected {
+    #[default]
+    Empty,
+    One(Bytes),
+    Many(BytesMut),
+}
+
+impl Collected {
+    fn len(&self) -> usize {
+        match self {
+            Self::Empty => 0,
+            Self::One(bytes) => bytes.len(),
+            Self::Many(buffer) => buffer.len(),
+        }
+    }
+
+    fn push(&mut self, data: Bytes, capacity: usize) {
+        *self = match std::mem::take(self) {
+            Self::Empty => Self::One(data),
+            Self::One(first) => {
+                let mut buffer =
+                    BytesMut::with_capacity(capacity.max(first.len().saturating_add(data.len())));
+                buffer.extend_from_slice(&first);
+                buffer.extend_from_slice(&data);
+                Self::Many(buffer)
+            }
+            Self::Many(mut buffer) => {
+                buffer.extend_from_slice(&data);
+                Self::Many(buffer)
+            }
+        };
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Self::Empty => Bytes::new(),
+            Self::One(bytes) => bytes,
+            Self::Many(buffer) => buffer.freeze(),
+        }
+    }
 }
 
 /// axum's `DefaultBodyLimit` surfaces as a `LengthLimitError` inside the body error.

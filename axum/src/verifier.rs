@@ -4,7 +4,7 @@
 use core::future::Future;
 use std::fmt;
 
-use webhook_signature::{AnyVerification, Error, Headers, Timestamp, Webhook};
+use webhook_signature::{AnyVerification, Error, Headers, Timestamp, Verification, Webhook};
 
 /// Checks deliveries in two steps: [`begin`](Self::begin) sees only the
 /// headers, before a byte of the body is read; the returned
@@ -136,7 +136,14 @@ impl StaticKeys {
 
 /// The static keys' streaming state.
 #[derive(Debug)]
-pub struct StaticPending<'a>(AnyVerification<'a, { StaticKeys::MAX_KEYS }>);
+pub struct StaticPending<'a>(Slots<'a>);
+
+/// One key (the usual case) needs one MAC state, not eight.
+#[derive(Debug)]
+enum Slots<'a> {
+    One(Verification<'a>),
+    Many(AnyVerification<'a, { StaticKeys::MAX_KEYS }>),
+}
 
 impl StaticPending<'_> {
     /// Starts a streaming verification with `keys` (at most [`StaticKeys::MAX_KEYS`]).
@@ -148,7 +155,10 @@ impl StaticPending<'_> {
         headers: &Headers<'a>,
         now: Timestamp,
     ) -> Result<StaticPending<'a>, Error> {
-        Webhook::begin_any(keys, headers, now).map(StaticPending)
+        match keys {
+            [key] => key.begin(headers, now).map(|one| StaticPending(Slots::One(one))),
+            keys => Webhook::begin_any(keys, headers, now).map(|many| StaticPending(Slots::Many(many))),
+        }
     }
 }
 
@@ -156,11 +166,17 @@ impl PendingVerification for StaticPending<'_> {
     type Output = usize;
 
     fn update(&mut self, chunk: &[u8]) {
-        self.0.update(chunk);
+        match &mut self.0 {
+            Slots::One(one) => one.update(chunk),
+            Slots::Many(many) => many.update(chunk),
+        }
     }
 
     fn finish(self, _body: &[u8]) -> Result<usize, VerifyError> {
-        Ok(self.0.finish()?)
+        match self.0 {
+            Slots::One(one) => one.finish().map(|()| 0).map_err(VerifyError::from),
+            Slots::Many(many) => Ok(many.finish()?),
+        }
     }
 }
 

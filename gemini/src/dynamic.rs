@@ -270,12 +270,21 @@ impl DynamicVerifier {
     }
 }
 
-impl Prechecked<'_> {
+impl<'a> Prechecked<'a> {
     /// The key lookup, the RS256 signature, then the body binding.
     ///
     /// # Errors
     /// [`Error::UnknownKeyId`] or [`Error::BadSignature`].
     pub fn finish(self, body: &[u8], jwks: &Jwks) -> Result<DynamicVerified, Error> {
+        Ok(self.verify_signature(jwks)?.bind(body))
+    }
+
+    /// The key lookup and the RS256 signature, which need no body: a
+    /// streaming receiver rejects a forged token before reading the body.
+    ///
+    /// # Errors
+    /// [`Error::UnknownKeyId`] or [`Error::BadSignature`].
+    pub fn verify_signature(self, jwks: &Jwks) -> Result<SignedToken, Error> {
         let key = jwks.key(&self.kid).ok_or(Error::UnknownKeyId)?;
         let valid = jsonwebtoken::crypto::verify(
             self.segments.signature,
@@ -288,8 +297,25 @@ impl Prechecked<'_> {
         }
         // Only now are the claims trusted, and read in full.
         let claims: Map<String, Value> = decode_json(self.segments.claims, Malformed::Claims)?;
-        let body = body_binding(&claims, body);
-        Ok(DynamicVerified { kid: self.kid, claims, timestamp: self.timestamp, body })
+        Ok(SignedToken { kid: self.kid, claims, timestamp: self.timestamp })
+    }
+}
+
+/// A token whose signature verified; what it says about the body is decided
+/// by [`bind`](Self::bind) once the body is there.
+#[derive(Debug, Clone)]
+pub struct SignedToken {
+    kid: String,
+    claims: Map<String, Value>,
+    timestamp: Timestamp,
+}
+
+impl SignedToken {
+    /// Decides whether the token binds `body`.
+    #[must_use]
+    pub fn bind(self, body: &[u8]) -> DynamicVerified {
+        let binding = body_binding(&self.claims, body);
+        DynamicVerified { kid: self.kid, claims: self.claims, timestamp: self.timestamp, body: binding }
     }
 }
 

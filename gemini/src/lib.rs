@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "axum")]
+mod axum;
 mod binding;
 mod dynamic;
 mod error;
@@ -12,8 +14,10 @@ mod receiver;
 mod sign;
 mod token;
 
+#[cfg(feature = "axum")]
+pub use axum::{GeminiPending, GeminiVerified, GeminiVerifier};
 pub use binding::BodyBinding;
-pub use dynamic::{DynamicVerified, DynamicVerifier, Prechecked};
+pub use dynamic::{DynamicVerified, DynamicVerifier, Prechecked, SignedToken};
 pub use error::{Claim, Error, Malformed};
 pub use event::{Envelope, Event, EventData, NotAnEnvelope};
 #[cfg(feature = "fetch")]

@@ -100,6 +100,12 @@ impl Receiver {
         self
     }
 
+    /// The static secrets, the current one first.
+    #[must_use]
+    pub fn secrets(&self) -> &[Webhook] {
+        &self.secrets
+    }
+
     /// The dynamic verifier, if configured.
     #[must_use]
     pub fn dynamic(&self) -> Option<&DynamicVerifier> {
@@ -175,7 +181,7 @@ impl Receiver {
         })
     }
 
-    fn dynamic_delivery<'a>(id: &'a str, verified: DynamicVerified, body: &[u8]) -> Delivery<'a> {
+    pub(crate) fn dynamic_delivery<'a>(id: &'a str, verified: DynamicVerified, body: &[u8]) -> Delivery<'a> {
         let authenticated = match verified.body {
             BodyBinding::Bound { .. } => Authenticated::Signature,
             BodyBinding::BearerToken => Authenticated::BearerToken,

@@ -9,8 +9,9 @@ use std::sync::Arc;
 
 use gemini_receiver::{Accepted, AppState, Event, InMemoryDeduplicator, MAX_BODY, router};
 use tokio::sync::mpsc;
-use webhook_signature::{Timestamp, Webhook};
-use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, JwksCache, Receiver};
+use webhook_signature::Webhook;
+use webhook_signature_axum::WebhookConfig;
+use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, GeminiVerifier, JwksCache, Receiver};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,17 +42,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             handle(accepted);
         }
     });
-    let state = AppState {
-        receiver: Arc::new(receiver),
-        jwks: Arc::new(jwks),
-        dedup: Arc::new(InMemoryDeduplicator::default()),
-        events,
-        now: Timestamp::now,
-    };
+    let webhooks = WebhookConfig::new(GeminiVerifier::new(receiver, jwks)).with_max_body(MAX_BODY);
+    let state = AppState { webhooks, dedup: Arc::new(InMemoryDeduplicator::default()), events };
     let port = env("PORT").unwrap_or_else(|| "8080".to_owned());
     let listener = tokio::net::TcpListener::bind(format!("0.0.0.0:{port}")).await?;
     eprintln!("listening on {}", listener.local_addr()?);
-    axum::serve(listener, router(state, MAX_BODY)).await?;
+    axum::serve(listener, router(state)).await?;
     Ok(())
 }
 

@@ -13,7 +13,8 @@ use gemini_receiver::{Accepted, AppState, Authenticated, Event, InMemoryDeduplic
 use tokio::sync::mpsc;
 use tower::ServiceExt;
 use webhook_signature::{Timestamp, Webhook};
-use webhook_signature_gemini::{DynamicVerifier, JwksCache, Receiver, TokenSigner};
+use webhook_signature_axum::WebhookConfig;
+use webhook_signature_gemini::{DynamicVerifier, GeminiVerifier, JwksCache, Receiver, TokenSigner};
 
 // The Standard Webhooks spec's example secret, and a second one for rotation.
 const CURRENT: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -31,7 +32,7 @@ fn fixed_now() -> Timestamp {
 
 struct Harness {
     app: axum::Router,
-    jwks: Arc<JwksCache>,
+    verifier: Arc<GeminiVerifier>,
     events: mpsc::UnboundedReceiver<Accepted>,
 }
 
@@ -40,15 +41,12 @@ impl Harness {
     fn new(jwks_url: &str) -> Self {
         let (sender, events) = mpsc::unbounded_channel();
         let keys = vec![Webhook::new(CURRENT).unwrap(), Webhook::new(PREVIOUS).unwrap()];
-        let jwks = Arc::new(JwksCache::new(jwks_url));
-        let state = AppState {
-            receiver: Arc::new(Receiver::new(keys).with_dynamic(DynamicVerifier::new([AUDIENCE]))),
-            jwks: jwks.clone(),
-            dedup: Arc::new(InMemoryDeduplicator::default()),
-            events: sender,
-            now: fixed_now,
-        };
-        Self { app: router(state, MAX_BODY), jwks, events }
+        let receiver = Receiver::new(keys).with_dynamic(DynamicVerifier::new([AUDIENCE]));
+        let verifier = GeminiVerifier::new(receiver, JwksCache::new(jwks_url));
+        let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY).with_clock(fixed_now);
+        let verifier = webhooks.verifier().clone();
+        let state = AppState { webhooks, dedup: Arc::new(InMemoryDeduplicator::default()), events: sender };
+        Self { app: router(state), verifier, events }
     }
 
     fn offline() -> Self {
@@ -116,7 +114,7 @@ async fn valid_delivery_is_acknowledged_and_processed_once() {
     let Event::VideoGenerated(data) = &envelope.event else { panic!("{:?}", envelope.event) };
     assert_eq!(data.output_file_uri.as_deref(), Some("https://example.test/v.mp4"));
     // Static deliveries never touch the network.
-    assert_eq!(receiver.jwks.fetches(), 0);
+    assert_eq!(receiver.verifier.jwks().fetches(), 0);
 }
 
 #[tokio::test]
@@ -171,7 +169,7 @@ async fn dynamic_deliveries_fetch_the_jwks_once() {
     let processed = receiver.processed();
     assert_eq!(processed.len(), 2);
     assert!(processed.iter().all(|accepted| accepted.authenticated == Authenticated::BearerToken));
-    assert_eq!(receiver.jwks.fetches(), 1);
+    assert_eq!(receiver.verifier.jwks().fetches(), 1);
     // Static deliveries still work beside them.
     assert_eq!(receiver.send(&signed(CURRENT, "msg_s", NOW, VIDEO)).await, StatusCode::NO_CONTENT);
 }

@@ -1,0 +1,121 @@
+//! Both Gemini modes behind `webhook-signature-axum`'s `VerifiedWebhook`
+//! extractor: static deliveries stream through the HMAC; dynamic ones have
+//! their token (and its RSA signature) checked before the body is read.
+
+use core::future::Future;
+
+use webhook_signature::{Headers, Timestamp};
+use webhook_signature_axum::{Failure, PendingVerification, StaticPending, VerifyError, WebhookVerifier};
+
+use crate::binding::BodyBinding;
+use crate::dynamic::SignedToken;
+use crate::error::Error;
+use crate::event::{Envelope, NotAnEnvelope};
+use crate::fetch::JwksCache;
+use crate::receiver::{Authenticated, Mode, Receiver};
+
+/// A [`Receiver`] and its [`JwksCache`], as a [`WebhookVerifier`]: use
+/// `VerifiedWebhook<GeminiVerifier>` in a handler.
+#[derive(Debug)]
+pub struct GeminiVerifier {
+    receiver: Receiver,
+    jwks: JwksCache,
+}
+
+impl GeminiVerifier {
+    /// Both modes of `receiver`, with dynamic keys from `jwks`.
+    #[must_use]
+    pub fn new(receiver: Receiver, jwks: JwksCache) -> Self {
+        Self { receiver, jwks }
+    }
+
+    /// The JWKS cache.
+    #[must_use]
+    pub fn jwks(&self) -> &JwksCache {
+        &self.jwks
+    }
+}
+
+/// What a Gemini delivery verified, beside its body, id and timestamp.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct GeminiVerified {
+    /// Which mode and key verified it.
+    pub mode: Mode,
+    /// The body itself, or only the sender (a token that does not bind the body).
+    pub authenticated: Authenticated,
+    /// The typed event, or why the authentic body is not an envelope.
+    pub envelope: Result<Envelope, NotAnEnvelope>,
+}
+
+/// A Gemini verification waiting for the body.
+#[derive(Debug)]
+pub enum GeminiPending<'a> {
+    /// A static delivery: every secret's MAC is fed the body.
+    Static(StaticPending<'a>),
+    /// A dynamic delivery whose token verified; only the body binding remains.
+    Dynamic(SignedToken),
+}
+
+/// 400 for malformed headers, 401 for every other failure, as for the core.
+fn reject(error: Error) -> VerifyError {
+    match error {
+        Error::Webhook(core) => core.into(),
+        other => VerifyError::new(Failure::Unauthenticated, other),
+    }
+}
+
+impl WebhookVerifier for GeminiVerifier {
+    type Output = GeminiVerified;
+    type Pending<'a> = GeminiPending<'a>;
+
+    #[allow(clippy::manual_async_fn)] // the trait needs the `Send` bound spelled out
+    fn begin<'a>(
+        &'a self,
+        headers: Headers<'a>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<GeminiPending<'a>, VerifyError>> + Send + 'a {
+        async move {
+            if !Receiver::is_dynamic(&headers) {
+                let pending = StaticPending::begin(self.receiver.secrets(), &headers, now)?;
+                return Ok(GeminiPending::Static(pending));
+            }
+            let verifier = self.receiver.dynamic().ok_or(Error::DynamicNotConfigured).map_err(reject)?;
+            let prechecked = verifier.precheck(&headers, now).map_err(reject)?;
+            let jwks = self.jwks.keys(prechecked.key_id(), now).await.map_err(reject)?;
+            Ok(GeminiPending::Dynamic(prechecked.verify_signature(&jwks).map_err(reject)?))
+        }
+    }
+}
+
+impl PendingVerification for GeminiPending<'_> {
+    type Output = GeminiVerified;
+
+    fn update(&mut self, chunk: &[u8]) {
+        if let Self::Static(pending) = self {
+            pending.update(chunk);
+        }
+    }
+
+    fn finish(self, body: &[u8]) -> Result<GeminiVerified, VerifyError> {
+        let envelope = Envelope::parse(body);
+        match self {
+            Self::Static(pending) => {
+                let key = pending.finish(body)?;
+                Ok(GeminiVerified {
+                    mode: Mode::Static { key },
+                    authenticated: Authenticated::Signature,
+                    envelope,
+                })
+            }
+            Self::Dynamic(token) => {
+                let verified = token.bind(body);
+                let authenticated = match verified.body {
+                    BodyBinding::Bound { .. } => Authenticated::Signature,
+                    BodyBinding::BearerToken => Authenticated::BearerToken,
+                };
+                Ok(GeminiVerified { mode: Mode::Dynamic(verified), authenticated, envelope })
+            }
+        }
+    }
+}
