@@ -141,6 +141,7 @@ pub struct StaticPending<'a>(Slots<'a>);
 /// One key (the usual case) needs one MAC state, not eight. The eight-slot
 /// state is boxed: with the core's `ed25519` feature it is about 38 KiB.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // `One` is the hot path: kept inline, so no allocation per request
 enum Slots<'a> {
     One(Verification<'a>),
     Many(Box<AnyVerification<'a, { StaticKeys::MAX_KEYS }>>),
