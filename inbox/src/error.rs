@@ -1,0 +1,57 @@
+//! Why the inbox could not do something. Every one of them means: answer 503,
+//! so the sender retries; never 2xx.
+
+use std::fmt;
+
+/// An inbox failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InboxError {
+    /// The database or disk is full (SQLite `SQLITE_FULL`, PostgreSQL class 53).
+    Full,
+    /// The database is locked by someone else for longer than the busy timeout.
+    Busy,
+    /// The inbox was shut down.
+    Closed,
+    /// The schema is newer than this code understands.
+    SchemaTooNew(i64),
+    /// Any other database error, with its message.
+    Database(String),
+}
+
+impl fmt::Display for InboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full => f.write_str("inbox database full"),
+            Self::Busy => f.write_str("inbox database locked"),
+            Self::Closed => f.write_str("inbox closed"),
+            Self::SchemaTooNew(version) => {
+                write!(f, "inbox schema version {version} is newer than this code")
+            }
+            Self::Database(message) => write!(f, "inbox database error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for InboxError {}
+
+impl From<rusqlite::Error> for InboxError {
+    fn from(error: rusqlite::Error) -> Self {
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => Self::Full,
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => Self::Busy,
+            _ => Self::Database(error.to_string()),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for InboxError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        match error.code() {
+            // Class 53: insufficient resources (disk full, out of memory, too many connections).
+            Some(code) if code.code().starts_with("53") => Self::Full,
+            Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Self::Busy,
+            _ => Self::Database(error.to_string()),
+        }
+    }
+}

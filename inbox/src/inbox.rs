@@ -1,0 +1,136 @@
+//! The inbox, whichever database holds it.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::delivery::{Claimed, Failed, Inserted, NewDelivery};
+use crate::error::InboxError;
+use crate::postgres::Postgres;
+use crate::sqlite::{self, Op, SqliteOptions};
+
+/// A durable inbox of verified deliveries. Cheap to clone; every clone
+/// shares the same connections.
+#[derive(Clone)]
+pub struct Inbox(Backend);
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(std::sync::mpsc::Sender<Op>),
+    Postgres(Arc<Postgres>),
+}
+
+impl fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.0 {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        };
+        f.debug_tuple("Inbox").field(&kind).finish()
+    }
+}
+
+impl Inbox {
+    /// Opens the SQLite inbox at `path`, creating the file if it is missing,
+    /// in WAL mode with `synchronous=FULL`, migrating its schema.
+    ///
+    /// # Errors
+    /// [`InboxError`] if the file cannot be opened or migrated.
+    pub fn open_sqlite(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, InboxError> {
+        Ok(Self(Backend::Sqlite(sqlite::open(path.as_ref(), options)?)))
+    }
+
+    /// Connects to the PostgreSQL inbox at `url` (`postgres://…`), migrating its schema.
+    ///
+    /// # Errors
+    /// [`InboxError`] if the server cannot be reached or migrated.
+    pub async fn connect_postgres(url: &str) -> Result<Self, InboxError> {
+        Ok(Self(Backend::Postgres(Arc::new(Postgres::connect(url).await?))))
+    }
+
+    async fn sqlite<T>(
+        queue: &std::sync::mpsc::Sender<Op>,
+        op: impl FnOnce(oneshot::Sender<Result<T, InboxError>>) -> Op,
+    ) -> Result<T, InboxError> {
+        let (reply, answer) = oneshot::channel();
+        queue.send(op(reply)).map_err(|_| InboxError::Closed)?;
+        answer.await.map_err(|_| InboxError::Closed)?
+    }
+
+    /// Inserts `delivery` and returns once it is committed, or was already there.
+    /// Answer the sender 2xx only after this returns `Ok`.
+    ///
+    /// # Errors
+    /// [`InboxError`]: answer 503, so the sender retries.
+    pub async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
+        match &self.0 {
+            Backend::Sqlite(queue) => Self::sqlite(queue, |reply| Op::Insert(delivery, reply)).await,
+            Backend::Postgres(pg) => pg.insert(delivery).await,
+        }
+    }
+
+    /// Claims up to `limit` due rows for `worker`, leased for `lease` from `now` (Unix seconds).
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn claim(
+        &self,
+        worker: &str,
+        lease: Duration,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<Claimed>, InboxError> {
+        let until = now.saturating_add(i64::try_from(lease.as_secs()).unwrap_or(i64::MAX));
+        match &self.0 {
+            Backend::Sqlite(queue) => {
+                let worker = worker.to_owned();
+                Self::sqlite(queue, |reply| Op::Claim { worker, until, now, limit, reply }).await
+            }
+            Backend::Postgres(pg) => pg.claim(worker, until, now, limit).await,
+        }
+    }
+
+    /// Marks a claimed row processed. `false` if `worker` no longer holds it.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn complete(&self, id: &str, worker: &str, now: i64) -> Result<bool, InboxError> {
+        match &self.0 {
+            Backend::Sqlite(queue) => {
+                let (id, worker) = (id.to_owned(), worker.to_owned());
+                Self::sqlite(queue, |reply| Op::Complete { id, worker, now, reply }).await
+            }
+            Backend::Postgres(pg) => pg.complete(id, worker, now).await,
+        }
+    }
+
+    /// Records a handler failure: a retry with exponential backoff, or, after
+    /// [`MAX_ATTEMPTS`](crate::MAX_ATTEMPTS), a dead letter.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn fail(&self, id: &str, worker: &str, now: i64) -> Result<Failed, InboxError> {
+        match &self.0 {
+            Backend::Sqlite(queue) => {
+                let (id, worker) = (id.to_owned(), worker.to_owned());
+                Self::sqlite(queue, |reply| Op::Fail { id, worker, now, reply }).await
+            }
+            Backend::Postgres(pg) => pg.fail(id, worker, now).await,
+        }
+    }
+
+    /// Deletes processed and failed rows received more than
+    /// [`RETENTION_SECS`](crate::RETENTION_SECS) before `now`.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn purge(&self, now: i64) -> Result<u64, InboxError> {
+        match &self.0 {
+            Backend::Sqlite(queue) => Self::sqlite(queue, |reply| Op::Purge { now, reply }).await,
+            Backend::Postgres(pg) => pg.purge(now).await,
+        }
+    }
+}

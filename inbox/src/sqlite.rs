@@ -1,0 +1,293 @@
+//! SQLite: one writer thread owns the connection. Every operation is queued
+//! to it; it takes everything queued at once into one IMMEDIATE transaction,
+//! commits (one fsync for the whole batch, WAL with `synchronous=FULL`), and
+//! only then answers each caller. Concurrent deliveries so share commits.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use tokio::sync::oneshot;
+
+use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, backoff_secs};
+use crate::error::InboxError;
+use crate::schema;
+
+/// The most operations committed in one transaction.
+const MAX_BATCH: usize = 1024;
+
+type Reply<T> = oneshot::Sender<Result<T, InboxError>>;
+
+pub(crate) enum Op {
+    Insert(NewDelivery, Reply<Inserted>),
+    Claim { worker: String, until: i64, now: i64, limit: usize, reply: Reply<Vec<Claimed>> },
+    Complete { id: String, worker: String, now: i64, reply: Reply<bool> },
+    Fail { id: String, worker: String, now: i64, reply: Reply<Failed> },
+    Purge { now: i64, reply: Reply<u64> },
+}
+
+/// How to open an SQLite inbox.
+#[derive(Clone, Debug)]
+pub struct SqliteOptions {
+    /// How long a write waits for a lock held elsewhere before failing with
+    /// [`InboxError::Busy`] (default 5 s).
+    pub busy_timeout: Duration,
+    /// `PRAGMA max_page_count`, to bound the file (tests use it to simulate a full disk).
+    pub max_page_count: Option<u32>,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self { busy_timeout: Duration::from_secs(5), max_page_count: None }
+    }
+}
+
+/// Opens (creating it if missing) and migrates the database, then starts the
+/// writer thread.
+pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<Op>, InboxError> {
+    let mut connection = Connection::open(path)?;
+    connection.busy_timeout(options.busy_timeout)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    migrate(&mut connection)?;
+    if let Some(pages) = options.max_page_count {
+        connection.pragma_update(None, "max_page_count", pages)?;
+    }
+    let (sender, receiver) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("inbox-sqlite-writer".to_owned())
+        .spawn(move || writer(connection, &receiver))
+        .map_err(|e| InboxError::Database(e.to_string()))?;
+    Ok(sender)
+}
+
+/// Versioned with `PRAGMA user_version`, migrated in one IMMEDIATE transaction
+/// so two processes starting at once cannot both create the table.
+fn migrate(connection: &mut Connection) -> Result<(), InboxError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = transaction.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version > schema::VERSION {
+        return Err(InboxError::SchemaTooNew(version));
+    }
+    if version < 1 {
+        transaction.execute_batch(schema::SQLITE_V1)?;
+    }
+    transaction.pragma_update(None, "user_version", schema::VERSION)?;
+    transaction.commit()?;
+    Ok(())
+}
+
+fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
+        }
+        run_batch(&mut connection, batch);
+    }
+}
+
+/// A finished operation, waiting for the commit before its caller hears of it.
+enum Done {
+    Inserted(Reply<Inserted>, Inserted),
+    Claimed(Reply<Vec<Claimed>>, Vec<Claimed>),
+    Completed(Reply<bool>, bool),
+    Failed(Reply<Failed>, Failed),
+    Purged(Reply<u64>, u64),
+}
+
+impl Done {
+    fn answer(self) {
+        // A caller that went away (its request was cancelled) needs no answer.
+        let _ = match self {
+            Self::Inserted(reply, value) => reply.send(Ok(value)).map_err(drop),
+            Self::Claimed(reply, value) => reply.send(Ok(value)).map_err(drop),
+            Self::Completed(reply, value) => reply.send(Ok(value)).map_err(drop),
+            Self::Failed(reply, value) => reply.send(Ok(value)).map_err(drop),
+            Self::Purged(reply, value) => reply.send(Ok(value)).map_err(drop),
+        };
+    }
+
+    fn fail(self, error: &InboxError) {
+        let _ = match self {
+            Self::Inserted(reply, _) => reply.send(Err(error.clone())).map_err(drop),
+            Self::Claimed(reply, _) => reply.send(Err(error.clone())).map_err(drop),
+            Self::Completed(reply, _) => reply.send(Err(error.clone())).map_err(drop),
+            Self::Failed(reply, _) => reply.send(Err(error.clone())).map_err(drop),
+            Self::Purged(reply, _) => reply.send(Err(error.clone())).map_err(drop),
+        };
+    }
+}
+
+/// Runs every operation in one transaction. If any fails, or the commit does,
+/// the whole batch is rolled back and every caller gets the error: nobody is
+/// told "committed" for a write that was not.
+fn run_batch(connection: &mut Connection, batch: Vec<Op>) {
+    let mut done = Vec::with_capacity(batch.len());
+    let mut pending = batch.into_iter();
+    let outcome = (|| -> Result<(), InboxError> {
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for op in pending.by_ref() {
+            done.push(apply(&transaction, op)?);
+        }
+        transaction.commit()?;
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => done.into_iter().for_each(Done::answer),
+        Err(error) => {
+            tracing::error!(%error, "inbox batch rolled back");
+            done.into_iter().for_each(|d| d.fail(&error));
+            for op in pending {
+                fail_op(op, &error);
+            }
+        }
+    }
+}
+
+fn fail_op(op: Op, error: &InboxError) {
+    let _ = match op {
+        Op::Insert(_, reply) => reply.send(Err(error.clone())).map_err(drop),
+        Op::Claim { reply, .. } => reply.send(Err(error.clone())).map_err(drop),
+        Op::Complete { reply, .. } => reply.send(Err(error.clone())).map_err(drop),
+        Op::Fail { reply, .. } => reply.send(Err(error.clone())).map_err(drop),
+        Op::Purge { reply, .. } => reply.send(Err(error.clone())).map_err(drop),
+    };
+}
+
+/// One operation inside the batch's transaction. On error the op's caller is
+/// answered by the caller of this function, so the reply is handed back.
+fn apply(transaction: &rusqlite::Transaction<'_>, op: Op) -> Result<Done, InboxError> {
+    match op {
+        Op::Insert(delivery, reply) => match insert(transaction, &delivery) {
+            Ok(inserted) => Ok(Done::Inserted(reply, inserted)),
+            Err(error) => {
+                let _ = reply.send(Err(error.clone()));
+                Err(error)
+            }
+        },
+        Op::Claim { worker, until, now, limit, reply } => {
+            match claim(transaction, &worker, until, now, limit) {
+                Ok(rows) => Ok(Done::Claimed(reply, rows)),
+                Err(error) => {
+                    let _ = reply.send(Err(error.clone()));
+                    Err(error)
+                }
+            }
+        }
+        Op::Complete { id, worker, now, reply } => match complete(transaction, &id, &worker, now) {
+            Ok(completed) => Ok(Done::Completed(reply, completed)),
+            Err(error) => {
+                let _ = reply.send(Err(error.clone()));
+                Err(error)
+            }
+        },
+        Op::Fail { id, worker, now, reply } => match fail(transaction, &id, &worker, now) {
+            Ok(failed) => Ok(Done::Failed(reply, failed)),
+            Err(error) => {
+                let _ = reply.send(Err(error.clone()));
+                Err(error)
+            }
+        },
+        Op::Purge { now, reply } => match purge(transaction, now) {
+            Ok(count) => Ok(Done::Purged(reply, count)),
+            Err(error) => {
+                let _ = reply.send(Err(error.clone()));
+                Err(error)
+            }
+        },
+    }
+}
+
+fn insert(transaction: &rusqlite::Transaction<'_>, d: &NewDelivery) -> Result<Inserted, InboxError> {
+    let changed = transaction
+        .prepare_cached(
+            "INSERT INTO deliveries (webhook_id, event_type, webhook_timestamp, body, authenticated, received_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (webhook_id) DO NOTHING",
+        )?
+        .execute(params![d.webhook_id, d.event_type, d.webhook_timestamp, d.body, d.authenticated, d.received_at])?;
+    Ok(if changed == 1 { Inserted::New } else { Inserted::Duplicate })
+}
+
+fn claim(
+    transaction: &rusqlite::Transaction<'_>,
+    worker: &str,
+    until: i64,
+    now: i64,
+    limit: usize,
+) -> Result<Vec<Claimed>, InboxError> {
+    let sql = format!(
+        "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2, attempts = attempts + 1 \
+         WHERE webhook_id IN (SELECT webhook_id FROM deliveries WHERE {} ORDER BY received_at LIMIT ?4) \
+         RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts",
+        schema::CLAIMABLE
+    );
+    let mut statement = transaction.prepare_cached(&sql)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement.query_map(params![worker, until, now, limit], |row| {
+        Ok(Claimed {
+            webhook_id: row.get(0)?,
+            event_type: row.get(1)?,
+            webhook_timestamp: row.get(2)?,
+            body: row.get(3)?,
+            authenticated: row.get(4)?,
+            attempts: row.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn complete(
+    transaction: &rusqlite::Transaction<'_>,
+    id: &str,
+    worker: &str,
+    now: i64,
+) -> Result<bool, InboxError> {
+    let changed = transaction
+        .prepare_cached(
+            "UPDATE deliveries SET processed_at = ?3, processed_by = ?2, claimed_by = NULL, claimed_until = NULL \
+             WHERE webhook_id = ?1 AND claimed_by = ?2 AND processed_at IS NULL",
+        )?
+        .execute(params![id, worker, now])?;
+    Ok(changed == 1)
+}
+
+fn fail(
+    transaction: &rusqlite::Transaction<'_>,
+    id: &str,
+    worker: &str,
+    now: i64,
+) -> Result<Failed, InboxError> {
+    let attempts: Option<i64> = transaction
+        .prepare_cached(
+            "SELECT attempts FROM deliveries WHERE webhook_id = ?1 AND claimed_by = ?2 AND processed_at IS NULL",
+        )?
+        .query_row(params![id, worker], |row| row.get(0))
+        .optional()?;
+    let Some(attempts) = attempts else { return Ok(Failed::LeaseLost) };
+    if attempts >= MAX_ATTEMPTS {
+        transaction.execute(
+            "UPDATE deliveries SET failed_at = ?2, claimed_by = NULL, claimed_until = NULL WHERE webhook_id = ?1",
+            params![id, now],
+        )?;
+        return Ok(Failed::DeadLetter);
+    }
+    let next_attempt_at = now.saturating_add(backoff_secs(attempts));
+    transaction.execute(
+        "UPDATE deliveries SET next_attempt_at = ?2, claimed_by = NULL, claimed_until = NULL WHERE webhook_id = ?1",
+        params![id, next_attempt_at],
+    )?;
+    Ok(Failed::Retry { next_attempt_at })
+}
+
+fn purge(transaction: &rusqlite::Transaction<'_>, now: i64) -> Result<u64, InboxError> {
+    let deleted = transaction.execute(
+        "DELETE FROM deliveries WHERE (processed_at IS NOT NULL OR failed_at IS NOT NULL) AND received_at < ?1",
+        params![now.saturating_sub(RETENTION_SECS)],
+    )?;
+    Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+}

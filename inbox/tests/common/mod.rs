@@ -1,0 +1,93 @@
+//! Shared helpers: deliveries and the behaviour every backend must have.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::time::Duration;
+
+use webhook_signature_inbox::{Failed, Inbox, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS};
+
+pub const T0: i64 = 1_795_000_000;
+
+pub fn delivery(id: &str, received_at: i64) -> NewDelivery {
+    NewDelivery {
+        webhook_id: id.to_owned(),
+        event_type: "batch.succeeded".to_owned(),
+        webhook_timestamp: received_at,
+        body: format!(r#"{{"type":"batch.succeeded","data":{{"id":"{id}"}}}}"#).into_bytes(),
+        authenticated: "signature".to_owned(),
+        received_at,
+    }
+}
+
+/// The rules every backend follows, on an empty inbox.
+pub async fn behaves_like_an_inbox(inbox: &Inbox) {
+    // Exactly once into the inbox.
+    assert_eq!(inbox.insert(delivery("a", T0)).await.unwrap(), Inserted::New);
+    assert_eq!(inbox.insert(delivery("a", T0)).await.unwrap(), Inserted::Duplicate);
+    assert_eq!(inbox.insert(delivery("b", T0 + 1)).await.unwrap(), Inserted::New);
+
+    // A lease keeps other workers away until it expires.
+    let lease = Duration::from_secs(30);
+    let first = inbox.claim("w1", lease, T0, 1).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!((first[0].webhook_id.as_str(), first[0].attempts), ("a", 1));
+    assert_eq!(first[0].body, delivery("a", T0).body);
+    let second = inbox.claim("w2", lease, T0, 10).await.unwrap();
+    assert_eq!(second.iter().map(|c| c.webhook_id.as_str()).collect::<Vec<_>>(), ["b"]);
+    assert!(
+        inbox.claim("w3", lease, T0 + 30, 10).await.unwrap().is_empty(),
+        "leases still live at their last second"
+    );
+
+    // w1 dies; its lease expires; w3 takes the row; w1's late completion is refused.
+    let retaken = inbox.claim("w3", lease, T0 + 31, 10).await.unwrap();
+    let mut retaken: Vec<_> = retaken.iter().map(|c| (c.webhook_id.as_str(), c.attempts)).collect();
+    retaken.sort_unstable(); // RETURNING has no order
+    assert_eq!(retaken, [("a", 2), ("b", 2)]);
+    assert!(!inbox.complete("a", "w1", T0 + 32).await.unwrap());
+    assert!(inbox.complete("a", "w3", T0 + 32).await.unwrap());
+    assert!(!inbox.complete("a", "w3", T0 + 33).await.unwrap(), "processed once");
+
+    // A handler failure schedules a retry with backoff.
+    assert_eq!(inbox.fail("b", "w3", T0 + 40).await.unwrap(), Failed::Retry { next_attempt_at: T0 + 44 });
+    assert!(inbox.claim("w3", lease, T0 + 43, 10).await.unwrap().is_empty(), "not yet due");
+    assert_eq!(inbox.fail("b", "w1", T0 + 44).await.unwrap(), Failed::LeaseLost);
+    // … until the attempts run out: then a dead letter, never claimed again.
+    let mut now = T0 + 44;
+    loop {
+        let claimed = inbox.claim("w3", lease, now, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1, "at {now}");
+        match inbox.fail("b", "w3", now).await.unwrap() {
+            Failed::Retry { next_attempt_at } => now = next_attempt_at,
+            Failed::DeadLetter => {
+                assert_eq!(claimed[0].attempts, MAX_ATTEMPTS);
+                break;
+            }
+            Failed::LeaseLost => panic!("lease lost"),
+        }
+    }
+    assert!(inbox.claim("w3", lease, now + 100_000, 10).await.unwrap().is_empty(), "dead letters stay put");
+
+    // Retention: processed and failed rows older than 25 hours go; pending rows stay.
+    assert_eq!(inbox.insert(delivery("c", T0)).await.unwrap(), Inserted::New);
+    assert_eq!(inbox.purge(T0 + RETENTION_SECS).await.unwrap(), 0);
+    assert_eq!(inbox.purge(T0 + RETENTION_SECS + 2).await.unwrap(), 2);
+    assert_eq!(inbox.insert(delivery("a", T0)).await.unwrap(), Inserted::New, "forgotten after retention");
+    assert_eq!(inbox.insert(delivery("c", T0)).await.unwrap(), Inserted::Duplicate, "pending rows are kept");
+}
+
+/// Many concurrent inserts: all committed, duplicates detected across batches.
+pub async fn concurrent_inserts_share_commits(inbox: &Inbox) {
+    let tasks: Vec<_> = (0..400)
+        .map(|i| {
+            let inbox = inbox.clone();
+            tokio::spawn(async move { inbox.insert(delivery(&format!("c{}", i % 200), T0)).await })
+        })
+        .collect();
+    let mut new = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap() == Inserted::New {
+            new += 1;
+        }
+    }
+    assert_eq!(new, 200);
+}

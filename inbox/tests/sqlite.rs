@@ -1,0 +1,116 @@
+//! The SQLite inbox: the shared rules, its file and schema, and the faults
+//! that must become 503 (full disk, locked database), never a false "committed".
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::*;
+use webhook_signature_inbox::{Inbox, InboxError, Inserted, SqliteOptions};
+
+/// A fresh directory under the target dir's temp, removed first.
+fn temp_db(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("inbox-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("inbox.sqlite3")
+}
+
+#[tokio::test]
+async fn follows_the_rules() {
+    let inbox = Inbox::open_sqlite(temp_db("rules"), &SqliteOptions::default()).unwrap();
+    behaves_like_an_inbox(&inbox).await;
+}
+
+#[tokio::test]
+async fn concurrent_inserts() {
+    let inbox = Inbox::open_sqlite(temp_db("concurrent"), &SqliteOptions::default()).unwrap();
+    concurrent_inserts_share_commits(&inbox).await;
+}
+
+#[tokio::test]
+async fn missing_file_is_created_with_the_schema() {
+    let path = temp_db("schema");
+    assert!(!path.exists());
+    let inbox = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();
+    inbox.insert(delivery("x", T0)).await.unwrap();
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = reader.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let mode: String = reader.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!((version, mode.as_str()), (1, "wal"));
+    // Committed: visible to another connection, with the contract's columns.
+    let row: (String, String, i64, Vec<u8>, String, i64, i64) = reader
+        .query_row(
+            "SELECT webhook_id, event_type, webhook_timestamp, body, authenticated, received_at, attempts FROM deliveries",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        row,
+        ("x".into(), "batch.succeeded".into(), T0, delivery("x", T0).body, "signature".into(), T0, 0)
+    );
+    let nulls: i64 = reader
+        .query_row(
+            "SELECT count(*) FROM deliveries WHERE next_attempt_at IS NULL AND claimed_by IS NULL \
+             AND claimed_until IS NULL AND processed_at IS NULL AND failed_at IS NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(nulls, 1);
+    // Reopening keeps the data and does not migrate again.
+    drop(inbox);
+    let again = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();
+    assert_eq!(again.insert(delivery("x", T0)).await.unwrap(), Inserted::Duplicate);
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let path = temp_db("newer");
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 9).unwrap();
+    assert_eq!(Inbox::open_sqlite(&path, &SqliteOptions::default()).err(), Some(InboxError::SchemaTooNew(9)));
+}
+
+#[tokio::test]
+async fn a_full_disk_is_an_error_never_a_commit() {
+    let path = temp_db("full");
+    let options = SqliteOptions { max_page_count: Some(16), ..SqliteOptions::default() };
+    let inbox = Inbox::open_sqlite(&path, &options).unwrap();
+    let mut big = delivery("big-0", T0);
+    big.body = vec![b'x'; 16 * 1024];
+    let mut error = None;
+    for i in 0..64 {
+        big.webhook_id = format!("big-{i}");
+        if let Err(e) = inbox.insert(big.clone()).await {
+            error = Some((i, e));
+            break;
+        }
+    }
+    let (failed_at, error) = error.expect("the 16-page database fills up");
+    assert_eq!(error, InboxError::Full);
+    // The failed delivery is not in the inbox: its sender got no 2xx and will retry.
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    let stored: i64 = reader
+        .query_row(
+            "SELECT count(*) FROM deliveries WHERE webhook_id = ?1",
+            [format!("big-{failed_at}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 0);
+}
+
+#[tokio::test]
+async fn a_locked_database_is_busy() {
+    let path = temp_db("locked");
+    let options = SqliteOptions { busy_timeout: Duration::from_millis(100), ..SqliteOptions::default() };
+    let inbox = Inbox::open_sqlite(&path, &options).unwrap();
+    let locker = rusqlite::Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    assert_eq!(inbox.insert(delivery("y", T0)).await.err(), Some(InboxError::Busy));
+    locker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(inbox.insert(delivery("y", T0)).await.unwrap(), Inserted::New);
+}
