@@ -1,16 +1,18 @@
-//! A Gemini API webhook receiver on axum, for both of Gemini's modes.
+//! A Gemini API webhook receiver on axum that loses nothing.
 //!
-//! It verifies the raw body bytes (never re-serialised JSON): static
-//! deliveries against the current and the previous secret (Gemini keeps the
-//! previous one valid for 24 hours after a rotation), dynamic ones (an RS256
-//! JWT) against Google's JWKS, fetched only when the first dynamic delivery
-//! arrives. It limits the body size, deduplicates on `webhook-id` (deliveries
-//! are at-least-once and retried for 24 hours), answers 2xx at once and hands
-//! the typed event to a background worker.
+//! It verifies the raw body bytes in both of Gemini's modes (static `v1`
+//! signatures against the current and the previous secret; dynamic RS256
+//! tokens against Google's JWKS, fetched only when the first one arrives),
+//! commits each verified delivery to a durable inbox (SQLite by default,
+//! PostgreSQL for several instances) and only then answers 2xx. Workers
+//! process the inbox under leases, retry failures with backoff, and leave
+//! dead letters for an operator.
 
 mod app;
-mod dedup;
+mod config;
+mod handler;
 
-pub use app::{Accepted, AppState, MAX_BODY, router};
-pub use dedup::{Deduplicator, InMemoryDeduplicator};
+pub use app::{AppState, MAX_BODY, router};
+pub use config::Config;
+pub use handler::Handler;
 pub use webhook_signature_gemini::{Authenticated, Envelope, Event, EventData, NotAnEnvelope};

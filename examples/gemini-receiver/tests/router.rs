@@ -1,20 +1,22 @@
-//! Deliveries sent to the router in-process (tower's `oneshot`): valid,
-//! tampered, stale, replayed, oversized, rotated-secret, unknown events,
-//! bodies that are not envelopes, and dynamic (JWT) deliveries checked
-//! against a JWKS served on 127.0.0.1 from the committed fixtures.
-#![allow(clippy::unwrap_used)]
+//! Deliveries sent to the router in-process (tower's `oneshot`), with an
+//! SQLite inbox in a temporary directory: valid, tampered, stale, replayed,
+//! oversized, rotated-secret, unknown events, bodies that are not envelopes,
+//! a full disk, and dynamic (JWT) deliveries checked against a JWKS served on
+//! 127.0.0.1 from the committed fixtures.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
-use gemini_receiver::{Accepted, AppState, Authenticated, Event, InMemoryDeduplicator, router};
-use tokio::sync::mpsc;
+use gemini_receiver::{AppState, router};
 use tower::ServiceExt;
 use webhook_signature::{Timestamp, Webhook};
 use webhook_signature_axum::WebhookConfig;
 use webhook_signature_gemini::{DynamicVerifier, GeminiVerifier, JwksCache, Receiver, TokenSigner};
+use webhook_signature_inbox::{Inbox, SqliteOptions};
 
 // The Standard Webhooks spec's example secret, and a second one for rotation.
 const CURRENT: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -33,24 +35,29 @@ fn fixed_now() -> Timestamp {
 struct Harness {
     app: axum::Router,
     verifier: Arc<GeminiVerifier>,
-    events: mpsc::UnboundedReceiver<Accepted>,
+    db: PathBuf,
 }
 
 impl Harness {
     /// A receiver whose JWKS URL is `jwks_url` (nothing listens there unless a test serves it).
-    fn new(jwks_url: &str) -> Self {
-        let (sender, events) = mpsc::unbounded_channel();
+    fn new(name: &str, jwks_url: &str, options: &SqliteOptions) -> Self {
+        let dir = std::env::temp_dir().join(format!("gemini-router-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("inbox.sqlite3");
         let keys = vec![Webhook::new(CURRENT).unwrap(), Webhook::new(PREVIOUS).unwrap()];
         let receiver = Receiver::new(keys).with_dynamic(DynamicVerifier::new([AUDIENCE]));
-        let verifier = GeminiVerifier::new(receiver, JwksCache::new(jwks_url));
-        let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY).with_clock(fixed_now);
+        let webhooks = WebhookConfig::new(GeminiVerifier::new(receiver, JwksCache::new(jwks_url)))
+            .with_max_body(MAX_BODY)
+            .with_clock(fixed_now);
         let verifier = webhooks.verifier().clone();
-        let state = AppState { webhooks, dedup: Arc::new(InMemoryDeduplicator::default()), events: sender };
-        Self { app: router(state), verifier, events }
+        let inbox = Inbox::open_sqlite(&db, options).unwrap();
+        let state = AppState { webhooks, inbox, clock: || 1_795_000_001 };
+        Self { app: router(state), verifier, db }
     }
 
-    fn offline() -> Self {
-        Self::new("http://127.0.0.1:9/jwks.json")
+    fn offline(name: &str) -> Self {
+        Self::new(name, "http://127.0.0.1:9/jwks.json", &SqliteOptions::default())
     }
 
     async fn send(&self, delivery: &Delivery) -> StatusCode {
@@ -64,12 +71,17 @@ impl Harness {
         self.app.clone().oneshot(request).await.unwrap().status()
     }
 
-    fn processed(&mut self) -> Vec<Accepted> {
-        std::iter::from_fn(|| self.events.try_recv().ok()).collect()
-    }
-
-    fn processed_events(&mut self) -> Vec<Event> {
-        self.processed().into_iter().map(|accepted| accepted.envelope.unwrap().event).collect()
+    /// The stored rows: (webhook_id, event_type, authenticated, body).
+    fn stored(&self) -> Vec<(String, String, String, Vec<u8>)> {
+        let reader = rusqlite::Connection::open(&self.db).unwrap();
+        let mut statement = reader
+            .prepare("SELECT webhook_id, event_type, authenticated, body FROM deliveries ORDER BY webhook_id")
+            .unwrap();
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     }
 }
 
@@ -101,25 +113,24 @@ fn dynamic(key: &str, id: &str, body: &str) -> Delivery {
 const VIDEO: &str = r#"{"type":"video.generated","version":"v1","timestamp":"2026-11-26T12:00:00Z","data":{"id":"operations/veo-1","output_file_uri":"https://example.test/v.mp4","file_name":"files/v"}}"#;
 
 #[tokio::test]
-async fn valid_delivery_is_acknowledged_and_processed_once() {
-    let mut receiver = Harness::offline();
+async fn valid_delivery_is_stored_once() {
+    let receiver = Harness::offline("valid");
     let delivery = signed(CURRENT, "msg_1", NOW, VIDEO);
     assert_eq!(receiver.send(&delivery).await, StatusCode::NO_CONTENT);
-    // A retry of the same delivery is acknowledged again, but not processed twice.
+    // A retry of the same delivery is acknowledged again, and stored once.
     assert_eq!(receiver.send(&delivery).await, StatusCode::NO_CONTENT);
-    let processed = receiver.processed();
-    assert_eq!(processed.len(), 1);
-    assert_eq!(processed[0].authenticated, Authenticated::Signature);
-    let Ok(envelope) = &processed[0].envelope else { panic!("not an envelope") };
-    let Event::VideoGenerated(data) = &envelope.event else { panic!("{:?}", envelope.event) };
-    assert_eq!(data.output_file_uri.as_deref(), Some("https://example.test/v.mp4"));
+    let stored = receiver.stored();
+    assert_eq!(
+        stored,
+        [("msg_1".into(), "video.generated".into(), "signature".into(), VIDEO.as_bytes().to_vec())]
+    );
     // Static deliveries never touch the network.
     assert_eq!(receiver.verifier.jwks().fetches(), 0);
 }
 
 #[tokio::test]
 async fn tampered_stale_and_oversized_deliveries_are_rejected() {
-    let mut receiver = Harness::offline();
+    let receiver = Harness::offline("rejected");
     let mut tampered = signed(CURRENT, "msg_2", NOW, VIDEO);
     // Re-serialised JSON is different bytes: the raw body must be verified.
     tampered.body = VIDEO.replace(r#"","#, r#"", "#).into_bytes();
@@ -131,27 +142,42 @@ async fn tampered_stale_and_oversized_deliveries_are_rejected() {
     let padding = " ".repeat(MAX_BODY);
     let oversized = signed(CURRENT, "msg_5", NOW, &format!("{VIDEO}{padding}"));
     assert_eq!(receiver.send(&oversized).await, StatusCode::PAYLOAD_TOO_LARGE);
-    assert!(receiver.processed().is_empty());
+    let mut no_id = signed(CURRENT, "msg_6", NOW, VIDEO);
+    no_id.id = String::new();
+    assert_eq!(receiver.send(&no_id).await, StatusCode::BAD_REQUEST);
+    assert!(receiver.stored().is_empty());
 }
 
 #[tokio::test]
 async fn the_previous_secret_is_accepted_during_rotation() {
-    let mut receiver = Harness::offline();
-    let delivery = signed(PREVIOUS, "msg_6", NOW, VIDEO);
-    assert_eq!(receiver.send(&delivery).await, StatusCode::NO_CONTENT);
-    assert_eq!(receiver.processed().len(), 1);
+    let receiver = Harness::offline("rotation");
+    assert_eq!(receiver.send(&signed(PREVIOUS, "msg_6", NOW, VIDEO)).await, StatusCode::NO_CONTENT);
+    assert_eq!(receiver.stored().len(), 1);
 }
 
 #[tokio::test]
-async fn unknown_events_and_non_envelopes_are_acknowledged() {
-    let mut receiver = Harness::offline();
+async fn unknown_events_and_non_envelopes_are_stored() {
+    let receiver = Harness::offline("unknown");
     let unknown = r#"{"type":"model.retired","version":"v1","data":{"anything":[1,2]}}"#;
     assert_eq!(receiver.send(&signed(CURRENT, "msg_7", NOW, unknown)).await, StatusCode::NO_CONTENT);
-    let events = receiver.processed_events();
-    assert!(matches!(&events[..], [Event::Unknown { kind, .. }] if kind == "model.retired"));
-    // Authentic, but not an envelope: 2xx, or Gemini retries it for 24 hours.
+    // Authentic, but not an envelope: 2xx (or Gemini retries for 24 hours), stored as unknown.
     assert_eq!(receiver.send(&signed(CURRENT, "msg_8", NOW, "hello")).await, StatusCode::NO_CONTENT);
-    assert!(receiver.processed()[0].envelope.is_err());
+    let kinds: Vec<_> = receiver.stored().into_iter().map(|row| (row.0, row.1)).collect();
+    assert_eq!(kinds, [("msg_7".into(), "model.retired".into()), ("msg_8".into(), "unknown".into())]);
+}
+
+#[tokio::test]
+async fn a_full_disk_is_503_never_2xx() {
+    let options = SqliteOptions { max_page_count: Some(12), ..SqliteOptions::default() };
+    let receiver = Harness::new("full", "http://127.0.0.1:9/jwks.json", &options);
+    let body = format!(r#"{{"type":"batch.succeeded","data":{{"id":"b"}},"pad":"{}"}}"#, "x".repeat(3000));
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        statuses.push(receiver.send(&signed(CURRENT, &format!("msg_full_{i}"), NOW, &body)).await);
+    }
+    assert!(statuses.contains(&StatusCode::SERVICE_UNAVAILABLE), "{statuses:?}");
+    let acknowledged = statuses.iter().filter(|s| **s == StatusCode::NO_CONTENT).count();
+    assert_eq!(receiver.stored().len(), acknowledged, "every 2xx is stored, nothing else");
 }
 
 #[tokio::test]
@@ -161,15 +187,14 @@ async fn dynamic_deliveries_fetch_the_jwks_once() {
     let jwks_app = axum::Router::new().route("/jwks.json", get(|| async { JWKS_A }));
     tokio::spawn(async move { axum::serve(listener, jwks_app).await });
 
-    let mut receiver = Harness::new(&url);
+    let receiver = Harness::new("dynamic", &url, &SqliteOptions::default());
     assert_eq!(receiver.send(&dynamic(KEY_A, "msg_d1", VIDEO)).await, StatusCode::NO_CONTENT);
     assert_eq!(receiver.send(&dynamic(KEY_A, "msg_d2", VIDEO)).await, StatusCode::NO_CONTENT);
     // Signed by another key under the demo kid.
     assert_eq!(receiver.send(&dynamic(KEY_B, "msg_d3", VIDEO)).await, StatusCode::UNAUTHORIZED);
-    let processed = receiver.processed();
-    assert_eq!(processed.len(), 2);
-    assert!(processed.iter().all(|accepted| accepted.authenticated == Authenticated::BearerToken));
+    let stored = receiver.stored();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|row| row.2 == "bearer-token"), "a token that does not bind the body");
     assert_eq!(receiver.verifier.jwks().fetches(), 1);
-    // Static deliveries still work beside them.
     assert_eq!(receiver.send(&signed(CURRENT, "msg_s", NOW, VIDEO)).await, StatusCode::NO_CONTENT);
 }

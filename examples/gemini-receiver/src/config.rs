@@ -1,0 +1,111 @@
+//! The receiver's settings, from the environment.
+
+use std::time::Duration;
+
+use webhook_signature::Webhook;
+use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, JwksCache, Receiver};
+use webhook_signature_inbox::{Inbox, SqliteOptions};
+
+/// Everything `main` reads from the environment.
+#[derive(Debug)]
+pub struct Config {
+    /// Static secrets (current first) and, with an audience, the dynamic mode.
+    pub receiver: Receiver,
+    /// The JWKS for dynamic deliveries; nothing is fetched until one arrives.
+    pub jwks: JwksCache,
+    /// `PORT`, default 8080.
+    pub port: u16,
+    /// `HOST`, the address to listen on, default `0.0.0.0` (tests use `127.0.0.1`).
+    pub host: String,
+    /// `DATABASE_URL` (`postgres://…`), else the SQLite file `GEMINI_RECEIVER_DB`.
+    pub database: Database,
+    /// This process's worker name: `GEMINI_RECEIVER_INSTANCE`, default `pid-<pid>`.
+    pub instance: String,
+    /// `GEMINI_RECEIVER_LEASE_SECS`, default 60.
+    pub lease: Duration,
+    /// `GEMINI_RECEIVER_HANDLER_LOG`: a file recording every handler call.
+    pub handler_log: Option<std::path::PathBuf>,
+}
+
+/// Which inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (created if missing).
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+impl Config {
+    /// Reads the environment.
+    ///
+    /// # Errors
+    /// A message naming the variable that is wrong or missing.
+    pub fn from_env() -> Result<Self, String> {
+        let mut keys = Vec::new();
+        for name in ["GEMINI_WEBHOOK_SECRET", "GEMINI_WEBHOOK_PREVIOUS_SECRET"] {
+            if let Some(secret) = env(name) {
+                keys.push(Webhook::new(&secret).map_err(|e| format!("{name}: {e}"))?);
+            }
+        }
+        let audiences: Vec<String> = env("GEMINI_WEBHOOK_AUDIENCE")
+            .map(|list| {
+                list.split(',').map(|aud| aud.trim().to_owned()).filter(|aud| !aud.is_empty()).collect()
+            })
+            .unwrap_or_default();
+        if keys.is_empty() && audiences.is_empty() {
+            return Err(
+                "set GEMINI_WEBHOOK_SECRET (static webhooks) or GEMINI_WEBHOOK_AUDIENCE (dynamic ones)"
+                    .into(),
+            );
+        }
+        let mut receiver = Receiver::new(keys);
+        if !audiences.is_empty() {
+            receiver = receiver.with_dynamic(DynamicVerifier::new(audiences));
+        }
+        let jwks =
+            JwksCache::new(env("GEMINI_WEBHOOK_JWKS_URL").unwrap_or_else(|| GOOGLE_JWKS_URL.to_owned()));
+        let port =
+            env("PORT").map_or(Ok(8080), |p| p.parse().map_err(|_| format!("PORT: not a port: {p}")))?;
+        let database = match env("DATABASE_URL") {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url)
+            }
+            Some(url) => return Err(format!("DATABASE_URL: not a postgres:// URL: {url}")),
+            None => Database::Sqlite(
+                env("GEMINI_RECEIVER_DB").unwrap_or_else(|| "gemini-inbox.sqlite3".into()).into(),
+            ),
+        };
+        let lease = env("GEMINI_RECEIVER_LEASE_SECS").map_or(Ok(60), |s| {
+            s.parse().map_err(|_| format!("GEMINI_RECEIVER_LEASE_SECS: not a number: {s}"))
+        })?;
+        Ok(Self {
+            receiver,
+            jwks,
+            port,
+            host: env("HOST").unwrap_or_else(|| "0.0.0.0".to_owned()),
+            database,
+            instance: env("GEMINI_RECEIVER_INSTANCE")
+                .unwrap_or_else(|| format!("pid-{}", std::process::id())),
+            lease: Duration::from_secs(lease),
+            handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
+        })
+    }
+}
+
+impl Database {
+    /// Opens the inbox.
+    ///
+    /// # Errors
+    /// If the database cannot be opened, reached or migrated.
+    pub async fn open(&self) -> Result<Inbox, webhook_signature_inbox::InboxError> {
+        match self {
+            Self::Sqlite(path) => Inbox::open_sqlite(path, &SqliteOptions::default()),
+            Self::Postgres(url) => Inbox::connect_postgres(url).await,
+        }
+    }
+}
