@@ -1,0 +1,145 @@
+//! Load figures on loopback: signed 512-byte deliveries with unique ids over
+//! 64 keep-alive connections, (a) through verification only and (b) into the
+//! SQLite inbox (with its worker running), each as deliveries per second and
+//! p50/p99 latency; and this disk's fsync rate, which bounds what (b) can
+//! commit without group commit. Bounded: 3 runs of 20,000 deliveries each.
+//!
+//! `bash scripts/load.sh` (= `cargo bench -p gemini-receiver --bench load`)
+#![allow(clippy::indexing_slicing, clippy::unwrap_used)] // a bench: a bad index is a crashed run
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::post;
+use gemini_receiver::{AppState, Handler, router};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use webhook_signature::{Timestamp, Webhook};
+use webhook_signature_axum::{VerifiedWebhook, WebhookConfig};
+use webhook_signature_gemini::{GeminiVerifier, JwksCache, Receiver};
+use webhook_signature_inbox::{Inbox, SqliteOptions, Worker, unix_now};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const CONNECTIONS: usize = 64;
+const DELIVERIES: usize = 20_000;
+const RUNS: usize = 3;
+
+fn main() {
+    let dir = std::env::temp_dir().join(format!("gemini-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    println!("fsync rate of {}: {:.0} fsyncs/s", dir.display(), fsync_rate(&dir));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let verify_only = serve(verification_only()).await;
+        let inbox = Inbox::open_sqlite(dir.join("inbox.sqlite3"), &SqliteOptions::default()).unwrap();
+        let worker = Worker::new(inbox.clone(), "load");
+        let handler = Handler { instance: "load".into(), log: None };
+        tokio::spawn(async move { worker.run(|row| std::future::ready(handler.handle(&row))).await });
+        let with_inbox = serve(router(AppState { webhooks: config(), inbox, clock: unix_now })).await;
+        println!("\n| run | route | deliveries/s | p50 | p99 |");
+        println!("|---|---|---|---|---|");
+        for run in 1..=RUNS {
+            for (name, addr) in [("(a) verification only", verify_only), ("(b) SQLite inbox", with_inbox)] {
+                let (rate, p50, p99) = load(addr, &format!("{run}{}", &name[1..2])).await;
+                println!("| {run} | {name} | {rate:.0} | {p50:.2?} | {p99:.2?} |");
+            }
+        }
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn config() -> WebhookConfig<GeminiVerifier> {
+    let receiver = Receiver::new(vec![Webhook::new(SECRET).unwrap()]);
+    WebhookConfig::new(GeminiVerifier::new(receiver, JwksCache::new("http://127.0.0.1:9/unused")))
+}
+
+fn verification_only() -> Router {
+    Router::new()
+        .route(
+            "/webhooks/gemini",
+            post(|_: VerifiedWebhook<GeminiVerifier>| async { StatusCode::NO_CONTENT }),
+        )
+        .with_state(config())
+}
+
+async fn serve(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// Writes and fsyncs 4 KiB 200 times: how many durable commits per second
+/// this disk allows one writer.
+fn fsync_rate(dir: &std::path::Path) -> f64 {
+    let mut file = std::fs::File::create(dir.join("fsync.probe")).unwrap();
+    let block = [0u8; 4096];
+    let started = Instant::now();
+    for _ in 0..200 {
+        file.write_all(&block).unwrap();
+        file.sync_data().unwrap();
+    }
+    200.0 / started.elapsed().as_secs_f64()
+}
+
+/// Sends `DELIVERIES` signed deliveries over `CONNECTIONS` connections:
+/// deliveries per second, p50 and p99 latency.
+async fn load(addr: SocketAddr, tag: &str) -> (f64, Duration, Duration) {
+    let webhook = Webhook::new(SECRET).unwrap();
+    let body = {
+        let mut body =
+            br#"{"type":"batch.succeeded","version":"v1","data":{"id":"batches/1"},"pad":""#.to_vec();
+        body.resize(510, b'x');
+        body.extend_from_slice(b"\"}");
+        body
+    };
+    let now = Timestamp::now();
+    let mut shares: Vec<Vec<Vec<u8>>> = (0..CONNECTIONS).map(|_| Vec::new()).collect();
+    for i in 0..DELIVERIES {
+        let id = format!("msg_load_{tag}_{i}");
+        let signature = webhook.sign(&id, now, &body).unwrap();
+        let head = format!(
+            "POST /webhooks/gemini HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nwebhook-id: {id}\r\nwebhook-timestamp: {now}\r\nwebhook-signature: {signature}\r\n\r\n",
+            body.len()
+        );
+        shares[i % CONNECTIONS].push([head.as_bytes(), &body].concat());
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = shares.into_iter().map(|share| tokio::spawn(connection(addr, share))).collect();
+    let mut latencies = Vec::with_capacity(DELIVERIES);
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let rate = DELIVERIES as f64 / started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    (rate, latencies[latencies.len() / 2], latencies[latencies.len() * 99 / 100])
+}
+
+async fn connection(addr: SocketAddr, requests: Vec<Vec<u8>>) -> Vec<Duration> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut stream = BufReader::new(stream);
+    let mut line = String::new();
+    let mut latencies = Vec::with_capacity(requests.len());
+    for request in requests {
+        let sent = Instant::now();
+        stream.get_mut().write_all(&request).await.unwrap();
+        line.clear();
+        stream.read_line(&mut line).await.unwrap();
+        assert!(line.starts_with("HTTP/1.1 204"), "{line}");
+        loop {
+            line.clear();
+            stream.read_line(&mut line).await.unwrap();
+            if line == "\r\n" {
+                break;
+            }
+        }
+        latencies.push(sent.elapsed());
+    }
+    latencies
+}
