@@ -5,12 +5,13 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tiny_http::{Request, Response, Server};
 use webhook_signature::{HeaderName, Headers, Timestamp};
 
-use crate::{dynamic, gemini, keys, verify};
+use crate::{dynamic, gemini, keys, request, verify};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -25,6 +26,10 @@ pub(crate) struct Args {
     /// Largest accepted body in bytes; larger ones get 413.
     #[arg(long, default_value_t = 1 << 20)]
     max_body: u64,
+    /// Save every rejected delivery here as a raw HTTP/1.1 request, one file
+    /// each, for `diagnose --request FILE`.
+    #[arg(long)]
+    save: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
@@ -33,6 +38,10 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let key_count = keys.len();
     let loaded = args.dynamic.load(keys, webhook_signature::DEFAULT_TOLERANCE)?;
     let mut receiver = Receiver::bind(args.port, loaded, key_count, args.max_body)?;
+    if let Some(dir) = &args.save {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        receiver.save_rejected(dir.clone());
+    }
     println!("listening on http://127.0.0.1:{}", receiver.port());
     loop {
         println!("{}", receiver.serve_one()?);
@@ -61,6 +70,8 @@ pub(crate) struct Receiver {
     key_count: usize,
     max_body: u64,
     seen: HashSet<String>,
+    save: Option<PathBuf>,
+    saved: u64,
 }
 
 impl Receiver {
@@ -72,7 +83,12 @@ impl Receiver {
     ) -> crate::Result<Self> {
         let server =
             Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot listen on port {port}: {e}"))?;
-        Ok(Self { server, verifier, key_count, max_body, seen: HashSet::new() })
+        Ok(Self { server, verifier, key_count, max_body, seen: HashSet::new(), save: None, saved: 0 })
+    }
+
+    /// Saves every rejected delivery into `dir`.
+    pub(crate) fn save_rejected(&mut self, dir: PathBuf) {
+        self.save = Some(dir);
     }
 
     pub(crate) fn port(&self) -> u16 {
@@ -82,16 +98,29 @@ impl Receiver {
     /// Waits for one request, answers it, and reports the decision.
     pub(crate) fn serve_one(&mut self) -> crate::Result<Report> {
         let mut request = self.server.recv()?;
-        let report = self.decide(&mut request);
+        let (report, body) = self.decide(&mut request);
+        if let (Some(dir), true) = (&self.save, report.status >= 400) {
+            let headers: Vec<(String, String)> =
+                request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect();
+            let raw = request::render(&request.method().to_string(), request.url(), &headers, &body);
+            self.saved += 1;
+            let name: String =
+                report.id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
+            let path = dir.join(format!("rejected-{:04}-{name}.http", self.saved));
+            std::fs::write(&path, raw).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
         // A sender that hung up before the answer does not stop the receiver.
         let _ = request.respond(Response::empty(report.status));
         Ok(report)
     }
 
-    fn decide(&mut self, request: &mut Request) -> Report {
+    fn decide(&mut self, request: &mut Request) -> (Report, Vec<u8>) {
+        // The `svix-*` names count too, as in `Headers::from_header_map`.
         let header = |name: &'static str| {
-            let mut values =
-                request.headers().iter().filter(|h| h.field.equiv(name)).map(|h| h.value.as_str());
+            let named = |n: &str, h: &&tiny_http::Header| h.field.as_str().as_str().eq_ignore_ascii_case(n);
+            let svix = name.replacen("webhook-", "svix-", 1);
+            let name = if request.headers().iter().any(|h| named(name, &h)) { name } else { svix.as_str() };
+            let mut values = request.headers().iter().filter(|h| named(name, h)).map(|h| h.value.as_str());
             match (values.next(), values.next()) {
                 (Some(value), None) => Ok(value.to_owned()),
                 (None, _) => Ok(String::new()),
@@ -115,22 +144,23 @@ impl Receiver {
         let mut body = Vec::new();
         let read = request.as_reader().take(self.max_body + 1).read_to_end(&mut body);
         if declared > self.max_body || body.len() as u64 > self.max_body {
-            return report("-", 413, format!("body over {} bytes", self.max_body));
+            return (report("-", 413, format!("body over {} bytes", self.max_body)), body);
         }
         if let Err(error) = read {
-            return report("-", 400, format!("cannot read body: {error}"));
+            return (report("-", 400, format!("cannot read body: {error}")), body);
         }
         let event = gemini::event_type(&body).unwrap_or_else(|| "-".to_owned());
         let (Ok(id), Ok(timestamp), Ok(signature)) = (id, timestamp, signature) else {
-            return report(&event, 401, "duplicate webhook header".to_owned());
+            return (report(&event, 401, "duplicate webhook header".to_owned()), body);
         };
         let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
         let verified =
             self.verifier.receiver.verify(&headers, &body, Timestamp::now(), self.verifier.jwks.as_ref());
-        match verified {
+        let report = match verified {
             Err(error) => report(&event, 401, error.to_string()),
             Ok(_) if !self.seen.insert(id.clone()) => report(&event, 409, "replayed webhook-id".to_owned()),
             Ok(delivery) => report(&event, 204, verify::describe(&delivery.mode, self.key_count)),
-        }
+        };
+        (report, body)
     }
 }

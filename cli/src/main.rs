@@ -2,6 +2,8 @@
 //! deliveries from the shell. `webhook-signature demo` shows all of it at once.
 
 mod demo;
+mod diagnose;
+mod diagnosis;
 mod dynamic;
 mod gemini;
 mod input;
@@ -9,6 +11,8 @@ mod inspect;
 mod keygen;
 mod keys;
 mod listen;
+mod request;
+mod reserialize;
 mod send;
 mod sign;
 mod verify;
@@ -31,6 +35,8 @@ enum Command {
     Sign(sign::Args),
     /// Verify a delivery; exits 0 printing `valid`, or 1 with the reason.
     Verify(verify::Args),
+    /// Say why a delivery fails, naming the integration mistake; exits 0 valid, 1 not.
+    Diagnose(diagnose::Args),
     /// Print a dynamic delivery's JWT header and claims, UNVERIFIED.
     Inspect(inspect::Args),
     /// POST a signed delivery (a sample Gemini envelope without FILE).
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
         Command::Sign(args) => sign::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Inspect(args) => inspect::run(&args),
+        Command::Diagnose(args) => diagnose::run(&args),
         Command::Send(args) => send::run(&args),
         Command::Listen(args) => listen::run(&args),
         Command::Keygen => keygen::run(),

@@ -274,3 +274,46 @@ fn demo_exits_zero_when_all_six_deliveries_come_out_right() {
         assert!(text.lines().any(|l| l.starts_with(case) && l.ends_with("[as expected]")), "{case}: {text}");
     }
 }
+
+/// `listen --save DIR` keeps each rejected delivery as a raw request, and
+/// `diagnose --request FILE` explains it, with `now` = when it was received.
+#[test]
+fn saved_rejections_are_diagnosed() {
+    let dir = std::env::temp_dir().join(format!("listen-save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut listener = Listener::start(&["--secret", SECRET, "--save", dir.to_str().unwrap()]);
+    // Signed over the body with a trailing newline; sent without it, under svix-* names.
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let signed = run(&["sign", "--secret", SECRET, "--id", "msg_saved", "--timestamp", &now], "{\"a\":1}\n");
+    let signature =
+        stdout(&signed).lines().nth(2).unwrap().strip_prefix("webhook-signature: ").unwrap().to_owned();
+    let address = listener.url.strip_prefix("http://").unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let body = "{\"a\":1}";
+    write!(
+        stream,
+        "POST /hook HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\nsvix-id: msg_saved\r\n\
+         svix-timestamp: {now}\r\nsvix-signature: {signature}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut response);
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert_eq!(listener.next_line(), "msg_saved - 401: no matching signature");
+    let saved: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect();
+    assert_eq!(saved.len(), 1);
+    let file = saved[0].to_str().unwrap();
+    let diagnosis = run(&["diagnose", "--secret", SECRET, "--request", file, "--json"], "");
+    assert_eq!(diagnosis.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&diagnosis)).unwrap();
+    assert_eq!(json["causes"][0], "trailing-newline", "{json}");
+    assert_eq!(json["warnings"][0], "svix-headers", "{json}");
+    // A week later, `now` is still the time it was received: no clock-skew.
+    let text = run(&["diagnose", "--secret", SECRET, "--request", file], "");
+    let out = stdout(&text);
+    assert!(out.starts_with("invalid: NoMatchingSignature\ntrailing-newline: "), "{out}");
+    assert!(out.contains("  fix: "), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
