@@ -18,8 +18,11 @@ for _ in $(seq 1 30); do
   su postgres -c "pg_isready -q -h 127.0.0.1 -p 5432" && break
   sleep 1
 done
-su postgres -c "psql -q -h 127.0.0.1 -p 5432 -tc \"SELECT 1 FROM pg_roles WHERE rolname='inbox'\"" 2>/dev/null | grep -q 1 \
-  || su postgres -c "psql -q -c \"CREATE ROLE inbox LOGIN PASSWORD 'inbox'\""
-su postgres -c "psql -q -tc \"SELECT 1 FROM pg_database WHERE datname='inbox'\"" | grep -q 1 \
-  || su postgres -c "createdb -O inbox inbox"
+# Over the Unix socket, as the postgres superuser (peer authentication).
+if ! su postgres -c "psql -q -tAc \"SELECT 1 FROM pg_roles WHERE rolname='inbox'\"" | grep -q 1; then
+  su postgres -c "psql -q -c \"CREATE ROLE inbox LOGIN PASSWORD 'inbox'\""
+fi
+if ! su postgres -c "psql -q -tAc \"SELECT 1 FROM pg_database WHERE datname='inbox'\"" | grep -q 1; then
+  su postgres -c "createdb -O inbox inbox"
+fi
 echo "postgres://inbox:inbox@127.0.0.1:5432/inbox"

@@ -3,7 +3,7 @@
 //! and the payload as raw bytes, never copied nor checked for UTF-8. Both
 //! schemes sign the same content: `v1` with HMAC-SHA256, `v1a` with Ed25519.
 
-use hmac::digest::Update;
+use sha2::digest::Update;
 
 /// Room for `{id}.{timestamp}.` with ids of up to ~100 bytes: one hash update
 /// instead of four small ones, which measurably shortens short deliveries.

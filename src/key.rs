@@ -1,13 +1,9 @@
 use base64ct::{Base64Unpadded, Encoding};
-use hmac::{Hmac, KeyInit};
-use sha2::Sha256;
 
 use crate::Error;
+use crate::hmac256::HmacKey;
 #[cfg(feature = "ed25519")]
 use crate::v1a;
-
-/// HMAC-SHA256, the `v1` scheme's MAC.
-pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// The largest decoded secret accepted, decoded on the stack. HMAC hashes any
 /// key over 64 bytes, so longer keys add nothing but stack use.
@@ -24,7 +20,7 @@ pub(crate) const HMAC_PREFIX: &str = "whsec_";
 #[derive(Clone)]
 pub(crate) enum Key {
     /// A `v1` HMAC-SHA256 key, already absorbed into the inner and outer states.
-    Hmac(HmacSha256),
+    Hmac(HmacKey),
     /// A `v1a` Ed25519 public key (`whpk_`): verifies only.
     #[cfg(feature = "ed25519")]
     Ed25519Public(v1a::PublicKey),
@@ -49,7 +45,7 @@ impl Key {
         if bytes.is_empty() {
             return Err(Error::InvalidSecret);
         }
-        HmacSha256::new_from_slice(bytes).map(Self::Hmac).map_err(|_| Error::InvalidSecret)
+        Ok(Self::Hmac(HmacKey::new(bytes)))
     }
 }
 

@@ -7,10 +7,12 @@
 extern crate std;
 
 mod compare;
+#[cfg(feature = "ed25519")]
 mod content;
 mod error;
 mod header;
 mod headers;
+mod hmac256;
 #[cfg(feature = "http1")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http1")))]
 mod http;

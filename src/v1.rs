@@ -1,9 +1,6 @@
 //! The `v1` scheme: HMAC-SHA256 with the shared secret, base64 in the header.
 
-use hmac::Mac;
-
-use crate::content::absorb_prefix;
-use crate::key::HmacSha256;
+use crate::hmac256::{HmacKey, Mac};
 use crate::{Error, Headers, Scheme, Signature, Signatures, compare};
 
 /// A `v1` verification between the header checks and the comparison.
@@ -11,14 +8,14 @@ pub(crate) struct Pending<'a> {
     /// The first candidate entry, found before hashing, and the entries after it.
     first: &'a str,
     rest: Signatures<'a>,
-    mac: HmacSha256,
+    mac: Mac,
 }
 
 impl<'a> Pending<'a> {
     /// Finds the first candidate (else [`Error::NoSupportedSignature`], before
     /// any hashing) and absorbs `{id}.{timestamp}.` into a copy of `key`.
     #[inline(always)]
-    pub(crate) fn begin(key: &HmacSha256, headers: &Headers<'a>) -> Result<Self, Error> {
+    pub(crate) fn begin(key: &HmacKey, headers: &Headers<'a>) -> Result<Self, Error> {
         let mut rest = Signatures::new(headers.signature);
         let first = rest.next_candidate(Scheme::V1).ok_or(Error::NoSupportedSignature)?;
         Ok(Self { first, rest, mac: keyed(key, headers.id, headers.timestamp.as_bytes()) })
@@ -33,7 +30,7 @@ impl<'a> Pending<'a> {
     /// early exit; the number of entries is not capped.
     #[inline(always)]
     pub(crate) fn finish(self) -> Result<(), Error> {
-        let tag: [u8; 32] = self.mac.finalize().into_bytes().into();
+        let tag = self.mac.finalize();
         let mut matched = compare::matches(self.first, &tag);
         for candidate in self.rest.candidates(Scheme::V1) {
             // `|` rather than `||`: every candidate is compared.
@@ -43,22 +40,39 @@ impl<'a> Pending<'a> {
     }
 }
 
+/// One-shot verification: the first candidate is found before any hashing,
+/// then the tag is computed in one call and compared with every candidate.
+#[inline(always)]
+pub(crate) fn verify(key: &HmacKey, headers: &Headers<'_>, payload: &[u8]) -> Result<(), Error> {
+    let mut rest = Signatures::new(headers.signature);
+    let first = rest.next_candidate(Scheme::V1).ok_or(Error::NoSupportedSignature)?;
+    let tag = tag(key, headers.id, headers.timestamp.as_bytes(), payload);
+    let mut matched = compare::matches(first, &tag);
+    for candidate in rest.candidates(Scheme::V1) {
+        // `|` rather than `||`: every candidate is compared.
+        matched |= compare::matches(candidate, &tag);
+    }
+    if matched { Ok(()) } else { Err(Error::NoMatchingSignature) }
+}
+
 /// How many keys' tags [`match_tags`] compares in one scan of the header.
 pub(crate) const KEY_BATCH: usize = 8;
 
-/// A copy of the pre-keyed `key` that has absorbed `{id}.{timestamp}.`.
+/// A MAC under `key` that has absorbed `{id}.{timestamp}.` (Standard
+/// Webhooks, "Signature scheme": the content is `msg_id.timestamp.payload`).
 #[inline(always)]
-fn keyed(key: &HmacSha256, id: &str, timestamp: &[u8]) -> HmacSha256 {
-    let mut mac = key.clone();
-    absorb_prefix(&mut mac, id, timestamp);
+fn keyed(key: &HmacKey, id: &str, timestamp: &[u8]) -> Mac {
+    let mut mac = key.start();
+    for part in [id.as_bytes(), b".", timestamp, b"."] {
+        mac.append_small(part);
+    }
     mac
 }
 
-/// The tag of `{id}.{timestamp}.{payload}` under `key`.
-pub(crate) fn tag(key: &HmacSha256, id: &str, timestamp: &[u8], payload: &[u8]) -> [u8; 32] {
-    let mut mac = keyed(key, id, timestamp);
-    mac.update(payload);
-    mac.finalize().into_bytes().into()
+/// The tag of `{id}.{timestamp}.{payload}` under `key`, in one call.
+#[inline(always)]
+pub(crate) fn tag(key: &HmacKey, id: &str, timestamp: &[u8], payload: &[u8]) -> [u8; 32] {
+    key.tag(&[id.as_bytes(), b".", timestamp, b"."], payload)
 }
 
 /// Which of `tags` some `v1` entry of `signature` matches, in one scan: each
@@ -81,6 +95,6 @@ pub(crate) fn match_tags(signature: &str, tags: &[Option<[u8; 32]>; KEY_BATCH]) 
 }
 
 /// The `v1,<base64>` entry for a delivery.
-pub(crate) fn sign(key: &HmacSha256, id: &str, timestamp: &[u8], payload: &[u8]) -> Result<Signature, Error> {
+pub(crate) fn sign(key: &HmacKey, id: &str, timestamp: &[u8], payload: &[u8]) -> Result<Signature, Error> {
     Signature::encode(Scheme::V1, &tag(key, id, timestamp, payload))
 }

@@ -154,11 +154,7 @@ impl Webhook {
     ) -> Result<(), Error> {
         checked.check_window(now, self.tolerance)?;
         match &self.key {
-            Key::Hmac(key) => {
-                let mut pending = v1::Pending::begin(key, &checked.headers)?;
-                pending.update(payload);
-                pending.finish()
-            }
+            Key::Hmac(key) => v1::verify(key, &checked.headers, payload),
             #[cfg(feature = "ed25519")]
             Key::Ed25519Public(key) | Key::Ed25519Secret(_, key) => {
                 v1a::verify(key, &checked.headers, payload)
