@@ -158,10 +158,12 @@ impl Mac {
         // The message length in bits, the key block included (FIPS 180-4, 5.1.1).
         let bits = self.blocks.wrapping_mul(BLOCK as u64).wrapping_add(self.buffered as u64).wrapping_mul(8);
         let buffered = self.buffered;
-        if let Some(marker) = self.block.get_mut(buffered) {
-            *marker = 0x80;
+        // The 0x80 marker, then zeros: a fixed-length, branch-free pass over the
+        // block (a variable-length fill becomes a `memset` call).
+        for (index, slot) in self.block.iter_mut().enumerate() {
+            let keep = if index < buffered { *slot } else { 0 };
+            *slot = if index == buffered { 0x80 } else { keep };
         }
-        self.block.iter_mut().skip(buffered.saturating_add(1)).for_each(|slot| *slot = 0);
         if buffered >= BLOCK - 8 {
             compress256(&mut self.state, core::slice::from_ref(&self.block));
             self.block = [0; BLOCK];

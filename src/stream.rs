@@ -51,6 +51,7 @@ impl Webhook {
     /// [`Error::MissingHeader`], [`Error::InvalidTimestamp`],
     /// [`Error::TimestampTooOld`], [`Error::TimestampTooNew`] or
     /// [`Error::NoSupportedSignature`], all found before any hashing.
+    #[inline]
     pub fn begin<'a>(&self, headers: &Headers<'a>, now: Timestamp) -> Result<Verification<'a>, Error> {
         self.start(&headers.check()?, Some(now))
     }
@@ -60,10 +61,12 @@ impl Webhook {
     ///
     /// # Errors
     /// As [`begin`](Self::begin), except the two window errors.
+    #[inline]
     pub fn begin_ignoring_timestamp<'a>(&self, headers: &Headers<'a>) -> Result<Verification<'a>, Error> {
         self.start(&headers.check()?, None)
     }
 
+    #[inline(always)]
     pub(crate) fn start<'a>(
         &self,
         checked: &Checked<'a>,
@@ -83,6 +86,7 @@ impl Webhook {
 
 impl Verification<'_> {
     /// Feeds the next chunk of the raw body.
+    #[inline]
     pub fn update(&mut self, chunk: &[u8]) {
         match &mut self.state {
             State::V1(pending) => pending.update(chunk),
@@ -99,6 +103,7 @@ impl Verification<'_> {
     ///
     /// # Errors
     /// [`Error::NoMatchingSignature`] if no entry matches.
+    #[inline]
     pub fn finish(self) -> Result<(), Error> {
         match self.state {
             State::V1(pending) => pending.finish(),

@@ -48,6 +48,7 @@ impl Webhook {
     /// [`Error::TooManyKeys`] if `keys` has more than `N` keys; a header
     /// error as in [`verify`](Self::verify); otherwise, if no key can start,
     /// [`Error::NoSupportedSignature`] or the first key's window error.
+    #[inline]
     pub fn begin_any<'a, const N: usize>(
         keys: &[Webhook],
         headers: &Headers<'a>,
@@ -77,6 +78,7 @@ impl Webhook {
 
 impl<const N: usize> AnyVerification<'_, N> {
     /// Feeds the next chunk of the raw body to every key.
+    #[inline]
     pub fn update(&mut self, chunk: &[u8]) {
         for verification in self.pending.iter_mut().flatten() {
             verification.update(chunk);
@@ -88,6 +90,7 @@ impl<const N: usize> AnyVerification<'_, N> {
     ///
     /// # Errors
     /// [`Error::NoMatchingSignature`] if no key matched.
+    #[inline]
     pub fn finish(self) -> Result<usize, Error> {
         let mut matched = None;
         for (index, verification) in self.pending.into_iter().enumerate() {
