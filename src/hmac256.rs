@@ -15,7 +15,6 @@
 //! SHA-NI dispatch as `Sha256`.
 
 use sha2::block_api::compress256;
-use sha2::{Digest, Sha256};
 
 /// SHA-256's block size.
 const BLOCK: usize = 64;
@@ -36,8 +35,13 @@ impl HmacKey {
     pub(crate) fn new(key: &[u8]) -> Self {
         let mut block = [0u8; BLOCK];
         if key.len() > BLOCK {
-            let digest: [u8; 32] = Sha256::digest(key).into();
-            block.iter_mut().zip(digest).for_each(|(slot, byte)| *slot = byte);
+            // SHA-256 of the key, with the same block function (no second SHA-256 in the binary).
+            let mut hash = Mac { state: IV, outer: [0; 8], block: [0; BLOCK], buffered: 0, blocks: 0 };
+            hash.update(key);
+            let digest = hash.finish_inner();
+            for (chunk, word) in block.chunks_exact_mut(4).zip(digest) {
+                chunk.copy_from_slice(&word.to_be_bytes());
+            }
         } else {
             block.iter_mut().zip(key).for_each(|(slot, &byte)| *slot = byte);
         }
@@ -152,9 +156,9 @@ impl Mac {
         }
     }
 
-    /// The tag: the inner hash's padding and length, then the outer block.
+    /// The inner hash: padding and length (FIPS 180-4, 5.1.1), then the chaining state.
     #[inline(always)]
-    pub(crate) fn finalize(mut self) -> [u8; 32] {
+    fn finish_inner(&mut self) -> [u32; 8] {
         // The message length in bits, the key block included (FIPS 180-4, 5.1.1).
         let bits = self.blocks.wrapping_mul(BLOCK as u64).wrapping_add(self.buffered as u64).wrapping_mul(8);
         let buffered = self.buffered;
@@ -170,10 +174,16 @@ impl Mac {
         }
         self.block.iter_mut().skip(BLOCK - 8).zip(bits.to_be_bytes()).for_each(|(slot, byte)| *slot = byte);
         compress256(&mut self.state, core::slice::from_ref(&self.block));
+        self.state
+    }
 
+    /// The tag: the inner hash, then the outer block.
+    #[inline(always)]
+    pub(crate) fn finalize(mut self) -> [u8; 32] {
+        let inner = self.finish_inner();
         // Outer: H(K ^ opad || inner digest), one block with its padding.
         let mut outer = [0u8; BLOCK];
-        for (chunk, word) in outer.chunks_exact_mut(4).zip(self.state) {
+        for (chunk, word) in outer.chunks_exact_mut(4).zip(inner) {
             chunk.copy_from_slice(&word.to_be_bytes());
         }
         if let Some(marker) = outer.get_mut(32) {

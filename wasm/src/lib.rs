@@ -16,7 +16,7 @@
 //! functions are tested natively by `cargo test`.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
-use webhook_signature::{Error, HeaderName, Headers, MAX_SIGNATURE_LEN, Timestamp, Webhook};
+use webhook_signature::{Error, HeaderName};
 
 /// Status codes returned by the exported functions.
 pub mod status {
@@ -52,6 +52,8 @@ pub mod status {
     pub const CANNOT_SIGN: u32 = 14;
     /// [`Error::BufferTooSmall`](webhook_signature::Error::BufferTooSmall).
     pub const BUFFER_TOO_SMALL: u32 = 15;
+    /// The key table is full (see [`crate::keys::SLOTS`]), or a request names slots it does not hold.
+    pub const TOO_MANY_KEYS: u32 = 16;
     /// An error variant added after this module was built.
     pub const UNKNOWN: u32 = 255;
 }
@@ -76,6 +78,7 @@ pub fn status_of(error: Error) -> u32 {
         Error::NoMatchingSignature => NO_MATCHING_SIGNATURE,
         Error::CannotSign => CANNOT_SIGN,
         Error::BufferTooSmall => BUFFER_TOO_SMALL,
+        Error::TooManyKeys => TOO_MANY_KEYS,
         _ => UNKNOWN,
     }
 }
@@ -85,7 +88,7 @@ pub fn status_of(error: Error) -> u32 {
 /// # Safety
 /// `ptr` must point to `len` initialised bytes that stay valid and unchanged
 /// for `'a`, or `len` must be 0.
-unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
     if len == 0 {
         return &[];
     }
@@ -97,101 +100,12 @@ unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
 ///
 /// # Safety
 /// As [`bytes`].
-unsafe fn text<'a>(ptr: *const u8, len: usize, invalid: Error) -> Result<&'a str, Error> {
+pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize, invalid: Error) -> Result<&'a str, Error> {
     // SAFETY: forwarded from the caller.
     core::str::from_utf8(unsafe { bytes(ptr, len) }).map_err(|_| invalid)
 }
 
-fn to_status(result: Result<(), Error>) -> u32 {
-    result.map_or_else(status_of, |()| status::OK)
-}
-
-/// Verifies a delivery. `now` is Unix seconds; `tolerance` is in seconds.
-///
-/// # Safety
-/// Each (pointer, length) pair must describe readable bytes of linear memory
-/// (as written by the caller into [`wh_scratch`]'s region), or have length 0.
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn wh_verify(
-    secret: *const u8,
-    secret_len: usize,
-    id: *const u8,
-    id_len: usize,
-    timestamp: *const u8,
-    timestamp_len: usize,
-    signature: *const u8,
-    signature_len: usize,
-    body: *const u8,
-    body_len: usize,
-    now: u64,
-    tolerance: u64,
-) -> u32 {
-    // SAFETY: the caller guarantees every (pointer, length) pair.
-    let inputs = unsafe {
-        (
-            text(secret, secret_len, Error::InvalidSecret),
-            text(id, id_len, Error::InvalidHeader(HeaderName::Id)),
-            text(timestamp, timestamp_len, Error::InvalidHeader(HeaderName::Timestamp)),
-            text(signature, signature_len, Error::InvalidHeader(HeaderName::Signature)),
-            bytes(body, body_len),
-        )
-    };
-    to_status((|| {
-        let (secret, id, timestamp, signature, body) = (inputs.0?, inputs.1?, inputs.2?, inputs.3?, inputs.4);
-        let webhook = Webhook::new(secret)?.with_tolerance(core::time::Duration::from_secs(tolerance));
-        webhook.verify(&Headers { id, timestamp, signature }, body, Timestamp::from_unix_secs(now))
-    })())
-}
-
-/// Signs a delivery, writing the `webhook-signature` entry to `out` (room for
-/// [`MAX_SIGNATURE_LEN`] bytes) and its length to `*out_len`.
-///
-/// # Safety
-/// As [`wh_verify`]; `out` must be writable for `out_cap` bytes and `out_len`
-/// writable for a `usize`, neither overlapping the inputs.
-#[unsafe(no_mangle)]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn wh_sign(
-    secret: *const u8,
-    secret_len: usize,
-    id: *const u8,
-    id_len: usize,
-    timestamp: u64,
-    body: *const u8,
-    body_len: usize,
-    out: *mut u8,
-    out_cap: usize,
-    out_len: *mut usize,
-) -> u32 {
-    // SAFETY: the caller guarantees every (pointer, length) pair.
-    let (secret, id, body) = unsafe {
-        (
-            text(secret, secret_len, Error::InvalidSecret),
-            text(id, id_len, Error::InvalidId),
-            bytes(body, body_len),
-        )
-    };
-    let signature = match (secret, id) {
-        (Ok(secret), Ok(id)) => {
-            Webhook::new(secret).and_then(|w| w.sign(id, Timestamp::from_unix_secs(timestamp), body))
-        }
-        (Err(error), _) | (_, Err(error)) => Err(error),
-    };
-    to_status(signature.and_then(|signature| {
-        let text = signature.as_str().as_bytes();
-        if text.len() > out_cap.min(MAX_SIGNATURE_LEN) {
-            return Err(Error::BufferTooSmall);
-        }
-        // SAFETY: `out` is writable for `out_cap >= text.len()` bytes and does
-        // not overlap `text` (a local buffer); `out_len` is writable.
-        unsafe {
-            core::ptr::copy_nonoverlapping(text.as_ptr(), out, text.len());
-            out_len.write(text.len());
-        }
-        Ok(())
-    }))
-}
+pub mod keys;
 
 #[cfg(target_arch = "wasm32")]
 mod memory {
@@ -231,19 +145,37 @@ mod memory {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::keys::*;
+    use super::status;
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const PREVIOUS: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
     const PAYLOAD: &[u8] = br#"{"test": 2432232314}"#;
     const SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
-    fn verify(secret: &[u8], timestamp: &str, signature: &str, body: &[u8], now: u64) -> u32 {
+    fn key(secrets: &[&str]) -> Result<usize, u32> {
+        let start = wh_key_reserve(secrets.len());
+        if start == usize::MAX {
+            return Err(status::TOO_MANY_KEYS);
+        }
+        for (i, secret) in secrets.iter().enumerate() {
+            // SAFETY: a live slice with its own length.
+            let status = unsafe { wh_key_set(start + i, secret.as_ptr(), secret.len(), 300) };
+            if status != status::OK {
+                wh_key_free(start, secrets.len());
+                return Err(status);
+            }
+        }
+        Ok(start)
+    }
+
+    fn verify(start: usize, count: usize, timestamp: &str, signature: &str, body: &[u8], now: u64) -> u32 {
         // SAFETY: every pointer comes from a live slice with its own length.
         unsafe {
-            wh_verify(
-                secret.as_ptr(),
-                secret.len(),
+            wh_key_verify(
+                start,
+                count,
                 ID.as_ptr(),
                 ID.len(),
                 timestamp.as_ptr(),
@@ -253,38 +185,49 @@ mod tests {
                 body.as_ptr(),
                 body.len(),
                 now,
-                300,
             )
         }
     }
 
     #[test]
-    fn verify_statuses_map_the_errors() {
-        let secret = SECRET.as_bytes();
-        assert_eq!(verify(secret, "1614265330", SIGNATURE, PAYLOAD, 1_614_265_330), status::OK);
+    fn keyed_verification_maps_the_errors() {
+        let _serial = super::keys::tests_lock();
+        let start = key(&[PREVIOUS, SECRET]).unwrap();
         assert_eq!(
-            verify(secret, "1614265330", SIGNATURE, b"{}", 1_614_265_330),
+            verify(start, 2, "1614265330", SIGNATURE, PAYLOAD, 1_614_265_330),
+            1 << 8,
+            "second key matched"
+        );
+        assert_eq!(
+            verify(start, 2, "1614265330", SIGNATURE, b"{}", 1_614_265_330),
             status::NO_MATCHING_SIGNATURE
         );
         assert_eq!(
-            verify(secret, "1614265330", SIGNATURE, PAYLOAD, 1_614_266_000),
+            verify(start, 2, "1614265330", SIGNATURE, PAYLOAD, 1_614_266_000),
             status::TIMESTAMP_TOO_OLD
         );
-        assert_eq!(verify(secret, "16e8", SIGNATURE, PAYLOAD, 1_614_265_330), status::INVALID_TIMESTAMP);
-        assert_eq!(verify(secret, "", SIGNATURE, PAYLOAD, 1_614_265_330), status::MISSING_TIMESTAMP);
-        assert_eq!(verify(b"whsec_!", "1614265330", SIGNATURE, PAYLOAD, 0), status::INVALID_SECRET);
-        assert_eq!(verify(b"\xff", "1614265330", SIGNATURE, PAYLOAD, 0), status::INVALID_SECRET);
+        assert_eq!(verify(start, 2, "16e8", SIGNATURE, PAYLOAD, 1_614_265_330), status::INVALID_TIMESTAMP);
+        assert_eq!(verify(start, 2, "", SIGNATURE, PAYLOAD, 1_614_265_330), status::MISSING_TIMESTAMP);
+        assert_eq!(
+            verify(start, 2, "1614265330", "v2,x", PAYLOAD, 1_614_265_330),
+            status::NO_SUPPORTED_SIGNATURE
+        );
+        wh_key_free(start, 2);
+        assert_eq!(verify(start, 2, "1614265330", SIGNATURE, PAYLOAD, 1_614_265_330), status::TOO_MANY_KEYS);
+        assert_eq!(key(&["whsec_!"]), Err(status::INVALID_SECRET));
     }
 
     #[test]
-    fn sign_writes_the_entry() {
-        let mut out = [0u8; MAX_SIGNATURE_LEN];
+    fn signing_joins_every_key() {
+        let _serial = super::keys::tests_lock();
+        let start = key(&[SECRET, SECRET]).unwrap();
+        let mut out = [0u8; MAX_HEADER_LEN];
         let mut len = 0usize;
         // SAFETY: inputs are live slices; `out` and `len` are writable locals.
         let status = unsafe {
-            wh_sign(
-                SECRET.as_ptr(),
-                SECRET.len(),
+            wh_key_sign(
+                start,
+                2,
                 ID.as_ptr(),
                 ID.len(),
                 1_614_265_330,
@@ -296,23 +239,39 @@ mod tests {
             )
         };
         assert_eq!(status, status::OK);
-        assert_eq!(&out[..len], SIGNATURE.as_bytes());
-        let mut small = [0u8; 10];
-        // SAFETY: as above, with a 10-byte output buffer.
+        assert_eq!(&out[..len], format!("{SIGNATURE} {SIGNATURE}").as_bytes());
+        let mut small = [0u8; 50];
+        // SAFETY: as above, with a 50-byte output buffer.
         let status = unsafe {
-            wh_sign(
-                SECRET.as_ptr(),
-                SECRET.len(),
+            wh_key_sign(
+                start,
+                2,
                 ID.as_ptr(),
                 ID.len(),
                 1,
                 b"".as_ptr(),
                 0,
                 small.as_mut_ptr(),
-                10,
+                small.len(),
                 &mut len,
             )
         };
         assert_eq!(status, status::BUFFER_TOO_SMALL);
+        wh_key_free(start, 2);
+    }
+
+    #[test]
+    fn the_table_fills_up_and_frees() {
+        let _serial = super::keys::tests_lock();
+        let free = wh_key_free_slots();
+        let runs: Vec<usize> = (0..free).map(|_| key(&[SECRET]).unwrap()).collect();
+        assert_eq!(wh_key_free_slots(), 0);
+        assert_eq!(key(&[SECRET]), Err(status::TOO_MANY_KEYS));
+        for start in runs {
+            wh_key_free(start, 1);
+        }
+        assert_eq!(wh_key_free_slots(), free);
+        assert_eq!(wh_key_reserve(SLOTS + 1), usize::MAX);
+        assert_eq!(wh_key_reserve(0), usize::MAX);
     }
 }
