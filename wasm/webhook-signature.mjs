@@ -216,8 +216,9 @@ export async function verify({ secret, headers, body, now = Math.floor(Date.now(
   // The last key is kept, so a handler verifying with one secret sets it up once.
   const key = `${tolerance}\n${secret}`;
   if (cached.key !== key) {
+    const webhook = new Webhook(secret, { tolerance });
     cached.webhook?.free();
-    cached = { key, webhook: new Webhook(secret, { tolerance }) };
+    cached = { key, webhook };
   }
   cached.webhook.verify({ headers, body, now });
 }

@@ -1,0 +1,156 @@
+// Checks of the packaged module shared by Node's and Deno's test runners:
+// known answers, random deliveries against node:crypto, every rejection, and
+// bad input. `m` is the package's namespace, already initialized.
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+function equal(actual, expected, message = '') {
+  assert(Object.is(actual, expected), `${message} expected ${expected}, got ${actual}`);
+}
+function throwsCode(m, fn, code) {
+  try {
+    fn();
+  } catch (error) {
+    assert(error instanceof m.WebhookVerificationError, `not a WebhookVerificationError: ${error}`);
+    equal(error.code, code, 'code');
+    return;
+  }
+  throw new Error(`expected ${code}, nothing was thrown`);
+}
+function throwsType(fn, pattern) {
+  try {
+    fn();
+  } catch (error) {
+    assert(error instanceof TypeError, `expected TypeError, got ${error}`);
+    assert(pattern.test(error.message), `message ${error.message} does not match ${pattern}`);
+    return;
+  }
+  throw new Error('expected a TypeError');
+}
+
+export function checks(m, vectors) {
+  const a1 = vectors[0];
+  const headers = { 'webhook-id': a1.id, 'webhook-timestamp': a1.timestamp, 'webhook-signature': a1.signature };
+  const now = Number(a1.timestamp);
+  return {
+    'known-answer vectors, both APIs, plain objects and Headers': async () => {
+      for (const v of vectors) {
+        const h = { 'Webhook-Id': v.id, 'webhook-timestamp': v.timestamp, 'WEBHOOK-SIGNATURE': v.signature };
+        const webhook = new m.Webhook(v.secret);
+        equal(webhook.verify({ headers: h, body: v.payload, now: Number(v.timestamp) }), 0, v.source);
+        equal(webhook.verify({ headers: new Headers(h), body: new TextEncoder().encode(v.payload), now: Number(v.timestamp) }), 0);
+        webhook.free();
+        await m.verify({ secret: v.secret, headers: h, body: v.payload, now: Number(v.timestamp) });
+      }
+    },
+    'random deliveries agree with node:crypto, and sign agrees too': () => {
+      for (let i = 0; i < 200; i++) {
+        const key = randomBytes(randomInt(1, 80));
+        const id = `msg_${randomBytes(randomInt(1, 20)).toString('hex')}`;
+        const timestamp = randomInt(0, 2 ** 40);
+        const body = randomBytes(randomInt(0, 3000));
+        const mac = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64');
+        const webhook = new m.Webhook(`whsec_${key.toString('base64')}`);
+        const h = { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v2,x v1,${mac}` };
+        equal(webhook.verify({ headers: h, body, now: timestamp }), 0);
+        equal(webhook.sign(id, timestamp, body), `v1,${mac}`);
+        if (body.length > 0) {
+          const tampered = Uint8Array.from(body);
+          tampered[randomInt(0, body.length)] ^= 1 << randomInt(0, 8);
+          throwsCode(m, () => webhook.verify({ headers: h, body: tampered, now: timestamp }), 'NoMatchingSignature');
+        }
+        webhook.free();
+      }
+    },
+    'rotation: the index of the matching secret, and one entry per secret': () => {
+      const webhook = new m.Webhook(['whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD', a1.secret]);
+      equal(webhook.verify({ headers, body: a1.payload, now }), 1);
+      const header = webhook.sign(a1.id, now, a1.payload);
+      equal(header.split(' ').length, 2);
+      equal(header.split(' ')[1], a1.signature);
+      webhook.free();
+    },
+    'every rejection names its variant': () => {
+      const webhook = new m.Webhook(a1.secret, { tolerance: 300 });
+      const base = { headers, body: a1.payload, now };
+      throwsCode(m, () => webhook.verify({ ...base, now: now + 301 }), 'TimestampTooOld');
+      throwsCode(m, () => webhook.verify({ ...base, now: now - 301 }), 'TimestampTooNew');
+      throwsCode(m, () => webhook.verify({ ...base, body: a1.payload + ' ' }), 'NoMatchingSignature');
+      throwsCode(m, () => webhook.verify({ ...base, headers: { ...headers, 'webhook-timestamp': '+1' } }), 'InvalidTimestamp');
+      throwsCode(m, () => webhook.verify({ ...base, headers: { ...headers, 'webhook-signature': 'v2,abc' } }), 'NoSupportedSignature');
+      throwsCode(m, () => webhook.verify({ ...base, headers: {} }), 'MissingHeader');
+      throwsCode(m, () => new m.Webhook('whsec_not base64!'), 'InvalidSecret');
+      webhook.free();
+      assert(/freed/.test((() => { try { webhook.verify(base); } catch (e) { return e.message; } })()), 'freed');
+    },
+    'duplicated headers joined with ", " are InvalidHeader': () => {
+      const webhook = new m.Webhook(a1.secret);
+      const joined = new Headers(headers);
+      joined.append('webhook-signature', 'v1,AAAA');
+      throwsCode(m, () => webhook.verify({ headers: joined, body: a1.payload, now }), 'InvalidHeader');
+      throwsCode(m, () => webhook.verify({ headers: { ...headers, 'webhook-id': `${a1.id}, other` }, body: a1.payload, now }), 'InvalidHeader');
+      throwsCode(m, () => webhook.verify({ headers: { ...headers, 'webhook-timestamp': `${now},${now}` }, body: a1.payload, now }), 'InvalidHeader');
+      throwsCode(m, () => webhook.verify({ headers: { ...headers, 'webhook-signature': [a1.signature, a1.signature] }, body: a1.payload, now }), 'InvalidHeader');
+      webhook.free();
+    },
+    'bad input is a clear error, never a trap': async () => {
+      throwsType(() => new m.Webhook(42), /secret must be a string/);
+      throwsType(() => new m.Webhook([]), /secret must be a string/);
+      throwsType(() => new m.Webhook(a1.secret, { tolerance: -1 }), /tolerance/);
+      const webhook = new m.Webhook(a1.secret);
+      throwsType(() => webhook.verify({ body: a1.payload, now }), /headers/);
+      throwsType(() => webhook.verify({ headers: 'webhook-id: x', body: a1.payload, now }), /headers/);
+      throwsType(() => webhook.verify({ headers, body: new ReadableStream(), now }), /ReadableStream/);
+      throwsType(() => webhook.verify({ headers, body: 42, now }), /ArrayBuffer/);
+      throwsType(() => webhook.verify({ headers, body: undefined, now }), /string, an ArrayBuffer/);
+      // Views are their exact bytes: offset, length and element size included.
+      const bytes = new TextEncoder().encode(`xx${a1.payload}yy`);
+      equal(webhook.verify({ headers, body: new Uint8Array(bytes.buffer, 2, bytes.length - 4), now }), 0);
+      equal(webhook.verify({ headers, body: new DataView(bytes.buffer, 2, bytes.length - 4), now }), 0);
+      const even = new TextEncoder().encode(a1.payload);
+      const padded = new Uint8Array(even.length + (even.length % 2));
+      padded.set(even);
+      if (even.length % 2 === 0) equal(webhook.verify({ headers, body: new Uint16Array(padded.buffer), now }), 0);
+      equal(webhook.verify({ headers, body: even.buffer, now }), 0);
+      let rejected = false;
+      try {
+        await m.verify({ secret: 42, headers, body: a1.payload, now });
+      } catch (error) {
+        rejected = error instanceof TypeError;
+      }
+      assert(rejected, 'a non-string secret rejects with a TypeError');
+      webhook.free();
+    },
+    'bodies up to 16 MiB, and a clear error above': () => {
+      const webhook = new m.Webhook(a1.secret);
+      const big = new Uint8Array(m.MAX_BODY).fill(0x61);
+      const signature = webhook.sign('msg_big', now, big);
+      equal(webhook.verify({ headers: { 'webhook-id': 'msg_big', 'webhook-timestamp': String(now), 'webhook-signature': signature }, body: big, now }), 0);
+      let error;
+      try {
+        webhook.verify({ headers, body: new Uint8Array(m.MAX_BODY + 1), now });
+      } catch (e) {
+        error = e;
+      }
+      assert(error instanceof RangeError, `expected RangeError, got ${error}`);
+      webhook.free();
+    },
+    'the table holds 64 keys, then TooManyKeys, and free() gives them back': () => {
+      const held = [];
+      let error;
+      try {
+        for (let i = 0; i < m.KEY_SLOTS + 1; i++) held.push(new m.Webhook(a1.secret));
+      } catch (e) {
+        error = e;
+      }
+      assert(error?.code === 'TooManyKeys', `expected TooManyKeys, got ${error}`);
+      assert(held.length <= m.KEY_SLOTS, 'at most 64');
+      held.forEach((webhook) => webhook.free());
+      const again = new m.Webhook(Array(8).fill(a1.secret));
+      again[Symbol.dispose ?? Symbol.for('Symbol.dispose')]();
+      new m.Webhook(a1.secret).free();
+    },
+  };
+}
