@@ -78,42 +78,49 @@ function bodyBytes(body) {
   throw new TypeError(`webhook body must be a string, an ArrayBuffer or an ArrayBufferView (Uint8Array, Buffer, DataView, …), not ${kind}; read a stream first, e.g. await request.arrayBuffer()`);
 }
 
-/** One header's value, or '' if absent. A Fetch `Headers` joins a repeated header with ", ". */
-function headerValue(headers, name) {
-  let value;
+/** The three header values, '' where absent. A Fetch `Headers` joins a repeated header with ", ". */
+function headerValues(headers) {
+  let values;
   if (typeof headers?.get === 'function') {
-    value = headers.get(name);
+    values = [headers.get(HEADERS[0]), headers.get(HEADERS[1]), headers.get(HEADERS[2])];
   } else if (headers !== null && typeof headers === 'object') {
-    for (const key of Object.keys(headers)) {
-      if (key.toLowerCase() === name) value = headers[key];
+    values = ['', '', ''];
+    for (const key in headers) {
+      const index = key.length >= 10 && key.length <= 17 ? HEADERS.indexOf(key.toLowerCase()) : -1;
+      if (index >= 0) {
+        const value = headers[key];
+        values[index] = Array.isArray(value) ? (value.length === 1 ? value[0] : `${value.join(', ')}, `) : value;
+      }
     }
-    if (Array.isArray(value)) value = value.length === 1 ? value[0] : `${value.join(', ')}, `;
   } else {
     throw new TypeError('webhook headers must be a Fetch Headers object or a plain object of header values');
   }
-  value = value == null ? '' : String(value);
-  // A header sent twice: for the signature, ", " joins entries that must be
-  // space-separated; an id or a timestamp never holds a comma.
-  const joined = name === 'webhook-signature' ? value.includes(', ') : value.includes(',');
-  if (joined) fail(6 + HEADERS.indexOf(name));
-  return value;
+  for (let i = 0; i < 3; i++) {
+    const value = values[i] == null ? '' : String(values[i]);
+    // A header sent twice: for the signature, ", " joins entries that must be
+    // space-separated; an id or a timestamp never holds a comma.
+    if (i === 2 ? value.includes(', ') : value.includes(',')) fail(6 + i);
+    values[i] = value;
+  }
+  return values;
 }
 
-/** Writes `parts` (strings as UTF-8, byte arrays as is) into scratch memory; returns [pointer, length] pairs and the end. */
-function write(parts, extra = 0) {
-  let size = extra;
-  for (const part of parts) size += typeof part === 'string' ? part.length * 3 : part.length;
+/** Writes a string as UTF-8 at `offset`; returns the bytes written. ASCII, the usual case, is copied directly. */
+function writeText(bytes, offset, value) {
+  const length = value.length;
+  for (let i = 0; i < length; i++) {
+    const code = value.charCodeAt(i);
+    if (code > 0x7f) return utf8.encodeInto(value, bytes.subarray(offset)).written;
+    bytes[offset + i] = code;
+  }
+  return length;
+}
+
+/** Scratch memory for `size` bytes of inputs; its address. */
+function scratch(size) {
   const base = exports.wh_scratch(size);
   if (!base) throw new WebhookVerificationError('OutOfMemory', 'webhook-signature: linear memory cannot grow');
-  const bytes = memory();
-  const args = [];
-  let offset = base;
-  for (const part of parts) {
-    const written = typeof part === 'string' ? utf8.encodeInto(part, bytes.subarray(offset)).written : (bytes.set(part, offset), part.length);
-    args.push(offset, written);
-    offset += written;
-  }
-  return [args, offset];
+  return base;
 }
 
 const registry = typeof FinalizationRegistry === 'undefined'
@@ -145,7 +152,8 @@ export class Webhook {
         `webhook-signature: the module holds at most ${KEY_SLOTS} keys (${exports.wh_key_free_slots()} free); free() unused Webhook instances`);
     }
     for (let i = 0; i < secrets.length; i++) {
-      const [[pointer, length]] = write([secrets[i]]);
+      const pointer = scratch(secrets[i].length * 3);
+      const length = writeText(memory(), pointer, secrets[i]);
       const status = exports.wh_key_set(start + i, pointer, length, BigInt(tolerance));
       if (status !== 0) {
         exports.wh_key_free(start, secrets.length);
@@ -167,11 +175,21 @@ export class Webhook {
    */
   verify({ headers, body, now = Math.floor(Date.now() / 1000) } = {}) {
     this.#live();
-    const [id, timestamp, signature] = HEADERS.map((name) => headerValue(headers, name));
+    const [id, timestamp, signature] = headerValues(headers);
     const bytes = bodyBytes(body);
     if (bytes.length > MAX_BODY) throw new RangeError(`webhook body of ${bytes.length} bytes is over the ${MAX_BODY}-byte maximum`);
-    const [args] = write([id, timestamp, signature, bytes]);
-    const result = exports.wh_key_verify(this.#start, this.#count, ...args, BigInt(now));
+    if (typeof now !== 'number') throw new TypeError('now must be Unix seconds, a number');
+    const base = scratch(3 * (id.length + timestamp.length + signature.length) + bytes.length);
+    const mem = memory();
+    const idLength = writeText(mem, base, id);
+    const timestampAt = base + idLength;
+    const timestampLength = writeText(mem, timestampAt, timestamp);
+    const signatureAt = timestampAt + timestampLength;
+    const signatureLength = writeText(mem, signatureAt, signature);
+    const bodyAt = signatureAt + signatureLength;
+    mem.set(bytes, bodyAt);
+    const result = exports.wh_key_verify(this.#start, this.#count, base, idLength, timestampAt, timestampLength,
+      signatureAt, signatureLength, bodyAt, bytes.length, now);
     if ((result & 0xff) !== 0) fail(result & 0xff);
     return result >>> 8;
   }
@@ -184,10 +202,14 @@ export class Webhook {
     const bytes = bodyBytes(body);
     if (bytes.length > MAX_BODY) throw new RangeError(`webhook body of ${bytes.length} bytes is over the ${MAX_BODY}-byte maximum`);
     const capacity = this.#count * ENTRY;
-    const [args, end] = write([id, bytes], capacity + 8);
-    const lengthAt = (end + 3) & ~3;
+    const base = scratch(id.length * 3 + bytes.length + capacity + 8);
+    const mem = memory();
+    const idLength = writeText(mem, base, id);
+    const bodyAt = base + idLength;
+    mem.set(bytes, bodyAt);
+    const lengthAt = (bodyAt + bytes.length + 3) & ~3;
     const out = lengthAt + 4;
-    const status = exports.wh_key_sign(this.#start, this.#count, args[0], args[1], BigInt(timestamp), args[2], args[3], out, capacity, lengthAt);
+    const status = exports.wh_key_sign(this.#start, this.#count, base, idLength, BigInt(timestamp), bodyAt, bytes.length, out, capacity, lengthAt);
     if (status !== 0) fail(status);
     const bytesOut = memory();
     const length = new DataView(bytesOut.buffer).getUint32(lengthAt, true);

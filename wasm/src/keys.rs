@@ -141,7 +141,7 @@ fn progress(error: Error) -> u8 {
     }
 }
 
-/// Verifies with the keys of a run. Returns `index << 8` (the first key that
+/// Verifies with the keys of a run, `now` in Unix seconds. Returns `index << 8` (the first key that
 /// matched) on success, or a status (below 256) on failure: the most telling
 /// error among the keys, as `Webhook::verify_any` reports it.
 ///
@@ -160,8 +160,12 @@ pub unsafe extern "C" fn wh_key_verify(
     signature_len: usize,
     body: *const u8,
     body_len: usize,
-    now: u64,
+    now: f64,
 ) -> u32 {
+    // `now` comes as a JavaScript number (no BigInt to allocate per call);
+    // `as` saturates: negative or NaN is 0, beyond u64 is u64::MAX.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let now = now as u64;
     // SAFETY: the caller guarantees every (pointer, length) pair.
     let inputs = unsafe {
         (

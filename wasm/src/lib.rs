@@ -184,7 +184,7 @@ mod tests {
                 signature.len(),
                 body.as_ptr(),
                 body.len(),
-                now,
+                now as f64,
             )
         }
     }
