@@ -119,9 +119,54 @@ mod tests {
         }
 
         #[test]
+        fn agrees_with_base64ct_with_invalid_characters(text in "[A-Za-z0-9+/=_.!* -]{44}|[A-Za-z0-9+/=_.!* -]{88}") {
+            prop_assert_eq!(decode_canonical::<32>(&text), strict::<32>(&text));
+            prop_assert_eq!(decode_canonical::<64>(&text), strict::<64>(&text));
+        }
+
+        #[test]
         fn decodes_every_encoding(bytes in any::<[u8; 32]>()) {
             let text = Base64::encode_string(&bytes);
             prop_assert_eq!(decode_canonical::<32>(&text), Some(bytes));
+        }
+    }
+
+    /// Candidates with one, two, three or four characters outside the
+    /// alphabet in any quad, at every position: never decoded.
+    #[test]
+    fn invalid_characters_in_any_quad_position_are_refused() {
+        let valid = Base64::encode_string(&[0x5a; 32]);
+        let valid = valid.as_bytes();
+        for invalid in [b'-', b'_', b'!', b'.', b' ', b'='] {
+            for quad in 0..valid.len() / 4 {
+                for mask in 1u8..16 {
+                    let mut text = valid.to_vec();
+                    for position in 0..4 {
+                        if mask & (1 << position) != 0 {
+                            text[quad * 4 + position] = invalid;
+                        }
+                    }
+                    if text == valid {
+                        continue; // the last quad's padding replaced by itself
+                    }
+                    let text = core::str::from_utf8(&text).unwrap();
+                    assert_eq!(decode_canonical::<32>(text), None, "{text}");
+                }
+            }
+        }
+        assert!(decode_canonical::<32>(core::str::from_utf8(valid).unwrap()).is_some());
+    }
+
+    /// Two candidates whose invalid characters would cancel out if the
+    /// validity flags were combined with `^` or `&` instead of `|`.
+    #[test]
+    fn pairs_of_invalid_characters_do_not_cancel() {
+        let valid = Base64::encode_string(&[0u8; 32]);
+        for (first, second) in [(0, 1), (0, 2), (1, 3), (2, 3), (4, 7), (40, 41)] {
+            let mut text = valid.clone().into_bytes();
+            text[first] = b'-';
+            text[second] = b'_';
+            assert_eq!(decode_canonical::<32>(core::str::from_utf8(&text).unwrap()), None, "{first} {second}");
         }
     }
 }
