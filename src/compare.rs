@@ -166,7 +166,11 @@ mod tests {
             let mut text = valid.clone().into_bytes();
             text[first] = b'-';
             text[second] = b'_';
-            assert_eq!(decode_canonical::<32>(core::str::from_utf8(&text).unwrap()), None, "{first} {second}");
+            assert_eq!(
+                decode_canonical::<32>(core::str::from_utf8(&text).unwrap()),
+                None,
+                "{first} {second}"
+            );
         }
     }
 }
