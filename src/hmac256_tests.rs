@@ -82,3 +82,35 @@ proptest! {
         prop_assert_eq!(mac.finalize(), oracle(&key, &message));
     }
 }
+
+proptest! {
+    /// The one-shot `tag` with its parts of any length (ids longer than a
+    /// block, prefixes straddling a block boundary) equals the oracle.
+    #[test]
+    fn tag_of_parts_equals_the_hmac_crate(
+        key in proptest::collection::vec(any::<u8>(), 1..80),
+        id in proptest::collection::vec(any::<u8>(), 0..150),
+        timestamp in proptest::collection::vec(any::<u8>(), 0..70),
+        payload in proptest::collection::vec(any::<u8>(), 0..200),
+    ) {
+        let message = [&id[..], b".", &timestamp, b".", &payload].concat();
+        prop_assert_eq!(HmacKey::new(&key).tag(&[&id, b".", &timestamp, b"."], &payload), oracle(&key, &message));
+    }
+}
+
+#[test]
+fn prefixes_ending_exactly_on_a_block_boundary() {
+    for id_len in 0..=130 {
+        let id = vec![b'i'; id_len];
+        for timestamp_len in [0, 1, 10, 62, 63, 64] {
+            let timestamp = vec![b'7'; timestamp_len];
+            let message = [&id[..], b".", &timestamp, b".", b"body"].concat();
+            let key = HmacKey::new(b"key");
+            assert_eq!(
+                key.tag(&[&id, b".", &timestamp, b"."], b"body"),
+                oracle(b"key", &message),
+                "{id_len} {timestamp_len}"
+            );
+        }
+    }
+}
