@@ -168,3 +168,18 @@ fn error_messages_are_short_and_static() {
     assert_eq!(Error::NoMatchingSignature.to_string(), "no matching signature");
     assert_eq!(HeaderName::Timestamp.to_string(), webhook_signature::WEBHOOK_TIMESTAMP);
 }
+
+/// Version labels are compared exactly: `v1` and `v1a` are known; case,
+/// spacing and other versions are not.
+#[test]
+fn scheme_labels_round_trip() {
+    use webhook_signature::Scheme;
+    for scheme in [Scheme::V1, Scheme::V1a] {
+        assert_eq!(Scheme::from_label(scheme.label()), Some(scheme));
+    }
+    assert_eq!(Scheme::from_label("v1"), Some(Scheme::V1));
+    assert_eq!(Scheme::from_label("v1a"), Some(Scheme::V1a));
+    for unknown in ["", "V1", "v2", "v1 ", " v1", "v1b", "v"] {
+        assert_eq!(Scheme::from_label(unknown), None, "{unknown:?}");
+    }
+}
