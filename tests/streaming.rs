@@ -95,3 +95,21 @@ fn several_keys_stream_like_verify_any() {
     verification.update(PAYLOAD);
     assert_eq!(verification.finish(), Ok(1));
 }
+
+/// A matching entry followed by entries that do not match still verifies,
+/// streamed as in one shot: every entry is compared, and one match suffices.
+#[test]
+fn a_match_before_other_entries_still_verifies() {
+    let webhook = Webhook::new(SECRET).unwrap();
+    let wrong = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let header = format!("{} {wrong} {wrong}", common::SIGNATURE);
+    let headers = common::headers_with(&header);
+    assert_eq!(webhook.verify(&headers, PAYLOAD, common::NOW), Ok(()));
+    let mut verification = webhook.begin(&headers, common::NOW).unwrap();
+    verification.update(PAYLOAD);
+    assert_eq!(verification.finish(), Ok(()));
+    let reversed = format!("{wrong} {wrong} {}", common::SIGNATURE);
+    let mut verification = webhook.begin(&common::headers_with(&reversed), common::NOW).unwrap();
+    verification.update(PAYLOAD);
+    assert_eq!(verification.finish(), Ok(()));
+}

@@ -130,3 +130,11 @@ fn verify_now_uses_a_real_clock() {
     let headers = Headers { timestamp: "0", ..headers() };
     assert_eq!(webhook().verify_now(&headers, PAYLOAD), Err(Error::TimestampTooOld));
 }
+
+/// `Display` writes the decimal seconds, as `sign` hashes them.
+#[test]
+fn display_is_the_decimal_seconds() {
+    assert_eq!(Timestamp::from_unix_secs(1_614_265_330).to_string(), "1614265330");
+    assert_eq!(Timestamp::from_unix_secs(0).to_string(), "0");
+    assert_eq!(Timestamp::from_unix_secs(u64::MAX).to_string(), "18446744073709551615");
+}
