@@ -117,3 +117,23 @@ fn more_keys_than_one_scan_takes_and_the_lowest_match_wins() {
     let keys = self::keys(8);
     assert_eq!(Webhook::verify_any(&keys, &headers_with(header), PAYLOAD, common::NOW), Ok(5));
 }
+
+/// With several keys failing, the error of the key that got furthest is
+/// reported: no supported signature beats another key's window error.
+#[cfg(feature = "ed25519")]
+#[test]
+fn the_furthest_failure_is_reported() {
+    let narrow = Webhook::new(common::SECRET).unwrap().with_tolerance(Duration::ZERO);
+    let ed25519 = Webhook::new(common::V1A_VECTORS[0].public).unwrap();
+    let later = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 10);
+    let keys = [narrow, ed25519];
+    // Key 0: too old for its zero tolerance; key 1: the header has no v1a entry.
+    assert_eq!(
+        Webhook::verify_any(&keys, &common::headers(), common::PAYLOAD, later),
+        Err(Error::NoSupportedSignature)
+    );
+    assert_eq!(
+        Webhook::verify_any(&keys[..1], &common::headers(), common::PAYLOAD, later),
+        Err(Error::TimestampTooOld)
+    );
+}
