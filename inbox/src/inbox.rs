@@ -10,7 +10,7 @@ use tokio::sync::oneshot;
 use crate::delivery::{Claimed, Failed, Inserted, NewDelivery};
 use crate::error::InboxError;
 use crate::postgres::Postgres;
-use crate::sqlite::{self, Op, SqliteOptions};
+use crate::sqlite::{self, Answer, Op, Request, SqliteOptions};
 
 /// A durable inbox of verified deliveries. Cheap to clone; every clone
 /// shares the same connections.
@@ -51,12 +51,10 @@ impl Inbox {
         Ok(Self(Backend::Postgres(Arc::new(Postgres::connect(url).await?))))
     }
 
-    async fn sqlite<T>(
-        queue: &std::sync::mpsc::Sender<Op>,
-        op: impl FnOnce(oneshot::Sender<Result<T, InboxError>>) -> Op,
-    ) -> Result<T, InboxError> {
+    /// Queues `request` for the SQLite writer and waits for its answer, given after the commit.
+    async fn sqlite(queue: &std::sync::mpsc::Sender<Op>, request: Request) -> Result<Answer, InboxError> {
         let (reply, answer) = oneshot::channel();
-        queue.send(op(reply)).map_err(|_| InboxError::Closed)?;
+        queue.send((request, reply)).map_err(|_| InboxError::Closed)?;
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
@@ -67,7 +65,10 @@ impl Inbox {
     /// [`InboxError`]: answer 503, so the sender retries.
     pub async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
         match &self.0 {
-            Backend::Sqlite(queue) => Self::sqlite(queue, |reply| Op::Insert(delivery, reply)).await,
+            Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Insert(delivery)).await? {
+                Answer::Inserted(inserted) => Ok(inserted),
+                _ => Err(mismatch()),
+            },
             Backend::Postgres(pg) => pg.insert(delivery).await,
         }
     }
@@ -86,8 +87,12 @@ impl Inbox {
         let until = now.saturating_add(i64::try_from(lease.as_secs()).unwrap_or(i64::MAX));
         match &self.0 {
             Backend::Sqlite(queue) => {
-                let worker = worker.to_owned();
-                Self::sqlite(queue, |reply| Op::Claim { worker, until, now, limit, reply }).await
+                match Self::sqlite(queue, Request::Claim { worker: worker.to_owned(), until, now, limit })
+                    .await?
+                {
+                    Answer::Claimed(rows) => Ok(rows),
+                    _ => Err(mismatch()),
+                }
             }
             Backend::Postgres(pg) => pg.claim(worker, until, now, limit).await,
         }
@@ -100,8 +105,11 @@ impl Inbox {
     pub async fn complete(&self, id: &str, worker: &str, now: i64) -> Result<bool, InboxError> {
         match &self.0 {
             Backend::Sqlite(queue) => {
-                let (id, worker) = (id.to_owned(), worker.to_owned());
-                Self::sqlite(queue, |reply| Op::Complete { id, worker, now, reply }).await
+                let request = Request::Complete { id: id.to_owned(), worker: worker.to_owned(), now };
+                match Self::sqlite(queue, request).await? {
+                    Answer::Completed(completed) => Ok(completed),
+                    _ => Err(mismatch()),
+                }
             }
             Backend::Postgres(pg) => pg.complete(id, worker, now).await,
         }
@@ -115,8 +123,12 @@ impl Inbox {
     pub async fn fail(&self, id: &str, worker: &str, now: i64) -> Result<Failed, InboxError> {
         match &self.0 {
             Backend::Sqlite(queue) => {
-                let (id, worker) = (id.to_owned(), worker.to_owned());
-                Self::sqlite(queue, |reply| Op::Fail { id, worker, now, reply }).await
+                match Self::sqlite(queue, Request::Fail { id: id.to_owned(), worker: worker.to_owned(), now })
+                    .await?
+                {
+                    Answer::Failed(failed) => Ok(failed),
+                    _ => Err(mismatch()),
+                }
             }
             Backend::Postgres(pg) => pg.fail(id, worker, now).await,
         }
@@ -129,8 +141,16 @@ impl Inbox {
     /// [`InboxError`].
     pub async fn purge(&self, now: i64) -> Result<u64, InboxError> {
         match &self.0 {
-            Backend::Sqlite(queue) => Self::sqlite(queue, |reply| Op::Purge { now, reply }).await,
+            Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Purge { now }).await? {
+                Answer::Purged(deleted) => Ok(deleted),
+                _ => Err(mismatch()),
+            },
             Backend::Postgres(pg) => pg.purge(now).await,
         }
     }
+}
+
+/// The writer answers each request with its own variant; anything else is a bug here.
+fn mismatch() -> InboxError {
+    InboxError::Database("inbox writer answered with the wrong kind of result".to_owned())
 }

@@ -103,25 +103,21 @@ impl Postgres {
             .await?;
         let Some(row) = row else { return Ok(Failed::LeaseLost) };
         let attempts = i64::from(row.get::<_, i32>(0));
-        if attempts >= MAX_ATTEMPTS {
-            client
-                .execute(
-                    "UPDATE deliveries SET failed_at = $2, claimed_by = NULL, claimed_until = NULL \
-                     WHERE webhook_id = $1 AND claimed_by = $3",
-                    &[&id, &now, &worker],
-                )
-                .await?;
-            return Ok(Failed::DeadLetter);
-        }
-        let next_attempt_at = now.saturating_add(backoff_secs(attempts));
+        // After the last attempt: a dead letter; before it: a retry after the backoff.
+        let (failed_at, next_attempt_at, outcome) = if attempts >= MAX_ATTEMPTS {
+            (Some(now), None, Failed::DeadLetter)
+        } else {
+            let next = now.saturating_add(backoff_secs(attempts));
+            (None, Some(next), Failed::Retry { next_attempt_at: next })
+        };
         client
             .execute(
-                "UPDATE deliveries SET next_attempt_at = $2, claimed_by = NULL, claimed_until = NULL \
-                 WHERE webhook_id = $1 AND claimed_by = $3",
-                &[&id, &next_attempt_at, &worker],
+                "UPDATE deliveries SET failed_at = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
+                 claimed_by = NULL, claimed_until = NULL WHERE webhook_id = $1 AND claimed_by = $4",
+                &[&id, &failed_at, &next_attempt_at, &worker],
             )
             .await?;
-        Ok(Failed::Retry { next_attempt_at })
+        Ok(outcome)
     }
 
     pub(crate) async fn purge(&self, now: i64) -> Result<u64, InboxError> {

@@ -17,14 +17,25 @@ use crate::schema;
 /// The most operations committed in one transaction.
 const MAX_BATCH: usize = 1024;
 
-type Reply<T> = oneshot::Sender<Result<T, InboxError>>;
+/// One queued operation and where its answer goes, after the commit.
+pub(crate) type Op = (Request, oneshot::Sender<Result<Answer, InboxError>>);
 
-pub(crate) enum Op {
-    Insert(NewDelivery, Reply<Inserted>),
-    Claim { worker: String, until: i64, now: i64, limit: usize, reply: Reply<Vec<Claimed>> },
-    Complete { id: String, worker: String, now: i64, reply: Reply<bool> },
-    Fail { id: String, worker: String, now: i64, reply: Reply<Failed> },
-    Purge { now: i64, reply: Reply<u64> },
+/// What a caller asks the writer thread to do.
+pub(crate) enum Request {
+    Insert(NewDelivery),
+    Claim { worker: String, until: i64, now: i64, limit: usize },
+    Complete { id: String, worker: String, now: i64 },
+    Fail { id: String, worker: String, now: i64 },
+    Purge { now: i64 },
+}
+
+/// The result of a [`Request`], one variant per request.
+pub(crate) enum Answer {
+    Inserted(Inserted),
+    Claimed(Vec<Claimed>),
+    Completed(bool),
+    Failed(Failed),
+    Purged(u64),
 }
 
 /// How to open an SQLite inbox.
@@ -91,116 +102,44 @@ fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>) {
     }
 }
 
-/// A finished operation, waiting for the commit before its caller hears of it.
-enum Done {
-    Inserted(Reply<Inserted>, Inserted),
-    Claimed(Reply<Vec<Claimed>>, Vec<Claimed>),
-    Completed(Reply<bool>, bool),
-    Failed(Reply<Failed>, Failed),
-    Purged(Reply<u64>, u64),
-}
-
-impl Done {
-    fn answer(self) {
-        // A caller that went away (its request was cancelled) needs no answer.
-        let _ = match self {
-            Self::Inserted(reply, value) => reply.send(Ok(value)).map_err(drop),
-            Self::Claimed(reply, value) => reply.send(Ok(value)).map_err(drop),
-            Self::Completed(reply, value) => reply.send(Ok(value)).map_err(drop),
-            Self::Failed(reply, value) => reply.send(Ok(value)).map_err(drop),
-            Self::Purged(reply, value) => reply.send(Ok(value)).map_err(drop),
-        };
-    }
-
-    fn fail(self, error: &InboxError) {
-        let _ = match self {
-            Self::Inserted(reply, _) => reply.send(Err(error.clone())).map_err(drop),
-            Self::Claimed(reply, _) => reply.send(Err(error.clone())).map_err(drop),
-            Self::Completed(reply, _) => reply.send(Err(error.clone())).map_err(drop),
-            Self::Failed(reply, _) => reply.send(Err(error.clone())).map_err(drop),
-            Self::Purged(reply, _) => reply.send(Err(error.clone())).map_err(drop),
-        };
-    }
-}
-
 /// Runs every operation in one transaction. If any fails, or the commit does,
 /// the whole batch is rolled back and every caller gets the error: nobody is
 /// told "committed" for a write that was not.
 fn run_batch(connection: &mut Connection, batch: Vec<Op>) {
-    let mut done = Vec::with_capacity(batch.len());
-    let mut pending = batch.into_iter();
-    let outcome = (|| -> Result<(), InboxError> {
+    let outcome = (|| -> Result<Vec<Answer>, InboxError> {
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for op in pending.by_ref() {
-            done.push(apply(&transaction, op)?);
-        }
+        let answers =
+            batch.iter().map(|(request, _)| apply(&transaction, request)).collect::<Result<_, _>>()?;
         transaction.commit()?;
-        Ok(())
+        Ok(answers)
     })();
+    // A caller that went away (its request was cancelled) needs no answer.
     match outcome {
-        Ok(()) => done.into_iter().for_each(Done::answer),
+        Ok(answers) => {
+            for ((_, reply), answer) in batch.into_iter().zip(answers) {
+                let _ = reply.send(Ok(answer));
+            }
+        }
         Err(error) => {
             tracing::error!(%error, "inbox batch rolled back");
-            done.into_iter().for_each(|d| d.fail(&error));
-            for op in pending {
-                fail_op(op, &error);
+            for (_, reply) in batch {
+                let _ = reply.send(Err(error.clone()));
             }
         }
     }
 }
 
-fn fail_op(op: Op, error: &InboxError) {
-    let _ = match op {
-        Op::Insert(_, reply) => reply.send(Err(error.clone())).map_err(drop),
-        Op::Claim { reply, .. } => reply.send(Err(error.clone())).map_err(drop),
-        Op::Complete { reply, .. } => reply.send(Err(error.clone())).map_err(drop),
-        Op::Fail { reply, .. } => reply.send(Err(error.clone())).map_err(drop),
-        Op::Purge { reply, .. } => reply.send(Err(error.clone())).map_err(drop),
-    };
-}
-
-/// One operation inside the batch's transaction. On error the op's caller is
-/// answered by the caller of this function, so the reply is handed back.
-fn apply(transaction: &rusqlite::Transaction<'_>, op: Op) -> Result<Done, InboxError> {
-    match op {
-        Op::Insert(delivery, reply) => match insert(transaction, &delivery) {
-            Ok(inserted) => Ok(Done::Inserted(reply, inserted)),
-            Err(error) => {
-                let _ = reply.send(Err(error.clone()));
-                Err(error)
-            }
-        },
-        Op::Claim { worker, until, now, limit, reply } => {
-            match claim(transaction, &worker, until, now, limit) {
-                Ok(rows) => Ok(Done::Claimed(reply, rows)),
-                Err(error) => {
-                    let _ = reply.send(Err(error.clone()));
-                    Err(error)
-                }
-            }
+/// One operation inside the batch's transaction.
+fn apply(transaction: &rusqlite::Transaction<'_>, request: &Request) -> Result<Answer, InboxError> {
+    Ok(match request {
+        Request::Insert(delivery) => Answer::Inserted(insert(transaction, delivery)?),
+        Request::Claim { worker, until, now, limit } => {
+            Answer::Claimed(claim(transaction, worker, *until, *now, *limit)?)
         }
-        Op::Complete { id, worker, now, reply } => match complete(transaction, &id, &worker, now) {
-            Ok(completed) => Ok(Done::Completed(reply, completed)),
-            Err(error) => {
-                let _ = reply.send(Err(error.clone()));
-                Err(error)
-            }
-        },
-        Op::Fail { id, worker, now, reply } => match fail(transaction, &id, &worker, now) {
-            Ok(failed) => Ok(Done::Failed(reply, failed)),
-            Err(error) => {
-                let _ = reply.send(Err(error.clone()));
-                Err(error)
-            }
-        },
-        Op::Purge { now, reply } => match purge(transaction, now) {
-            Ok(count) => Ok(Done::Purged(reply, count)),
-            Err(error) => {
-                let _ = reply.send(Err(error.clone()));
-                Err(error)
-            }
-        },
-    }
+        Request::Complete { id, worker, now } => Answer::Completed(complete(transaction, id, worker, *now)?),
+        Request::Fail { id, worker, now } => Answer::Failed(fail(transaction, id, worker, *now)?),
+        Request::Purge { now } => Answer::Purged(purge(transaction, *now)?),
+    })
 }
 
 fn insert(transaction: &rusqlite::Transaction<'_>, d: &NewDelivery) -> Result<Inserted, InboxError> {
