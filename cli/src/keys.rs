@@ -12,8 +12,14 @@ pub(crate) fn load(secrets: &[String]) -> crate::Result<Vec<Webhook>> {
     Ok(keys)
 }
 
-/// As [`load`], but no secret at all is fine (a dynamic-only receiver).
-pub(crate) fn load_optional(secrets: &[String]) -> crate::Result<Vec<Webhook>> {
+/// The secrets, which may be none when `dynamic` (JWT) deliveries are
+/// configured: a dynamic-only receiver.
+pub(crate) fn load_for(secrets: &[String], dynamic: bool) -> crate::Result<Vec<Webhook>> {
+    if dynamic { load_optional(secrets) } else { load(secrets) }
+}
+
+/// As [`load`], but no secret at all is fine.
+fn load_optional(secrets: &[String]) -> crate::Result<Vec<Webhook>> {
     let from_env;
     let texts: Vec<&str> = if secrets.is_empty() {
         from_env = std::env::var("WEBHOOK_SECRET").unwrap_or_default();

@@ -33,8 +33,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
-    let keys =
-        if args.dynamic.enabled() { keys::load_optional(&args.secrets)? } else { keys::load(&args.secrets)? };
+    let keys = keys::load_for(&args.secrets, args.dynamic.enabled())?;
     let key_count = keys.len();
     let loaded = args.dynamic.load(keys, webhook_signature::DEFAULT_TOLERANCE)?;
     let mut receiver = Receiver::bind(args.port, loaded, key_count, args.max_body)?;

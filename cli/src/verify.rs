@@ -40,8 +40,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let tolerance = Duration::from_secs(args.tolerance);
-    let keys =
-        if args.dynamic.enabled() { keys::load_optional(&args.secrets)? } else { keys::load(&args.secrets)? };
+    let keys = keys::load_for(&args.secrets, args.dynamic.enabled())?;
     let key_count = keys.len();
     let keys = keys.into_iter().map(|k| k.with_tolerance(tolerance)).collect();
     let loaded = args.dynamic.load(keys, tolerance)?;

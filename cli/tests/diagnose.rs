@@ -3,15 +3,17 @@
 //! Vector A1 (the reference libraries' shared secret, id, timestamp and body).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use std::process::{Command, Stdio};
 
 use base64ct::{Base64, Encoding};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
-const BIN: &str = env!("CARGO_BIN_EXE_webhook-signature");
+use common::{BIN, run};
+
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
 const TS: &str = "1614265330";
@@ -38,18 +40,7 @@ fn content(ts: &str, body: &str) -> Vec<u8> {
 
 /// Runs `diagnose --json` with `args` and `body` on stdin: (exit code, JSON).
 fn diagnose(args: &[&str], body: &str) -> (i32, Value) {
-    let mut child = Command::new(BIN)
-        .arg("diagnose")
-        .arg("--json")
-        .args(args)
-        .env_remove("WEBHOOK_SECRET")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(body.as_bytes());
-    let output: Output = child.wait_with_output().unwrap();
+    let output = run(&[&["diagnose", "--json"][..], args].concat(), body);
     let text = String::from_utf8(output.stdout).unwrap();
     let json = serde_json::from_str(&text)
         .unwrap_or_else(|_| panic!("{text} / {}", String::from_utf8_lossy(&output.stderr)));
@@ -66,14 +57,14 @@ fn causes(json: &Value) -> Vec<&str> {
     json["causes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect()
 }
 
-fn run(args: &[String], body: &str) -> (i32, Value) {
+fn run_json(args: &[String], body: &str) -> (i32, Value) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     diagnose(&args, body)
 }
 
 #[test]
 fn a_valid_delivery_is_valid() {
-    let (code, json) = run(&delivery(SECRET, TS, SIGNATURE, TS), BODY);
+    let (code, json) = run_json(&delivery(SECRET, TS, SIGNATURE, TS), BODY);
     assert_eq!(code, 0);
     assert_eq!(
         (json["valid"].as_bool(), json["error"].is_null(), causes(&json).len()),
@@ -135,7 +126,7 @@ fn sender_mistakes_are_named_first() {
         ),
     ];
     for (expected, args, body, error) in cases {
-        let (code, json) = run(&args, body);
+        let (code, json) = run_json(&args, body);
         assert_eq!(code, 1, "{expected}: {json}");
         assert_eq!(json["valid"], false);
         assert_eq!(json["error"], error, "{expected}: {json}");
@@ -146,13 +137,15 @@ fn sender_mistakes_are_named_first() {
 #[test]
 fn details_say_which_and_how_far() {
     let python = r#"{"test": 2432232314}"#;
-    let (_, json) =
-        run(&delivery(SECRET, TS, &v1(&mac(&key(), &content(TS, python))), TS), r#"{"test":2432232314}"#);
+    let (_, json) = run_json(
+        &delivery(SECRET, TS, &v1(&mac(&key(), &content(TS, python))), TS),
+        r#"{"test":2432232314}"#,
+    );
     assert_eq!(json["details"]["reserialization"], "Python json.dumps defaults");
-    let (_, json) = run(&delivery(SECRET, TS, SIGNATURE, "1614266330"), BODY);
+    let (_, json) = run_json(&delivery(SECRET, TS, SIGNATURE, "1614266330"), BODY);
     assert_eq!(json["details"]["clock_skew_seconds"], 1000);
     assert_eq!(json["details"]["clock_skew_direction"], "timestamp is in the past");
-    let (_, json) = run(&delivery(SECRET, TS, SIGNATURE.strip_prefix("v1,").unwrap(), TS), BODY);
+    let (_, json) = run_json(&delivery(SECRET, TS, SIGNATURE.strip_prefix("v1,").unwrap(), TS), BODY);
     assert!(json["details"]["found"].as_str().unwrap().starts_with("bare base64"), "{json}");
     // Rotation: the second secret matched.
     let mut args = delivery(
@@ -162,7 +155,7 @@ fn details_say_which_and_how_far() {
         TS,
     );
     args.extend(["--secret".to_owned(), SECRET.to_owned()]);
-    let (_, json) = run(&args, BODY);
+    let (_, json) = run_json(&args, BODY);
     assert_eq!((causes(&json), &json["details"]["secret"]), (vec!["secret-not-decoded"], &Value::from(2)));
 }
 
@@ -180,14 +173,14 @@ fn receiver_mistakes_through_computed() {
         for form in [v1(&computed), Base64::encode_string(&computed), hex(&computed)] {
             let mut args = delivery(SECRET, TS, SIGNATURE, TS);
             args.extend(["--computed".to_owned(), form]);
-            let (code, json) = run(&args, BODY);
+            let (code, json) = run_json(&args, BODY);
             assert_eq!((code, &json["valid"]), (1, &Value::Bool(true)), "{expected}: {json}");
             assert_eq!(causes(&json).first(), Some(&expected), "{json}");
         }
     }
     let mut right = delivery(SECRET, TS, SIGNATURE, TS);
     right.extend(["--computed".to_owned(), SIGNATURE.to_owned()]);
-    let (code, json) = run(&right, BODY);
+    let (code, json) = run_json(&right, BODY);
     assert_eq!((code, causes(&json).len()), (0, 0), "{json}");
 }
 
@@ -198,7 +191,7 @@ fn the_seed_fastapi_snippet() {
     let computed = hex(&mac(SECRET.as_bytes(), BODY.as_bytes()));
     let mut args = delivery(SECRET, TS, SIGNATURE, TS);
     args.extend(["--computed".to_owned(), computed]);
-    let (code, json) = run(&args, BODY);
+    let (code, json) = run_json(&args, BODY);
     assert_eq!(code, 1);
     assert_eq!(json["valid"], true);
     assert_eq!(causes(&json), ["secret-not-decoded", "body-only"]);

@@ -2,10 +2,12 @@
 //! `inspect`. Keys: the committed fixtures in `tests/fixtures/jwt`.
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_webhook-signature");
+use std::process::Output;
+
+use common::run;
+
 const KEY_A: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt/demo-2048-a.pem");
 const KEY_B: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt/demo-2048-b.pem");
 const JWKS_A: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt/jwks-a.json");
@@ -15,19 +17,6 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ID: &str = "msg_dynamic1";
 const TIMESTAMP: &str = "1790000000";
 const BODY: &str = r#"{"type":"batch.succeeded","version":"v1","data":{"id":"batches/1"}}"#;
-
-fn run(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("WEBHOOK_SECRET")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    child.wait_with_output().unwrap()
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()

@@ -12,31 +12,10 @@ use std::time::Duration;
 use common::*;
 use webhook_signature_inbox::Inbox;
 
-/// A URL whose connections use a fresh schema `name`, or `None` to skip.
-async fn database(name: &str) -> Option<String> {
-    let required = std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        assert!(!required, "REQUIRE_POSTGRES=1 but DATABASE_URL is not set");
-        eprintln!("skipped: DATABASE_URL is not set (run scripts/postgres.sh for a local server)");
-        return None;
-    };
-    let (client, connection) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
-        Ok(pair) => pair,
-        Err(error) => {
-            assert!(!required, "REQUIRE_POSTGRES=1 but {url} is unreachable: {error}");
-            eprintln!("skipped: cannot reach {url}: {error}");
-            return None;
-        }
-    };
-    tokio::spawn(connection);
-    let schema = format!("test_{name}_{}", std::process::id());
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
-        .await
-        .unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
-}
+#[path = "support/postgres.rs"]
+mod postgres_schema;
+
+use postgres_schema::database;
 
 #[tokio::test]
 async fn follows_the_rules() {

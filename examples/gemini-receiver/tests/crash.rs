@@ -227,35 +227,12 @@ async fn sqlite_survives_kill_9() {
     check_handler_calls(&dir, &expected_ids(), "a1");
 }
 
-/// `DATABASE_URL` with a fresh schema, or `None` to skip (see the inbox's PostgreSQL tests).
-async fn postgres_schema(name: &str) -> Option<String> {
-    let required = std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-    let Ok(url) = std::env::var("DATABASE_URL") else {
-        assert!(!required, "REQUIRE_POSTGRES=1 but DATABASE_URL is not set");
-        eprintln!("skipped: DATABASE_URL is not set (run scripts/postgres.sh for a local server)");
-        return None;
-    };
-    let (client, connection) = match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
-        Ok(pair) => pair,
-        Err(error) => {
-            assert!(!required, "REQUIRE_POSTGRES=1 but {url} is unreachable: {error}");
-            eprintln!("skipped: cannot reach {url}: {error}");
-            return None;
-        }
-    };
-    tokio::spawn(connection);
-    let schema = format!("crash_{name}_{}", std::process::id());
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
-        .await
-        .unwrap();
-    let separator = if url.contains('?') { '&' } else { '?' };
-    Some(format!("{url}{separator}options=-c%20search_path%3D{schema}"))
-}
+#[path = "../../../inbox/tests/support/postgres.rs"]
+mod postgres_schema;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_survives_losing_one_of_two_instances() {
-    let Some(url) = postgres_schema("two").await else { return };
+    let Some(url) = postgres_schema::database("crash_two").await else { return };
     let dir = scratch("postgres");
     let database = vec![("DATABASE_URL", url.clone())];
     let (port_a, port_b) = (free_port(), free_port());
