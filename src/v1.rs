@@ -16,8 +16,7 @@ impl<'a> Pending<'a> {
     /// any hashing) and absorbs `{id}.{timestamp}.` into a copy of `key`.
     #[inline(always)]
     pub(crate) fn begin(key: &HmacKey, headers: &Headers<'a>) -> Result<Self, Error> {
-        let mut rest = Signatures::new(headers.signature);
-        let first = rest.next_candidate(Scheme::V1).ok_or(Error::NoSupportedSignature)?;
+        let (first, rest) = first_candidate(headers.signature)?;
         Ok(Self { first, rest, mac: keyed(key, headers.id, headers.timestamp.as_bytes()) })
     }
 
@@ -30,29 +29,37 @@ impl<'a> Pending<'a> {
     /// early exit; the number of entries is not capped.
     #[inline(always)]
     pub(crate) fn finish(self) -> Result<(), Error> {
-        let tag = self.mac.finalize();
-        let mut matched = compare::matches(self.first, &tag);
-        for candidate in self.rest.candidates(Scheme::V1) {
-            // `|` rather than `||`: every candidate is compared.
-            matched |= compare::matches(candidate, &tag);
-        }
-        if matched { Ok(()) } else { Err(Error::NoMatchingSignature) }
+        compare_all(self.first, self.rest, &self.mac.finalize())
     }
+}
+
+/// The first `v1` candidate of the header and the entries after it, found
+/// before any hashing; else [`Error::NoSupportedSignature`].
+#[inline(always)]
+fn first_candidate(signature: &str) -> Result<(&str, Signatures<'_>), Error> {
+    let mut rest = Signatures::new(signature);
+    let first = rest.next_candidate(Scheme::V1).ok_or(Error::NoSupportedSignature)?;
+    Ok((first, rest))
+}
+
+/// Compares `tag` with `first` and every later candidate, in constant time
+/// and with no early exit; the number of entries is not capped.
+#[inline(always)]
+fn compare_all(first: &str, rest: Signatures<'_>, tag: &[u8; 32]) -> Result<(), Error> {
+    let mut matched = compare::matches(first, tag);
+    for candidate in rest.candidates(Scheme::V1) {
+        // `|` rather than `||`: every candidate is compared.
+        matched |= compare::matches(candidate, tag);
+    }
+    if matched { Ok(()) } else { Err(Error::NoMatchingSignature) }
 }
 
 /// One-shot verification: the first candidate is found before any hashing,
 /// then the tag is computed in one call and compared with every candidate.
 #[inline(always)]
 pub(crate) fn verify(key: &HmacKey, headers: &Headers<'_>, payload: &[u8]) -> Result<(), Error> {
-    let mut rest = Signatures::new(headers.signature);
-    let first = rest.next_candidate(Scheme::V1).ok_or(Error::NoSupportedSignature)?;
-    let tag = tag(key, headers.id, headers.timestamp.as_bytes(), payload);
-    let mut matched = compare::matches(first, &tag);
-    for candidate in rest.candidates(Scheme::V1) {
-        // `|` rather than `||`: every candidate is compared.
-        matched |= compare::matches(candidate, &tag);
-    }
-    if matched { Ok(()) } else { Err(Error::NoMatchingSignature) }
+    let (first, rest) = first_candidate(headers.signature)?;
+    compare_all(first, rest, &tag(key, headers.id, headers.timestamp.as_bytes(), payload))
 }
 
 /// How many keys' tags [`match_tags`] compares in one scan of the header.
