@@ -53,9 +53,13 @@ impl<'a> Entry<'a> {
     /// scheme's encoded length: a candidate worth comparing.
     #[must_use]
     pub fn candidate(&self, scheme: Scheme) -> Option<&'a str> {
-        // Lengths first: comparing them is cheaper than comparing the labels.
-        let fits = self.value.len() == scheme.encoded_len() && self.version.len() == scheme.label().len();
-        (fits && self.version.as_bytes() == scheme.label().as_bytes()).then_some(self.value)
+        // The label as a pattern: compared inline, where `==` on the slices
+        // became a `bcmp` call.
+        let labelled = match scheme {
+            Scheme::V1 => matches!(self.version.as_bytes(), b"v1"),
+            Scheme::V1a => matches!(self.version.as_bytes(), b"v1a"),
+        };
+        (labelled && self.value.len() == scheme.encoded_len()).then_some(self.value)
     }
 }
 

@@ -28,7 +28,7 @@ impl<'a> Pending<'a> {
     /// Compares the tag with every candidate, in constant time and with no
     /// early exit; the number of entries is not capped.
     #[inline(always)]
-    pub(crate) fn finish(self) -> Result<(), Error> {
+    pub(crate) fn finish(mut self) -> Result<(), Error> {
         compare_all(self.first, self.rest, &self.mac.finalize())
     }
 }
