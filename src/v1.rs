@@ -8,20 +8,26 @@ pub(crate) struct Pending<'a> {
     /// The first candidate entry, found before hashing, and the entries after it.
     first: &'a str,
     rest: Signatures<'a>,
+    /// `{id}` and `{timestamp}` until the first chunk or the end absorbs them:
+    /// `begin` then builds the verification from values it already has, in
+    /// place, where a MAC filled in `begin` was moved with `memcpy` calls
+    /// (two or three of ~170 bytes each, half the cost of streaming at 512 B).
+    prefix: Option<(&'a str, &'a str)>,
     mac: Mac,
 }
 
 impl<'a> Pending<'a> {
     /// Finds the first candidate (else [`Error::NoSupportedSignature`], before
-    /// any hashing) and absorbs `{id}.{timestamp}.` into a copy of `key`.
+    /// any hashing) and starts a MAC under `key`.
     #[inline(always)]
     pub(crate) fn begin(key: &HmacKey, headers: &Headers<'a>) -> Result<Self, Error> {
         let (first, rest) = first_candidate(headers.signature)?;
-        Ok(Self { first, rest, mac: keyed(key, headers.id, headers.timestamp.as_bytes()) })
+        Ok(Self { first, rest, prefix: Some((headers.id, headers.timestamp)), mac: key.start() })
     }
 
     #[inline(always)]
     pub(crate) fn update(&mut self, chunk: &[u8]) {
+        self.absorb_prefix();
         self.mac.update(chunk);
     }
 
@@ -29,7 +35,15 @@ impl<'a> Pending<'a> {
     /// early exit; the number of entries is not capped.
     #[inline(always)]
     pub(crate) fn finish(mut self) -> Result<(), Error> {
+        self.absorb_prefix();
         compare_all(self.first, self.rest, &self.mac.finalize())
+    }
+
+    #[inline(always)]
+    fn absorb_prefix(&mut self) {
+        if let Some((id, timestamp)) = self.prefix.take() {
+            absorb_prefix(&mut self.mac, id, timestamp.as_bytes());
+        }
     }
 }
 
@@ -65,15 +79,13 @@ pub(crate) fn verify(key: &HmacKey, headers: &Headers<'_>, payload: &[u8]) -> Re
 /// How many keys' tags [`match_tags`] compares in one scan of the header.
 pub(crate) const KEY_BATCH: usize = 8;
 
-/// A MAC under `key` that has absorbed `{id}.{timestamp}.` (Standard
-/// Webhooks, "Signature scheme": the content is `msg_id.timestamp.payload`).
+/// Absorbs `{id}.{timestamp}.` (Standard Webhooks, "Signature scheme": the
+/// content is `msg_id.timestamp.payload`).
 #[inline(always)]
-fn keyed(key: &HmacKey, id: &str, timestamp: &[u8]) -> Mac {
-    let mut mac = key.start();
+fn absorb_prefix(mac: &mut Mac, id: &str, timestamp: &[u8]) {
     for part in [id.as_bytes(), b".", timestamp, b"."] {
         mac.append_small(part);
     }
-    mac
 }
 
 /// The tag of `{id}.{timestamp}.{payload}` under `key`, in one call.
