@@ -9,4 +9,4 @@ if ! command -v valgrind >/dev/null || [ ! -f /usr/include/valgrind/memcheck.h ]
 fi
 cargo build --release --quiet
 valgrind --error-exitcode=1 --num-callers=20 ./target/release/webhook-signature-ctgrind
-echo "ctgrind: no secret-dependent branch or index in key setup, hashing or comparison"
+echo "ctgrind: no secret-dependent branch or index in key setup, hashing, comparison or signature encoding"

@@ -9,6 +9,7 @@ extern crate std;
 mod compare;
 #[cfg(feature = "ed25519")]
 mod content;
+mod encode;
 mod error;
 mod header;
 mod headers;

@@ -1,7 +1,6 @@
 use core::fmt;
 
-use base64ct::{Base64, Encoding};
-
+use crate::encode;
 use crate::key::Key;
 use crate::timestamp::MAX_DIGITS;
 #[cfg(feature = "ed25519")]
@@ -23,7 +22,8 @@ pub struct Signature {
 
 impl Signature {
     /// Builds `{label},{base64(raw)}`.
-    pub(crate) fn encode(scheme: Scheme, raw: &[u8]) -> Result<Self, Error> {
+    #[inline(always)]
+    pub(crate) fn encode<const N: usize>(scheme: Scheme, raw: &[u8; N]) -> Result<Self, Error> {
         let mut text = [0u8; MAX_SIGNATURE_LEN];
         let label = scheme.label().as_bytes();
         let head_len = label.len().saturating_add(1);
@@ -31,7 +31,7 @@ impl Signature {
         let (label_slot, comma) = head.split_at_mut(label.len());
         label_slot.copy_from_slice(label);
         comma.fill(b',');
-        let encoded_len = Base64::encode(raw, rest).map_err(|_| Error::BufferTooSmall)?.len();
+        let encoded_len = encode::encode_padded(raw, rest).ok_or(Error::BufferTooSmall)?;
         let len = head_len.saturating_add(encoded_len);
         Ok(Self { text, len })
     }
