@@ -88,11 +88,13 @@ fn last_quad_is_canonical(quad: &[u8], kept: usize) -> bool {
 
 /// Whether the header's `candidate` is the canonical encoding of `expected`.
 /// Time depends on the candidate (public), never on the contents of `expected`.
+#[inline(always)]
 pub(crate) fn matches<const N: usize>(candidate: &str, expected: &[u8; N]) -> bool {
     decode_canonical::<N>(candidate).is_some_and(|decoded| equal(&decoded, expected))
 }
 
 /// Whether `decoded` equals `expected`, in time independent of their contents.
+#[inline(always)]
 pub(crate) fn equal<const N: usize>(decoded: &[u8; N], expected: &[u8; N]) -> bool {
     constant_time_eq::constant_time_eq_n(decoded, expected)
 }
