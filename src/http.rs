@@ -4,13 +4,17 @@ use http::HeaderMap;
 
 use crate::{Error, HeaderName, Headers, Timestamp, Webhook};
 
-/// The name Svix senders use, read only where the `webhook-*` header is absent.
-fn svix_alias(name: HeaderName) -> &'static str {
-    match name {
-        HeaderName::Id => "svix-id",
-        HeaderName::Timestamp => "svix-timestamp",
-        HeaderName::Signature => "svix-signature",
-    }
+/// Which of the three headers `name` is, and whether it is the Svix alias.
+fn slot(name: &str) -> Option<(HeaderName, usize)> {
+    Some(match name {
+        "webhook-id" => (HeaderName::Id, 0),
+        "webhook-timestamp" => (HeaderName::Timestamp, 0),
+        "webhook-signature" => (HeaderName::Signature, 0),
+        "svix-id" => (HeaderName::Id, 1),
+        "svix-timestamp" => (HeaderName::Timestamp, 1),
+        "svix-signature" => (HeaderName::Signature, 1),
+        _ => return None,
+    })
 }
 
 impl<'a> Headers<'a> {
@@ -36,11 +40,30 @@ impl<'a> Headers<'a> {
     /// # Ok::<(), webhook_signature::Error>(())
     /// ```
     pub fn from_header_map(map: &'a HeaderMap) -> Result<Self, Error> {
+        // One pass over the map, where three lookups (and three more for the
+        // aliases) each hashed a name: a request carries a dozen headers at
+        // most (hyper's default limit is 100), so the pass is the cheaper.
+        // Per header, the standard name then the alias: the first value, and
+        // whether there was a second.
+        let mut found: [[(Option<&'a http::HeaderValue>, bool); 2]; 3] = Default::default();
+        for (name, value) in map {
+            let Some((header, alias)) = slot(name.as_str()) else { continue };
+            let Some((first, repeated)) =
+                found.get_mut(header as usize).and_then(|names| names.get_mut(alias))
+            else {
+                continue;
+            };
+            if first.is_some() {
+                *repeated = true;
+            } else {
+                *first = Some(value);
+            }
+        }
         let value = |name: HeaderName| -> Result<&'a str, Error> {
-            let key = if map.contains_key(name.as_str()) { name.as_str() } else { svix_alias(name) };
-            let mut values = map.get_all(key).iter();
-            let first = values.next();
-            if values.next().is_some() {
+            let [standard, svix] = found.get(name as usize).copied().unwrap_or_default();
+            // The alias only where the standard name is absent.
+            let (first, repeated) = if standard.0.is_some() { standard } else { svix };
+            if repeated {
                 return Err(Error::InvalidHeader(name));
             }
             first.map_or(Ok(""), |value| value.to_str().map_err(|_| Error::InvalidHeader(name)))
