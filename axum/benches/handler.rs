@@ -62,7 +62,7 @@ async fn run() {
     };
     let mut samples = Vec::new();
     for round in 0..ROUNDS {
-        let mut time = async |path: &str| {
+        let time = async |path: &str| {
             let batch = requests(path, round);
             let started = Instant::now();
             for request in batch {
