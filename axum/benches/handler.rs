@@ -60,6 +60,17 @@ async fn run() {
             })
             .collect()
     };
+    {
+        use axum::extract::FromRequest;
+        let config = WebhookConfig::new(StaticKeys::new(vec![Webhook::new(SECRET).unwrap()]).unwrap());
+        let request = requests("/verified", 999).pop().unwrap();
+        let future =
+            <VerifiedWebhook as FromRequest<WebhookConfig<StaticKeys>>>::from_request(request, &config);
+        println!("extractor future: {} bytes", std::mem::size_of_val(&future));
+        let request = requests("/plain", 999).pop().unwrap();
+        let future = <Bytes as FromRequest<()>>::from_request(request, &());
+        println!("Bytes future: {} bytes", std::mem::size_of_val(&future));
+    }
     let mut samples = Vec::new();
     for round in 0..ROUNDS {
         let time = async |path: &str| {
@@ -88,3 +99,6 @@ async fn run() {
         median(|s| s.1 - s.0)
     );
 }
+
+#[allow(dead_code)]
+fn sizes_tmp() {}

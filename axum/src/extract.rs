@@ -2,9 +2,10 @@
 //! streamed through the verifier as it arrives.
 
 use axum::RequestExt;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::header::CONTENT_LENGTH;
+use axum::http::request::Parts;
 use bytes::BytesMut;
 use http_body_util::{BodyExt, LengthLimitError};
 use webhook_signature::{Headers, Timestamp};
@@ -47,21 +48,33 @@ where
 {
     type Rejection = WebhookRejection;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, WebhookRejection> {
+    // Not an `async fn`: the request is taken apart before the future is
+    // built, so the future holds the parts once. As an `async fn` (with a
+    // second one inside) it held the request twice more and grew past 1 KiB,
+    // past the size glibc's per-thread cache serves, and the per-request
+    // allocation of the handler's future became the extractor's largest cost
+    // after the MAC.
+    fn from_request(
+        request: Request,
+        state: &S,
+    ) -> impl Future<Output = Result<Self, WebhookRejection>> + Send {
         let config = WebhookConfig::<V>::from_ref(state);
-        let result = verify(&config, request).await;
-        if let Err(rejection) = &result {
-            tracing::warn!(status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
+        let (parts, body) = request.with_limited_body().into_parts();
+        async move {
+            let result = verify(&config, &parts, body).await;
+            if let Err(rejection) = &result {
+                tracing::warn!(status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
+            }
+            result
         }
-        result
     }
 }
 
 async fn verify<V: WebhookVerifier>(
     config: &WebhookConfig<V>,
-    request: Request,
+    parts: &Parts,
+    mut body: Body,
 ) -> Result<VerifiedWebhook<V>, WebhookRejection> {
-    let (parts, body) = request.with_limited_body().into_parts();
     let headers = Headers::from_header_map(&parts.headers).map_err(|e| WebhookRejection::Verify(e.into()))?;
     let now = config.now();
     let mut pending = config.verifier().begin(headers, now).await.map_err(WebhookRejection::Verify)?;
@@ -72,7 +85,6 @@ async fn verify<V: WebhookVerifier>(
     }
     let capacity = declared.map_or(8 * 1024, |len| usize::try_from(len).unwrap_or(limit)).min(limit);
     let mut collected = Collected::default();
-    let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(body_error)?;
         let Ok(data) = frame.into_data() else { continue }; // trailers carry no body bytes
