@@ -52,6 +52,7 @@ impl<'a> Entry<'a> {
     /// The entry's value if its version is `scheme` and its length is the
     /// scheme's encoded length: a candidate worth comparing.
     #[must_use]
+    #[inline]
     pub fn candidate(&self, scheme: Scheme) -> Option<&'a str> {
         // The label as a pattern: compared inline, where `==` on the slices
         // became a `bcmp` call.
@@ -93,11 +94,13 @@ impl<'a> Signatures<'a> {
     }
 
     /// The value of the next entry that is a candidate for `scheme`.
+    #[inline]
     pub fn next_candidate(&mut self, scheme: Scheme) -> Option<&'a str> {
         self.find_map(|entry| entry.candidate(scheme))
     }
 
     /// The values of the entries that are candidates for `scheme`.
+    #[inline]
     pub fn candidates(self, scheme: Scheme) -> impl Iterator<Item = &'a str> {
         self.filter_map(move |entry| entry.candidate(scheme))
     }
@@ -106,6 +109,7 @@ impl<'a> Signatures<'a> {
 impl<'a> Iterator for Signatures<'a> {
     type Item = Entry<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Entry<'a>> {
         // A plain byte scan: headers are short, and `str::split` sets up a
         // memchr search per token, which cost more than the scan itself.

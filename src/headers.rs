@@ -66,6 +66,7 @@ impl<'a> Headers<'a> {
     }
 
     /// Checks that every header is present and that the timestamp parses.
+    #[inline]
     pub(crate) fn check(&self) -> Result<Checked<'a>, Error> {
         for (value, name) in [
             (self.id, HeaderName::Id),
