@@ -57,8 +57,12 @@ impl Timestamp {
         // Nineteen digits always fit in a u64, so only longer text needs
         // overflow checks; the common ten-digit case runs without them.
         let (short, long) = text.as_bytes().split_at(text.len().min(19));
+        let (eights, rest) = short.as_chunks::<8>();
         let mut secs: u64 = 0;
-        for &byte in short {
+        for eight in eights {
+            secs = secs.wrapping_mul(100_000_000).wrapping_add(eight_digits(*eight)?);
+        }
+        for &byte in rest {
             secs = secs.wrapping_mul(10).wrapping_add(digit(byte)?);
         }
         for &byte in long {
@@ -115,6 +119,29 @@ impl Timestamp {
         }
         buf.get(start..).unwrap_or_default()
     }
+}
+
+/// The value of eight ASCII decimal digits, computed in one word: a ten-digit
+/// timestamp was a chain of ten dependent multiply-adds, about a third of
+/// rejecting a delivery with no supported signature. (The digit check and the
+/// three folding steps are those of simdjson's `parse_eight_digits_unrolled`.)
+fn eight_digits(text: [u8; 8]) -> Result<u64, Error> {
+    const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
+    const HIGH_NIBBLES: u64 = u64::from_ne_bytes([0xf0; 8]);
+    const SIXES: u64 = u64::from_ne_bytes([6; 8]);
+    // The first digit in the lowest byte.
+    let word = u64::from_le_bytes(text);
+    // Every byte is 0x30..=0x3f, and stays below 0x40 with 6 added: '0'..='9'.
+    // (No carry crosses a byte once the first test holds.)
+    if word & HIGH_NIBBLES != ZEROS || word.wrapping_add(SIXES) & HIGH_NIBBLES != ZEROS {
+        return Err(Error::InvalidTimestamp);
+    }
+    let digits = word.wrapping_sub(ZEROS);
+    // Pairs, then quadruples, then all eight: each lane holds the number of
+    // its two halves, the earlier (more significant) half in the lower lane.
+    let pairs = (digits.wrapping_mul(10).wrapping_add(digits >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let quads = (pairs.wrapping_mul(100).wrapping_add(pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    Ok((quads.wrapping_mul(10_000).wrapping_add(quads >> 32)) & 0xffff_ffff)
 }
 
 /// The value of one ASCII decimal digit.

@@ -62,6 +62,34 @@ fn parse_rejects_everything_else() {
     }
 }
 
+/// Every byte value at every position of texts of 1 to 20 characters, and
+/// every value's decimal text: the same answers as the standard library's
+/// parser, minus the `+` it accepts. (The parser reads eight digits at a time
+/// in one word, so the positions around each group of eight matter.)
+#[test]
+fn parse_agrees_with_the_standard_library_at_every_position() {
+    for len in 1..=20 {
+        let digits: Vec<u8> = (0..len).map(|i| b'1' + (i % 9) as u8).collect();
+        for position in 0..len {
+            for byte in 0..=255u8 {
+                let mut text = digits.clone();
+                text[position] = byte;
+                let Ok(text) = std::str::from_utf8(&text) else { continue };
+                let expected = if text.starts_with('+') { None } else { text.parse::<u64>().ok() };
+                assert_eq!(Timestamp::parse(text).ok(), expected.map(Timestamp::from_unix_secs), "{text:?}");
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn parse_reads_every_value(value: u64, zeros in 0usize..4) {
+        let text = format!("{}{value}", "0".repeat(zeros));
+        proptest::prop_assert_eq!(Timestamp::parse(&text), Ok(Timestamp::from_unix_secs(value)));
+    }
+}
+
 #[test]
 fn window_boundaries_are_inclusive() {
     let now = 1_700_000_000;
