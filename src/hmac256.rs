@@ -235,11 +235,11 @@ fn copy_short(target: &mut [u8], source: &[u8]) {
             *to = *from;
         }
     }
-    // In WebAssembly a copy is no libc call, and these inlined moves cost
-    // 1.8 KB of the HMAC module's 32 KiB budget.
     if target.len() != source.len() {
         return;
     }
+    // In WebAssembly a copy is no libc call, and these inlined moves cost
+    // 1.8 KB of the HMAC module's 32 KiB budget.
     if cfg!(target_arch = "wasm32") {
         target.copy_from_slice(source);
         return;
