@@ -131,6 +131,7 @@ impl<'a> Iterator for Signatures<'a> {
 ///
 /// Signature values are tens of bytes long, so a word-wise scan beats both a
 /// byte loop and `memchr`'s set-up cost.
+#[inline]
 fn find_space(bytes: &[u8]) -> Option<usize> {
     const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);

@@ -50,6 +50,7 @@ impl Timestamp {
     /// assert_eq!(Timestamp::parse("1614265330"), Ok(Timestamp::from_unix_secs(1614265330)));
     /// assert_eq!(Timestamp::parse("+1614265330"), Err(Error::InvalidTimestamp));
     /// ```
+    #[inline]
     pub fn parse(text: &str) -> Result<Self, Error> {
         if text.is_empty() {
             return Err(Error::InvalidTimestamp);
