@@ -240,12 +240,13 @@ fn copy_short(target: &mut [u8], source: &[u8]) {
     }
     // In WebAssembly a copy is no libc call, and these inlined moves cost
     // 1.8 KB of the HMAC module's 32 KiB budget.
-    if cfg!(target_arch = "wasm32") {
-        target.copy_from_slice(source);
+    if cfg!(target_arch = "wasm32") || source.len() > BLOCK {
+        // A zipped loop, not `copy_from_slice`: its length check is a panic
+        // path whose message formatting cost 2 KB of the module.
+        target.iter_mut().zip(source).for_each(|(to, &from)| *to = from);
         return;
     }
     match source.len() {
-        65.. => target.copy_from_slice(source),
         32.. => both::<32>(target, source),
         16.. => both::<16>(target, source),
         8.. => both::<8>(target, source),

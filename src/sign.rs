@@ -91,7 +91,7 @@ impl Webhook {
     /// # Ok::<(), webhook_signature::Error>(())
     /// ```
     pub fn sign(&self, id: &str, timestamp: Timestamp, payload: &[u8]) -> Result<Signature, Error> {
-        if id.is_empty() || id.bytes().any(|b| b == b'.' || b.is_ascii_control()) {
+        if !is_signable_id(id.as_bytes()) {
             return Err(Error::InvalidId);
         }
         let mut digits = [0u8; MAX_DIGITS];
@@ -147,5 +147,68 @@ impl Webhook {
         }
         let written = out.get(..len).unwrap_or_default();
         core::str::from_utf8(written).map_err(|_| Error::BufferTooSmall)
+    }
+}
+
+/// Whether `id` is non-empty, without a `.` and without an ASCII control
+/// character, eight bytes at a time: the byte loop took more instructions
+/// than the rest of signing outside the hash (about 280 for a 28-byte id).
+#[inline]
+fn is_signable_id(id: &[u8]) -> bool {
+    const LANES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+    /// A lane's top bit for each zero byte of `word` (exact as a whole: the
+    /// borrow that can flag a higher lane needs a flagged lower one).
+    fn zero_bytes(word: u64) -> u64 {
+        word.wrapping_sub(LANES) & !word & TOPS
+    }
+    /// A lane's top bit for each byte below 0x20 (the same test, exact as a whole).
+    fn below_space(word: u64) -> u64 {
+        word.wrapping_sub(LANES.wrapping_mul(0x20)) & !word & TOPS
+    }
+    let (words, tail) = id.as_chunks::<8>();
+    // The tail, padded with a byte that passes ('a'), is one more word.
+    let mut last = [b'a'; 8];
+    last.iter_mut().zip(tail).for_each(|(slot, &byte)| *slot = byte);
+    let mut flagged = 0;
+    for word in words.iter().chain([&last]) {
+        let word = u64::from_ne_bytes(*word);
+        flagged |= zero_bytes(word ^ LANES.wrapping_mul(u64::from(b'.')))
+            | zero_bytes(word ^ LANES.wrapping_mul(0x7f))
+            | below_space(word);
+    }
+    !id.is_empty() && flagged == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::is_signable_id;
+
+    fn oracle(id: &[u8]) -> bool {
+        !id.is_empty() && !id.iter().any(|&b| b == b'.' || b.is_ascii_control())
+    }
+
+    /// Every byte value at every position of ids of 1 to 24 bytes.
+    #[test]
+    fn agrees_with_the_byte_test_at_every_position() {
+        for len in 1..=24 {
+            for position in 0..len {
+                for byte in 0..=255u8 {
+                    let mut id = std::vec![b'm'; len];
+                    id[position] = byte;
+                    assert_eq!(is_signable_id(&id), oracle(&id), "{id:?}");
+                }
+            }
+        }
+        assert!(!is_signable_id(b""));
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_byte_test(id in proptest::collection::vec(any::<u8>(), 0..80)) {
+            prop_assert_eq!(is_signable_id(&id), oracle(&id));
+        }
     }
 }

@@ -106,20 +106,38 @@ impl Timestamp {
     }
 
     /// Renders the decimal digits into `buf`, returning the used tail of it.
+    ///
+    /// Eight digits at a time in one word: a digit-by-digit loop is a chain
+    /// of twenty dependent divisions for the widest value and ten for a
+    /// timestamp of today.
     pub(crate) fn digits(self, buf: &mut [u8; MAX_DIGITS]) -> &[u8] {
-        let mut rest = self.0;
-        let mut start = MAX_DIGITS;
-        for slot in buf.iter_mut().rev() {
-            // `rest % 10` is below 10, so the cast and the add cannot overflow.
-            *slot = b'0' | (rest % 10) as u8;
-            rest /= 10;
-            start = start.saturating_sub(1);
-            if rest == 0 {
-                break;
-            }
-        }
-        buf.get(start..).unwrap_or_default()
+        const EIGHT: u64 = 100_000_000;
+        let (high, low) = (self.0 / EIGHT, self.0 % EIGHT);
+        let (top, middle) = (high / EIGHT, high % EIGHT);
+        // `top` is at most 1844 (u64::MAX has 20 digits): the last four of its eight.
+        let [.., t0, t1, t2, t3] = eight_ascii(top);
+        let [m0, m1, m2, m3, m4, m5, m6, m7] = eight_ascii(middle);
+        let [l0, l1, l2, l3, l4, l5, l6, l7] = eight_ascii(low);
+        *buf = [t0, t1, t2, t3, m0, m1, m2, m3, m4, m5, m6, m7, l0, l1, l2, l3, l4, l5, l6, l7];
+        let len = self.0.checked_ilog10().map_or(1, |log| (log as usize).saturating_add(1));
+        buf.get(MAX_DIGITS.saturating_sub(len)..).unwrap_or_default()
     }
+}
+
+/// The eight ASCII digits of `value` (below 10^8), leading zeros included:
+/// halves, then pairs, then single digits, each split lane-wise with a
+/// multiplication by a reciprocal (exact for these ranges), the most
+/// significant part in the lower lane (the first character in memory).
+fn eight_ascii(value: u64) -> [u8; 8] {
+    // Two 4-digit lanes of 32 bits.
+    let halves = (value / 10_000) | ((value % 10_000) << 32);
+    // x / 100 = (x * 5243) >> 19 for x < 10^4: 2-digit lanes of 16 bits.
+    let hundreds = ((halves.wrapping_mul(5243)) >> 19) & 0x0000_007f_0000_007f;
+    let pairs = hundreds | (halves.wrapping_sub(hundreds.wrapping_mul(100)) << 16);
+    // x / 10 = (x * 103) >> 10 for x < 100: digit lanes of 8 bits.
+    let tens = ((pairs.wrapping_mul(103)) >> 10) & 0x000f_000f_000f_000f;
+    let digits = tens | (pairs.wrapping_sub(tens.wrapping_mul(10)) << 8);
+    digits.wrapping_add(u64::from_ne_bytes([b'0'; 8])).to_le_bytes()
 }
 
 /// The value of eight ASCII decimal digits, computed in one word: a ten-digit
@@ -162,5 +180,39 @@ impl core::str::FromStr for Timestamp {
 impl core::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         core::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{MAX_DIGITS, Timestamp};
+
+    fn rendered(value: u64) -> std::string::String {
+        let mut buf = [0u8; MAX_DIGITS];
+        std::string::String::from_utf8(Timestamp(value).digits(&mut buf).to_vec()).unwrap()
+    }
+
+    /// Every power of ten and its neighbours, and the extremes, against `Display` for `u64`.
+    #[test]
+    fn digits_agree_with_display_around_every_power_of_ten() {
+        for power in 0..20 {
+            let ten = 10u64.pow(power);
+            for value in [ten - 1, ten, ten + 1, ten.saturating_mul(9), ten.saturating_mul(10) - 1] {
+                assert_eq!(rendered(value), std::format!("{value}"));
+            }
+        }
+        for value in [0, 1, 1614265330, 99_999_999, 100_000_000, u64::MAX - 1, u64::MAX] {
+            assert_eq!(rendered(value), std::format!("{value}"));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn digits_agree_with_display(value: u64, small in 0u64..100_000) {
+            prop_assert_eq!(rendered(value), std::format!("{value}"));
+            prop_assert_eq!(rendered(small), std::format!("{small}"));
+        }
     }
 }
