@@ -183,3 +183,37 @@ fn scheme_labels_round_trip() {
         assert_eq!(Scheme::from_label(unknown), None, "{unknown:?}");
     }
 }
+
+/// Tokens a header can hold: labels right and wrong, values of the candidate
+/// lengths and off by one, commas inside values, stray spaces and bare words.
+fn token() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let label = prop_oneof![Just("v1"), Just("v1a"), Just("v2"), Just("V1"), Just("v"), Just("")];
+    let value = prop_oneof!["[A-Za-z0-9+/=,]{43,45}", "[A-Za-z0-9+/=,]{87,89}", "[A-Za-z0-9+/=,]{0,6}",];
+    prop_oneof![
+        (label, value).prop_map(|(label, value)| format!("{label},{value}")),
+        "[a-z0-9,]{0,5}",
+        Just(String::new()),
+    ]
+}
+
+proptest::proptest! {
+    /// `next_candidate` skips tokens on their length and label; it finds the
+    /// same values as `Entry::candidate` over every entry.
+    #[test]
+    fn candidates_are_the_entries_that_are_candidates(
+        tokens in proptest::collection::vec(token(), 0..8),
+        separators in proptest::collection::vec(" {1,3}", 8),
+    ) {
+        let mut header = String::new();
+        for (token, separator) in tokens.iter().zip(&separators) {
+            header.push_str(token);
+            header.push_str(separator);
+        }
+        for scheme in [Scheme::V1, Scheme::V1a] {
+            let fast: Vec<&str> = Signatures::new(&header).candidates(scheme).collect();
+            let slow: Vec<&str> = Signatures::new(&header).filter_map(|entry| entry.candidate(scheme)).collect();
+            proptest::prop_assert_eq!(fast, slow, "{:?}", header);
+        }
+    }
+}
