@@ -205,6 +205,21 @@ mod tests {
         assert!(!is_signable_id(b""));
     }
 
+    /// Bad bytes in the same lane of two words, and of three kinds in one
+    /// word: flags that would cancel if they were combined with `^`.
+    #[test]
+    fn flags_in_the_same_lane_do_not_cancel() {
+        for (first, second) in [(b'.', b'.'), (b'.', 0x7f), (0x01, b'.'), (0x7f, 0x1f)] {
+            for lane in 0..8 {
+                let mut id = std::vec![b'm'; 20];
+                id[lane] = first;
+                id[lane + 8] = second;
+                assert!(!is_signable_id(&id), "{id:?}");
+            }
+        }
+        assert!(!is_signable_id(b".\x7f\x01mmmmm"));
+    }
+
     proptest! {
         #[test]
         fn agrees_with_the_byte_test(id in proptest::collection::vec(any::<u8>(), 0..80)) {
