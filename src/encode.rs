@@ -9,10 +9,7 @@
 //! guarantee: shifts, masks, lane-wise compares built from subtraction, and
 //! multiplications by constants. base64ct stays the test oracle (below).
 
-/// Each lane set to one.
-const LANES: u64 = u64::from_ne_bytes([0x01; 8]);
-/// The top bit of each lane.
-const TOPS: u64 = LANES << 7;
+use crate::lanes::{TOPS, splat};
 
 /// The padded base64 of `raw`, written to the front of `out`; its length, or
 /// `None` if `out` is too short.
@@ -73,10 +70,9 @@ fn sextets(bits: u64) -> u64 {
 #[inline(always)]
 fn to_ascii(sextets: u64) -> u64 {
     // One in each lane whose value is at least `bound` (values are below 128).
-    let at_least =
-        |bound: u8| (((sextets | TOPS).wrapping_sub(LANES.wrapping_mul(u64::from(bound)))) & TOPS) >> 7;
+    let at_least = |bound: u8| (((sextets | TOPS).wrapping_sub(splat(bound))) & TOPS) >> 7;
     let up = sextets
-        .wrapping_add(LANES.wrapping_mul(u64::from(b'A')))
+        .wrapping_add(splat(b'A'))
         .wrapping_add(at_least(26).wrapping_mul(6))
         .wrapping_add(at_least(63).wrapping_mul(3));
     let down = at_least(52).wrapping_mul(75).wrapping_add(at_least(62).wrapping_mul(15));

@@ -1,3 +1,5 @@
+use crate::lanes;
+
 /// The signature schemes of Standard Webhooks, by their version label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -105,11 +107,8 @@ impl<'a> Signatures<'a> {
         let value_start = scheme.label().len().saturating_add(1);
         let token_len = value_start.saturating_add(scheme.encoded_len());
         loop {
-            let token_start = self.rest.bytes().position(|b| b != b' ')?;
-            let rest = self.rest.get(token_start..)?;
-            let len = find_space(rest.as_bytes()).unwrap_or(rest.len());
-            let (token, after) = rest.split_at_checked(len)?;
-            self.rest = after;
+            let token = self.next_token()?;
+            let len = token.len();
             // Patterns, compared inline (`starts_with` on a slice is a call).
             let labelled = match scheme {
                 Scheme::V1 => matches!(token.as_bytes(), [b'v', b'1', b',', ..]),
@@ -119,6 +118,17 @@ impl<'a> Signatures<'a> {
                 return token.get(value_start..);
             }
         }
+    }
+
+    /// The next space-separated token, or `None` at the end.
+    #[inline(always)]
+    fn next_token(&mut self) -> Option<&'a str> {
+        let token_start = self.rest.bytes().position(|b| b != b' ')?;
+        let rest = self.rest.get(token_start..)?;
+        let len = find_space(rest.as_bytes()).unwrap_or(rest.len());
+        let (token, after) = rest.split_at_checked(len)?;
+        self.rest = after;
+        Some(token)
     }
 
     /// The values of the entries that are candidates for `scheme`.
@@ -136,11 +146,7 @@ impl<'a> Iterator for Signatures<'a> {
         // A plain byte scan: headers are short, and `str::split` sets up a
         // memchr search per token, which cost more than the scan itself.
         loop {
-            let token_start = self.rest.bytes().position(|b| b != b' ')?;
-            let rest = self.rest.get(token_start..)?;
-            let token_len = find_space(rest.as_bytes()).unwrap_or(rest.len());
-            let (token, after) = rest.split_at_checked(token_len)?;
-            self.rest = after;
+            let token = self.next_token()?;
             if let Some(comma) = token.bytes().position(|b| b == b',') {
                 let (version, value) = token.split_at_checked(comma)?;
                 return Some(Entry { version, value: value.get(1..)? });
@@ -155,18 +161,13 @@ impl<'a> Iterator for Signatures<'a> {
 /// byte loop and `memchr`'s set-up cost.
 #[inline]
 fn find_space(bytes: &[u8]) -> Option<usize> {
-    const LOW: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
     let mut words = bytes.chunks_exact(8);
     let mut offset: usize = 0;
     for word in words.by_ref() {
         let mut array = [0u8; 8];
         array.copy_from_slice(word);
-        // A zero byte in `x` is a space in `word`; the lowest flagged byte of
-        // this classic test is always exact (higher ones may be false).
-        let x = u64::from_le_bytes(array) ^ SPACES;
-        let flagged = x.wrapping_sub(LOW) & !x & HIGH;
+        // A zero byte is a space in `word`; the lowest flagged byte is exact.
+        let flagged = lanes::below(u64::from_le_bytes(array) ^ lanes::splat(b' '), 1);
         if flagged != 0 {
             return offset.checked_add((flagged.trailing_zeros() / 8) as usize);
         }

@@ -18,6 +18,7 @@ mod hmac256;
 #[cfg_attr(docsrs, doc(cfg(feature = "http1")))]
 mod http;
 mod key;
+mod lanes;
 mod sign;
 mod stream;
 mod stream_any;

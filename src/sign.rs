@@ -2,6 +2,7 @@ use core::fmt;
 
 use crate::encode;
 use crate::key::Key;
+use crate::lanes;
 use crate::timestamp::MAX_DIGITS;
 #[cfg(feature = "ed25519")]
 use crate::v1a;
@@ -155,17 +156,6 @@ impl Webhook {
 /// than the rest of signing outside the hash (about 280 for a 28-byte id).
 #[inline]
 fn is_signable_id(id: &[u8]) -> bool {
-    const LANES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
-    /// A lane's top bit for each zero byte of `word` (exact as a whole: the
-    /// borrow that can flag a higher lane needs a flagged lower one).
-    fn zero_bytes(word: u64) -> u64 {
-        word.wrapping_sub(LANES) & !word & TOPS
-    }
-    /// A lane's top bit for each byte below 0x20 (the same test, exact as a whole).
-    fn below_space(word: u64) -> u64 {
-        word.wrapping_sub(LANES.wrapping_mul(0x20)) & !word & TOPS
-    }
     let (words, tail) = id.as_chunks::<8>();
     // The tail, padded with a byte that passes ('a'), is one more word.
     let mut last = [b'a'; 8];
@@ -173,9 +163,9 @@ fn is_signable_id(id: &[u8]) -> bool {
     let mut flagged = 0;
     for word in words.iter().chain([&last]) {
         let word = u64::from_ne_bytes(*word);
-        flagged |= zero_bytes(word ^ LANES.wrapping_mul(u64::from(b'.')))
-            | zero_bytes(word ^ LANES.wrapping_mul(0x7f))
-            | below_space(word);
+        flagged |= lanes::below(word ^ lanes::splat(b'.'), 1)
+            | lanes::below(word ^ lanes::splat(0x7f), 1)
+            | lanes::below(word, 0x20);
     }
     !id.is_empty() && flagged == 0
 }
