@@ -7,18 +7,19 @@
 //! `cargo bench -p webhook-signature-axum --bench handler`
 #![allow(clippy::indexing_slicing, clippy::unwrap_used)]
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Instant;
 
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode};
-use axum::routing::post;
 use tower::ServiceExt;
 use webhook_signature::{Timestamp, Webhook};
 use webhook_signature_axum::{StaticKeys, VerifiedWebhook, WebhookConfig};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use common::SECRET;
+
 const BATCH: usize = 2_000;
 const ROUNDS: usize = 41;
 
@@ -28,19 +29,7 @@ fn main() {
 }
 
 async fn run() {
-    let keys = StaticKeys::new(vec![Webhook::new(SECRET).unwrap()]).unwrap();
-    let app = Router::new()
-        .route(
-            "/plain",
-            post(|body: Bytes| async move { (StatusCode::NO_CONTENT, [("x-len", body.len().to_string())]) }),
-        )
-        .route(
-            "/verified",
-            post(|webhook: VerifiedWebhook| async move {
-                (StatusCode::NO_CONTENT, [("x-len", webhook.body.len().to_string())])
-            }),
-        )
-        .with_state(WebhookConfig::new(keys));
+    let app = common::router();
     let webhook = Webhook::new(SECRET).unwrap();
     let body = Bytes::from(vec![b'x'; 512]);
     let now = Timestamp::now();

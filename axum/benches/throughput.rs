@@ -10,19 +10,17 @@
 //! `cargo bench -p webhook-signature-axum --bench throughput`
 #![allow(clippy::indexing_slicing)] // a bench: a bad index is a crashed run, not a served request
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::http::StatusCode;
-use axum::routing::post;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use webhook_signature::{Timestamp, Webhook};
-use webhook_signature_axum::{StaticKeys, VerifiedWebhook, WebhookConfig};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+use common::SECRET;
+
 const CONNECTIONS: usize = 32;
 const REQUESTS: usize = 6_000;
 const PAIRS: usize = 51;
@@ -33,19 +31,7 @@ fn main() {
 }
 
 async fn run() {
-    let keys = StaticKeys::new(vec![Webhook::new(SECRET).expect("secret")]).expect("keys");
-    let app = Router::new()
-        .route(
-            "/plain",
-            post(|body: Bytes| async move { (StatusCode::NO_CONTENT, [("x-len", body.len().to_string())]) }),
-        )
-        .route(
-            "/verified",
-            post(|webhook: VerifiedWebhook| async move {
-                (StatusCode::NO_CONTENT, [("x-len", webhook.body.len().to_string())])
-            }),
-        )
-        .with_state(WebhookConfig::new(keys));
+    let app = common::router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
