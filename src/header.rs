@@ -131,6 +131,12 @@ impl<'a> Signatures<'a> {
         Some(token)
     }
 
+    /// The header after the entries taken so far.
+    #[inline(always)]
+    pub(crate) fn remainder(&self) -> &'a str {
+        self.rest
+    }
+
     /// The values of the entries that are candidates for `scheme`.
     #[inline]
     pub fn candidates(mut self, scheme: Scheme) -> impl Iterator<Item = &'a str> {

@@ -19,6 +19,9 @@ use sha2::block_api::compress256;
 /// SHA-256's block size.
 const BLOCK: usize = 64;
 
+/// The bits of a message length that give the offset within its last block.
+const OFFSET_BITS: u64 = BLOCK as u64 - 1;
+
 /// SHA-256's initial chaining value (FIPS 180-4, section 5.3.3).
 const IV: [u32; 8] =
     [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
@@ -50,7 +53,7 @@ impl HmacKey {
         let mut block = [0u8; BLOCK];
         if key.len() > BLOCK {
             // SHA-256 of the key, with the same block function (no second SHA-256 in the binary).
-            let mut hash = Mac { state: IV, outer: [0; 8], block: [0; BLOCK], buffered: 0, blocks: 0 };
+            let mut hash = Mac { state: IV, block: [0; BLOCK], length: 0 };
             hash.update(key);
             let digest = hash.finish_inner();
             for (chunk, word) in block.chunks_exact_mut(4).zip(digest) {
@@ -72,132 +75,17 @@ impl HmacKey {
         key
     }
 
-    /// A MAC over a message not yet fed, for streaming.
+    /// The inner MAC over a message not yet fed; [`finish`](Self::finish)
+    /// turns it into the tag.
     #[inline(always)]
     pub(crate) fn start(&self) -> Mac {
-        Mac { state: self.inner, outer: self.outer, block: [0; BLOCK], buffered: 0, blocks: 1 }
+        Mac { state: self.inner, block: [0; BLOCK], length: BLOCK as u64 }
     }
 
-    /// The tag of `parts` then `payload`, in one call: the state stays in this
-    /// frame (no 144-byte `Mac` moved between calls), the parts go into the
-    /// first block byte by byte, whole payload blocks go straight from the slice.
+    /// The tag of the message `mac` was fed: the inner hash, then the outer block.
     #[inline(always)]
-    pub(crate) fn tag(&self, parts: &[&[u8]], payload: &[u8]) -> [u8; 32] {
-        let mut mac = Mac { state: self.inner, outer: self.outer, block: [0; BLOCK], buffered: 0, blocks: 1 };
-        for part in parts {
-            mac.append_small(part);
-        }
-        mac.update(payload);
-        mac.finalize()
-    }
-}
-
-/// A MAC in progress. `blocks` counts compressed blocks, the key block included.
-#[derive(Clone)]
-pub(crate) struct Mac {
-    state: [u32; 8],
-    outer: [u32; 8],
-    block: [u8; BLOCK],
-    buffered: usize,
-    blocks: u64,
-}
-
-impl Mac {
-    /// Feeds `data`: whole blocks go to the compression function straight from
-    /// the slice; only a partial block is copied.
-    #[inline(always)]
-    pub(crate) fn update(&mut self, mut data: &[u8]) {
-        if self.buffered > 0 {
-            let free = BLOCK.saturating_sub(self.buffered);
-            let (head, rest) = data.split_at(free.min(data.len()));
-            self.append(head);
-            data = rest;
-            if self.buffered < BLOCK {
-                return;
-            }
-            self.compress_block();
-        }
-        let (blocks, tail) = data.as_chunks::<BLOCK>();
-        if !blocks.is_empty() {
-            compress256(&mut self.state, blocks);
-            self.blocks = self.blocks.wrapping_add(blocks.len() as u64);
-        }
-        self.append(tail);
-    }
-
-    /// Feeds a short part (the id, a dot, the timestamp) byte by byte, where
-    /// a `memcpy` call costs more than the copy.
-    #[inline(always)]
-    pub(crate) fn append_small(&mut self, part: &[u8]) {
-        let end = self.buffered.saturating_add(part.len());
-        if let Some(slots) = self.block.get_mut(self.buffered..end) {
-            // Fits the block: one copy (the common case: ids are ~30 bytes).
-            copy_short(slots, part);
-            self.buffered = end;
-            if self.buffered == BLOCK {
-                self.compress_block();
-            }
-            return;
-        }
-        for &byte in part {
-            if self.buffered == BLOCK {
-                self.compress_block();
-            }
-            if let Some(slot) = self.block.get_mut(self.buffered) {
-                *slot = byte;
-            }
-            self.buffered = self.buffered.wrapping_add(1);
-        }
-        if self.buffered == BLOCK {
-            self.compress_block();
-        }
-    }
-
-    #[inline(always)]
-    fn compress_block(&mut self) {
-        compress256(&mut self.state, core::slice::from_ref(&self.block));
-        self.blocks = self.blocks.wrapping_add(1);
-        self.buffered = 0;
-    }
-
-    /// Copies a part that fits the partial block.
-    #[inline(always)]
-    fn append(&mut self, part: &[u8]) {
-        let end = self.buffered.saturating_add(part.len());
-        if let Some(slots) = self.block.get_mut(self.buffered..end) {
-            copy_short(slots, part);
-            self.buffered = end;
-        }
-    }
-
-    /// The inner hash: padding and length (FIPS 180-4, 5.1.1), then the chaining state.
-    #[inline(always)]
-    fn finish_inner(&mut self) -> [u32; 8] {
-        // The message length in bits, the key block included (FIPS 180-4, 5.1.1).
-        let bits = self.blocks.wrapping_mul(BLOCK as u64).wrapping_add(self.buffered as u64).wrapping_mul(8);
-        let buffered = self.buffered;
-        // The 0x80 marker, then zeros: a fixed-length, branch-free pass over the
-        // block (a variable-length fill becomes a `memset` call). Byte-sized
-        // indices let it compile to a few vector compares; `usize` ones made
-        // it a byte loop, half the fixed cost of a 64-byte verification.
-        let end = buffered as u8; // < 64 here
-        for (slot, &index) in self.block.iter_mut().zip(&POSITIONS) {
-            let keep = 0u8.wrapping_sub(u8::from(index < end));
-            *slot = (*slot & keep) | (u8::from(index == end) << 7);
-        }
-        if buffered >= BLOCK - 8 {
-            compress256(&mut self.state, core::slice::from_ref(&self.block));
-            self.block = [0; BLOCK];
-        }
-        self.block.iter_mut().skip(BLOCK - 8).zip(bits.to_be_bytes()).for_each(|(slot, byte)| *slot = byte);
-        compress256(&mut self.state, core::slice::from_ref(&self.block));
-        self.state
-    }
-
-    /// The tag: the inner hash, then the outer block.
-    #[inline(always)]
-    pub(crate) fn finalize(&mut self) -> [u8; 32] {
-        let inner = self.finish_inner();
+    pub(crate) fn finish(&self, mac: &mut Mac) -> [u8; 32] {
+        let inner = mac.finish_inner();
         // Outer: H(K ^ opad || inner digest), one block with its padding.
         let mut outer = [0u8; BLOCK];
         for (chunk, word) in outer.chunks_exact_mut(4).zip(inner) {
@@ -216,6 +104,130 @@ impl Mac {
         }
         wipe(&mut outer);
         tag
+    }
+
+    /// The tag of `parts` then `payload`, in one call: the state stays in this
+    /// frame (no `Mac` moved between calls), the parts go into the first block
+    /// with short copies, whole payload blocks go straight from the slice.
+    #[inline(always)]
+    pub(crate) fn tag(&self, parts: &[&[u8]], payload: &[u8]) -> [u8; 32] {
+        let mut mac = self.start();
+        for part in parts {
+            mac.append_small(part);
+        }
+        mac.update(payload);
+        self.finish(&mut mac)
+    }
+}
+
+/// An inner hash in progress: 104 bytes, and no outer state (the key's
+/// [`finish`](HmacKey::finish) brings it), so a streaming verification that
+/// borrows the key fits 128 bytes, which a move copies inline rather than
+/// with a `memcpy` call.
+#[derive(Clone)]
+pub(crate) struct Mac {
+    state: [u32; 8],
+    /// The message's last `length % 64` bytes; never a whole block, which is
+    /// compressed as soon as it fills.
+    block: [u8; BLOCK],
+    /// Bytes fed so far, the key block included.
+    length: u64,
+}
+
+impl Mac {
+    /// How many bytes of `block` are filled.
+    #[inline(always)]
+    fn buffered(&self) -> usize {
+        (self.length & OFFSET_BITS) as usize
+    }
+
+    /// Feeds `data`: whole blocks go to the compression function straight from
+    /// the slice; only a partial block is copied.
+    #[inline(always)]
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        let buffered = self.buffered();
+        if buffered > 0 {
+            let free = BLOCK.saturating_sub(buffered);
+            if data.len() < free {
+                self.append(data);
+                return;
+            }
+            let (head, rest) = data.split_at(free);
+            self.append(head);
+            self.compress_block();
+            data = rest;
+        }
+        let (blocks, tail) = data.as_chunks::<BLOCK>();
+        if !blocks.is_empty() {
+            compress256(&mut self.state, blocks);
+            self.length = self.length.wrapping_add((blocks.len() as u64).wrapping_mul(BLOCK as u64));
+        }
+        self.append(tail);
+    }
+
+    /// Feeds a short part (the id, a dot, the timestamp) byte by byte, where
+    /// a `memcpy` call costs more than the copy.
+    #[inline(always)]
+    pub(crate) fn append_small(&mut self, part: &[u8]) {
+        let end = self.buffered().saturating_add(part.len());
+        if end <= BLOCK {
+            // Fits the block: one copy (the common case: ids are ~30 bytes).
+            self.append(part);
+            if end == BLOCK {
+                self.compress_block();
+            }
+            return;
+        }
+        for &byte in part {
+            let buffered = self.buffered();
+            if let Some(slot) = self.block.get_mut(buffered) {
+                *slot = byte;
+            }
+            self.length = self.length.wrapping_add(1);
+            if self.buffered() == 0 {
+                self.compress_block();
+            }
+        }
+    }
+
+    /// Compresses the block, just filled.
+    #[inline(always)]
+    fn compress_block(&mut self) {
+        compress256(&mut self.state, core::slice::from_ref(&self.block));
+    }
+
+    /// Copies a part that fits the partial block and counts it.
+    #[inline(always)]
+    fn append(&mut self, part: &[u8]) {
+        let buffered = self.buffered();
+        if let Some(slots) = self.block.get_mut(buffered..buffered.saturating_add(part.len())) {
+            copy_short(slots, part);
+            self.length = self.length.wrapping_add(part.len() as u64);
+        }
+    }
+
+    /// The inner hash: padding and length (FIPS 180-4, 5.1.1), then the chaining state.
+    #[inline(always)]
+    fn finish_inner(&mut self) -> [u32; 8] {
+        // The message length in bits, the key block included (FIPS 180-4, 5.1.1).
+        let bits = self.length.wrapping_mul(8);
+        let buffered = self.buffered();
+        // The 0x80 marker, then zeros: a fixed-length, branch-free pass over the
+        // block (a variable-length fill becomes a `memset` call). Byte-sized
+        // indices let it compile to a few vector compares; `usize` ones made
+        // it a byte loop, half the fixed cost of a 64-byte verification.
+        let end = buffered as u8; // < 64 here
+        for (slot, &index) in self.block.iter_mut().zip(&POSITIONS) {
+            let keep = 0u8.wrapping_sub(u8::from(index < end));
+            *slot = (*slot & keep) | (u8::from(index == end) << 7);
+        }
+        if buffered >= BLOCK - 8 {
+            compress256(&mut self.state, core::slice::from_ref(&self.block));
+            self.block = [0; BLOCK];
+        }
+        self.block.iter_mut().skip(BLOCK - 8).zip(bits.to_be_bytes()).for_each(|(slot, byte)| *slot = byte);
+        compress256(&mut self.state, core::slice::from_ref(&self.block));
+        self.state
     }
 }
 
@@ -278,7 +290,6 @@ impl Drop for HmacKey {
 impl Drop for Mac {
     fn drop(&mut self) {
         zeroize::Zeroize::zeroize(&mut self.state);
-        zeroize::Zeroize::zeroize(&mut self.outer);
         zeroize::Zeroize::zeroize(&mut self.block);
     }
 }

@@ -10,8 +10,8 @@ use crate::{Error, Headers, Timestamp, Verification, Webhook};
 /// each chunk, so a body that can be read only once is verified against all
 /// of them in one pass, without allocating.
 ///
-/// It lives on the caller's stack: `N` times a [`Verification`] (a few
-/// hundred bytes each for `v1`; about 4.8 KiB each with the `ed25519` feature).
+/// It lives on the caller's stack: `N` times a [`Verification`] (128
+/// bytes each for `v1`; about 4.8 KiB each with the `ed25519` feature).
 ///
 /// # Examples
 /// ```
@@ -50,7 +50,7 @@ impl Webhook {
     /// [`Error::NoSupportedSignature`] or the first key's window error.
     #[inline]
     pub fn begin_any<'a, const N: usize>(
-        keys: &[Webhook],
+        keys: &'a [Webhook],
         headers: &Headers<'a>,
         now: Timestamp,
     ) -> Result<AnyVerification<'a, N>, Error> {

@@ -85,6 +85,26 @@ proptest! {
         prop_assert_eq!(webhook.verify(&common::headers_with(&with_valid), common::PAYLOAD, common::NOW), Ok(()));
     }
 
+    /// Streaming finds its first candidate's token by position and re-reads
+    /// the entries after it at `finish`: whatever precedes or follows the
+    /// valid entry, it decides as one-shot does.
+    #[test]
+    fn streaming_decides_like_one_shot_on_any_signature_list(
+        before in "(v1a?,[A-Za-z0-9+/=]{0,90}| {1,3}|v1,)*",
+        after in "(v1a?,[A-Za-z0-9+/=]{0,90}| {1,3}|v1,)*",
+        valid in any::<bool>(),
+    ) {
+        let webhook = Webhook::new(common::SECRET).unwrap();
+        let signature = if valid { format!("{before} {} {after}", common::SIGNATURE) } else { format!("{before} {after}") };
+        let headers = common::headers_with(&signature);
+        let streamed = webhook.begin(&headers, common::NOW).and_then(|mut verification| {
+            verification.update(common::PAYLOAD);
+            verification.finish()
+        });
+        prop_assert_eq!(streamed, webhook.verify(&headers, common::PAYLOAD, common::NOW));
+        prop_assert_eq!(streamed.is_ok(), valid);
+    }
+
     #[test]
     fn arbitrary_secrets_never_panic(secret in ".*") {
         let _ = Webhook::new(&secret);

@@ -153,7 +153,7 @@ impl StaticPending<'_> {
     /// # Errors
     /// As [`Webhook::begin_any`].
     pub fn begin<'a>(
-        keys: &[Webhook],
+        keys: &'a [Webhook],
         headers: &Headers<'a>,
         now: Timestamp,
     ) -> Result<StaticPending<'a>, Error> {
