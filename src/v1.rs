@@ -1,7 +1,7 @@
 //! The `v1` scheme: HMAC-SHA256 with the shared secret, base64 in the header.
 
 use crate::hmac256::{HmacKey, Mac};
-use crate::{Error, Headers, Scheme, Signature, Signatures, compare};
+use crate::{Error, Headers, Scheme, Signature, Signatures, compare, encode};
 
 /// A `v1` verification between the header checks and the comparison.
 ///
@@ -71,12 +71,25 @@ fn from_first_candidate(signature: &str) -> Result<&str, Error> {
 /// and with no early exit; the number of entries is not capped.
 #[inline(always)]
 fn compare_all(first: &str, rest: Signatures<'_>, tag: &[u8; 32]) -> Result<(), Error> {
-    let mut matched = compare::matches(first, tag);
+    let expected = encode_tag(tag);
+    let mut matched = compare::matches_text(first, &expected);
     for candidate in rest.candidates(Scheme::V1) {
         // `|` rather than `||`: every candidate is compared.
-        matched |= compare::matches(candidate, tag);
+        matched |= compare::matches_text(candidate, &expected);
     }
     if matched { Ok(()) } else { Err(Error::NoMatchingSignature) }
+}
+
+/// The tag's canonical base64, the only text a matching candidate can be.
+///
+/// Encoding the tag (constant time, no table) and comparing texts measured
+/// faster than decoding each candidate with a table and comparing bytes.
+#[inline(always)]
+fn encode_tag(tag: &[u8; 32]) -> [u8; TOKEN_LEN - 3] {
+    let mut text = [0u8; TOKEN_LEN - 3];
+    // 32 bytes encode to exactly 44 characters: `Some`.
+    let _ = encode::encode_padded(tag, &mut text);
+    text
 }
 
 /// One-shot verification: the first candidate is found before any hashing,
