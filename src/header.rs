@@ -179,6 +179,44 @@ fn find_space(bytes: &[u8]) -> Option<usize> {
         }
         offset = offset.saturating_add(8);
     }
-    let tail = words.remainder().iter().position(|&b| b == b' ')?;
-    offset.checked_add(tail)
+    if words.remainder().is_empty() {
+        return None;
+    }
+    // The last eight bytes as one more word, overlapping the words above
+    // (which hold no space), rather than a byte loop over the tail.
+    if let Some(&last) = bytes.last_chunk::<8>() {
+        let flagged = lanes::below(u64::from_le_bytes(last) ^ lanes::splat(b' '), 1);
+        let lane = (flagged != 0).then_some((flagged.trailing_zeros() / 8) as usize)?;
+        return bytes.len().checked_sub(8)?.checked_add(lane);
+    }
+    bytes.iter().position(|&b| b == b' ')
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing)]
+
+    use super::find_space;
+
+    /// The word-wise scan, overlapping tail word included, finds the first
+    /// space as a byte loop does: every length to 40, no space or one or two
+    /// at every pair of positions, around bytes that borrow in the lane test
+    /// (`!`, just above the space, and 0x00, just below).
+    #[test]
+    fn find_space_equals_a_byte_loop() {
+        for filler in [b'A', b'!', 0x00, 0xff] {
+            for len in 0..=40usize {
+                let pairs =
+                    (0..len).flat_map(|first| (first..=len).map(move |second| [Some(first), Some(second)]));
+                for spaces in core::iter::once([None, None]).chain(pairs) {
+                    let mut bytes = [filler; 41];
+                    for position in spaces.into_iter().flatten() {
+                        bytes[position] = b' ';
+                    }
+                    let bytes = &bytes[..len];
+                    assert_eq!(find_space(bytes), bytes.iter().position(|&b| b == b' '), "{bytes:?}");
+                }
+            }
+        }
+    }
 }
