@@ -21,8 +21,15 @@ pub(crate) fn encode_padded<const N: usize>(raw: &[u8; N], out: &mut [u8]) -> Op
     // fixed-size arrays, so the loop unrolls.
     let (groups, tail) = raw.as_chunks::<6>();
     let (whole, last) = out.split_at_mut_checked(groups.len().checked_mul(8)?)?;
-    for (group, chars) in groups.iter().zip(whole.as_chunks_mut::<8>().0) {
-        *chars = encode_bits(gather(group));
+    for (index, (group, chars)) in groups.iter().zip(whole.as_chunks_mut::<8>().0).enumerate() {
+        // The eight bytes from the group's start where `raw` has them: one
+        // big-endian word whose top 48 bits are the group (for a tag held as
+        // words, two words shifted together; six gathered bytes were about
+        // twice the instructions). The last whole group may end too near the
+        // end for that.
+        let start = index.saturating_mul(6);
+        let word = raw.get(start..).and_then(<[u8]>::first_chunk::<8>);
+        *chars = encode_bits(word.map_or_else(|| gather(group), |&word| u64::from_be_bytes(word)));
     }
     if !tail.is_empty() {
         // Zero-filled; one character per started six bits, then "=".

@@ -156,10 +156,16 @@ impl Webhook {
 /// than the rest of signing outside the hash (about 280 for a 28-byte id).
 #[inline]
 fn is_signable_id(id: &[u8]) -> bool {
-    let (words, tail) = id.as_chunks::<8>();
-    // The tail, padded with a byte that passes ('a'), is one more word.
-    let mut last = [b'a'; 8];
-    last.iter_mut().zip(tail).for_each(|(slot, &byte)| *slot = byte);
+    let (words, _) = id.as_chunks::<8>();
+    // The last eight bytes are one more word, overlapping the words above:
+    // flags are OR-ed, so a byte checked twice changes nothing. (Copying the
+    // tail into a padded word was a `memcpy` call.) A shorter id is padded
+    // with a byte that passes ('a').
+    let last = id.last_chunk::<8>().copied().unwrap_or_else(|| {
+        let mut last = [b'a'; 8];
+        last.iter_mut().zip(id).for_each(|(slot, &byte)| *slot = byte);
+        last
+    });
     let mut flagged = 0;
     for word in words.iter().chain([&last]) {
         let word = u64::from_ne_bytes(*word);
