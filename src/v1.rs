@@ -29,22 +29,8 @@ impl<'a> Pending<'a> {
     /// hashing).
     #[inline(always)]
     pub(crate) fn begin(key: &'a HmacKey, headers: &Headers<'a>) -> Result<Self, Error> {
-        let (id, timestamp) = (headers.id.as_bytes(), headers.timestamp.as_bytes());
         let mut mac = key.start();
-        // A prefix that fits the first block is copied before the header is
-        // scanned: the copy's short stores then reach the cache during the
-        // scan, where right before the move out of `begin` they stalled its
-        // vector loads on store forwarding (streaming / one-shot at 512 B
-        // 1.013-1.018, was 1.023-1.043, `cargo bench --bench ratio`). A longer
-        // one would compress a block, so it waits for the scan.
-        let fits = id.len().saturating_add(timestamp.len()) < BLOCK_LEN - 2;
-        if fits {
-            absorb_prefix(&mut mac, id, timestamp);
-        }
-        let entries = from_first_candidate(headers.signature)?;
-        if !fits {
-            absorb_prefix(&mut mac, id, timestamp);
-        }
+        let entries = absorb_around(&mut mac, headers, || from_first_candidate(headers.signature))?;
         Ok(Self { key, entries, mac })
     }
 
@@ -110,11 +96,40 @@ fn encode_tag(tag: &[u8; 32]) -> [u8; TOKEN_LEN - 3] {
 }
 
 /// One-shot verification: the first candidate is found before any hashing,
-/// then the tag is computed in one call and compared with every candidate.
+/// then the tag is computed and compared with every candidate.
 #[inline(always)]
 pub(crate) fn verify(key: &HmacKey, headers: &Headers<'_>, payload: &[u8]) -> Result<(), Error> {
-    let (first, rest) = first_candidate(headers.signature)?;
-    compare_all(first, rest, &tag(key, headers.id, headers.timestamp.as_bytes(), payload))
+    let mut mac = key.start();
+    let (first, rest) = absorb_around(&mut mac, headers, || first_candidate(headers.signature))?;
+    mac.update(payload);
+    compare_all(first, rest, &key.finish(&mut mac))
+}
+
+/// Absorbs `{id}.{timestamp}.` into `mac` around `scan`, the header scan.
+///
+/// A prefix that fits the first block is copied before the scan: its short
+/// stores then reach the cache during the scan, where right before the next
+/// wide loads of the block (the move out of `begin`, the first compression)
+/// they stalled those loads on store forwarding. Streaming / one-shot at
+/// 512 B went from 1.02-1.04 to 0.99 (`cargo bench --bench ratio`). A longer
+/// prefix compresses a block, so it waits for the scan: a rejection comes
+/// before any hashing.
+#[inline(always)]
+fn absorb_around<T>(
+    mac: &mut Mac,
+    headers: &Headers<'_>,
+    scan: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let (id, timestamp) = (headers.id.as_bytes(), headers.timestamp.as_bytes());
+    let fits = id.len().saturating_add(timestamp.len()) < BLOCK_LEN - 2;
+    if fits {
+        absorb_prefix(mac, id, timestamp);
+    }
+    let found = scan()?;
+    if !fits {
+        absorb_prefix(mac, id, timestamp);
+    }
+    Ok(found)
 }
 
 /// How many keys' tags [`match_tags`] compares in one scan of the header.
