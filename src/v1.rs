@@ -42,7 +42,7 @@ impl<'a> Pending<'a> {
     /// Compares the tag with every candidate, in constant time and with no
     /// early exit; the number of entries is not capped.
     #[inline(always)]
-    pub(crate) fn finish(mut self) -> Result<(), Error> {
+    pub(crate) fn finish(&mut self) -> Result<(), Error> {
         let tag = self.key.finish(&mut self.mac);
         // `begin` found the token: the split cannot fail.
         let (token, rest) = self.entries.split_at_checked(TOKEN_LEN).ok_or(Error::NoMatchingSignature)?;
