@@ -111,9 +111,10 @@ pub(crate) fn verify(key: &HmacKey, headers: &Headers<'_>, payload: &[u8]) -> Re
 /// header starts like a `v1` candidate (the usual delivery): the copy's short
 /// stores then reach the cache during the scan, where right before the next
 /// wide loads of the block (the move out of `begin`, the first compression)
-/// they stalled those loads on store forwarding. Streaming / one-shot at
-/// 512 B went from 1.02-1.04 to 0.99-1.02 (`cargo bench --bench ratio`).
-/// Otherwise after the scan: a header with no candidate is rejected without
+/// they stalled those loads on store forwarding. In streaming alone it took
+/// streaming / one-shot at 512 B from 1.02-1.04 to 0.99 (`cargo bench --bench
+/// ratio`); in one-shot too, one-shot got 3.5% faster at 64 B and 1.5% at
+/// 512 B. Otherwise after the scan: a header with no candidate is rejected without
 /// the copy (80 instructions, a third of such a rejection), and a longer
 /// prefix, which compresses a block, is never hashed before the scan.
 #[inline(always)]
