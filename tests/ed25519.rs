@@ -23,6 +23,8 @@ fn sign_reproduces_every_v1a_vector() {
         let signature = secret.sign(ID, NOW, PAYLOAD).unwrap();
         assert_eq!(signature.as_str(), vector.signature, "#{i}: {}", vector.source);
         assert_eq!(signature.scheme(), Scheme::V1a);
+        // The longest entry there is: `v1a,` and 88 characters.
+        assert_eq!(signature.as_str().len(), webhook_signature::MAX_SIGNATURE_LEN);
         let public = Webhook::new(vector.public).unwrap();
         assert_eq!(secret.public_key(), public.public_key(), "#{i}: derived public key");
     }

@@ -124,3 +124,27 @@ fn a_v1_verification_fits_128_bytes() {
     assert!(size_of::<Verification<'_>>() <= 128, "{}", size_of::<Verification<'_>>());
     assert_eq!(size_of::<Result<Verification<'_>, Error>>(), size_of::<Verification<'_>>());
 }
+
+/// When no key can start, `begin_any` reports the error of the key that got
+/// furthest, in either order: a key with no candidate in the header got past
+/// the timestamp window, so it is more telling than a key whose window failed.
+#[cfg(feature = "ed25519")]
+#[test]
+fn begin_any_reports_the_most_telling_failure() {
+    let narrow = Webhook::new(SECRET).unwrap().with_tolerance(core::time::Duration::ZERO);
+    let ed25519 = Webhook::new(common::V1A_VECTORS[0].public).unwrap();
+    let late = Timestamp::from_unix_secs(common::NOW.as_unix_secs() + 10);
+    for keys in [[narrow.clone(), ed25519.clone()], [ed25519, narrow]] {
+        let started = Webhook::begin_any::<2>(&keys, &headers(), late).map(|_| ());
+        assert_eq!(started, Err(Error::NoSupportedSignature));
+    }
+}
+
+/// `Debug` names the scheme or the number of keys, never key or hash state.
+#[test]
+fn debug_shows_no_state() {
+    use webhook_signature::AnyVerification;
+    let keys = [Webhook::new(SECRET).unwrap(), Webhook::from_key(b"other").unwrap()];
+    let verification: AnyVerification<'_, 4> = Webhook::begin_any(&keys, &headers(), common::NOW).unwrap();
+    assert_eq!(format!("{verification:?}"), "AnyVerification { keys: 2, .. }");
+}

@@ -17,6 +17,18 @@ fn sign_reproduces_every_v1_vector() {
     }
 }
 
+/// A `Signature` reads the same through `as_str`, `AsRef<str>`, `Display`
+/// and `Debug` (signatures are public, so it prints in full).
+#[test]
+fn a_signature_reads_the_same_every_way() {
+    let vector = &V1_VECTORS[0];
+    let signature = Webhook::new(vector.secret).unwrap().sign(vector.id, vector.now(), &vector.payload.to_vec()).unwrap();
+    let text: &str = signature.as_ref();
+    assert_eq!(text, signature.as_str());
+    assert_eq!(signature.to_string(), signature.as_str());
+    assert_eq!(format!("{signature:?}"), format!("Signature({:?})", signature.as_str()));
+}
+
 #[test]
 fn verify_accepts_every_v1_vector() {
     for (i, vector) in V1_VECTORS.iter().chain([&BREX]).enumerate() {
