@@ -22,7 +22,8 @@ fn sign_reproduces_every_v1_vector() {
 #[test]
 fn a_signature_reads_the_same_every_way() {
     let vector = &V1_VECTORS[0];
-    let signature = Webhook::new(vector.secret).unwrap().sign(vector.id, vector.now(), &vector.payload.to_vec()).unwrap();
+    let signature =
+        Webhook::new(vector.secret).unwrap().sign(vector.id, vector.now(), &vector.payload.to_vec()).unwrap();
     let text: &str = signature.as_ref();
     assert_eq!(text, signature.as_str());
     assert_eq!(signature.to_string(), signature.as_str());
