@@ -81,6 +81,9 @@ fn public_keys_cannot_sign() {
     assert_eq!(public.sign(ID, NOW, PAYLOAD), Err(Error::CannotSign));
     let mut out = [0u8; 128];
     assert_eq!(Webhook::sign_header(&[public], ID, NOW, PAYLOAD, &mut out), Err(Error::CannotSign));
+    // The keys that can sign say so.
+    assert!(Webhook::new(V1A_VECTORS[0].secret).unwrap().can_sign());
+    assert!(Webhook::new(common::SECRET).unwrap().can_sign());
 }
 
 #[test]
