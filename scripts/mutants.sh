@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing of the core crate's src/ with cargo-mutants (installed if
 # missing): every mutant the tests miss is a behaviour no test pins down.
-# About 20 minutes here, so CI does not run it. Extra arguments go to
+# About 40 minutes here, so CI does not run it. Extra arguments go to
 # cargo-mutants, e.g. `scripts/mutants.sh --file src/compare.rs`.
 #
 # Score = caught / (caught + missed), timeouts counted as caught.
