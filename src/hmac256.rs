@@ -17,7 +17,7 @@
 use sha2::block_api::compress256;
 
 /// SHA-256's block size.
-const BLOCK: usize = 64;
+pub(crate) const BLOCK: usize = 64;
 
 /// The bits of a message length that give the offset within its last block.
 const OFFSET_BITS: u64 = BLOCK as u64 - 1;

@@ -1,13 +1,13 @@
 //! The `v1` scheme: HMAC-SHA256 with the shared secret, base64 in the header.
 
-use crate::hmac256::{HmacKey, Mac};
+use crate::hmac256::{BLOCK, HmacKey, Mac};
 use crate::{Error, Headers, Scheme, Signature, Signatures, compare, encode};
 
 /// A `v1` verification between the header checks and the comparison.
 ///
 /// 128 bytes: a move of up to 128 bytes is a few vector moves, a larger one a
 /// `memcpy` call, and `begin` returns the verification by move. With the key
-/// copied in (216 bytes), that call was most of the 4-5% streaming cost over
+/// copied in (208 bytes), that call was most of the 4-5% streaming cost over
 /// one-shot at 512 B.
 pub(crate) struct Pending<'a> {
     key: &'a HmacKey,
@@ -17,11 +17,11 @@ pub(crate) struct Pending<'a> {
     mac: Mac,
 }
 
-/// SHA-256's block size.
-const BLOCK_LEN: usize = 64;
+/// The length of a `v1` candidate's value: 44 base64 characters.
+const VALUE_LEN: usize = Scheme::V1.encoded_len();
 
-/// The length of a `v1` candidate's token: `v1,` and 44 base64 characters.
-const TOKEN_LEN: usize = 3 + Scheme::V1.encoded_len();
+/// The length of a `v1` candidate's token: `v1,` and its value.
+const TOKEN_LEN: usize = 3 + VALUE_LEN;
 
 impl<'a> Pending<'a> {
     /// Starts a MAC under `key`, absorbs `{id}.{timestamp}.` and finds the
@@ -88,8 +88,8 @@ fn compare_all(first: &str, rest: Signatures<'_>, tag: &[u8; 32]) -> Result<(), 
 /// Encoding the tag (constant time, no table) and comparing texts measured
 /// faster than decoding each candidate with a table and comparing bytes.
 #[inline(always)]
-fn encode_tag(tag: &[u8; 32]) -> [u8; TOKEN_LEN - 3] {
-    let mut text = [0u8; TOKEN_LEN - 3];
+fn encode_tag(tag: &[u8; 32]) -> [u8; VALUE_LEN] {
+    let mut text = [0u8; VALUE_LEN];
     // 32 bytes encode to exactly 44 characters: `Some`.
     let _ = encode::encode_padded(tag, &mut text);
     text
@@ -114,9 +114,9 @@ pub(crate) fn verify(key: &HmacKey, headers: &Headers<'_>, payload: &[u8]) -> Re
 /// they stalled those loads on store forwarding. In streaming alone it took
 /// streaming / one-shot at 512 B from 1.02-1.04 to 0.99 (`cargo bench --bench
 /// ratio`); in one-shot too, one-shot got 3.5% faster at 64 B and 1.5% at
-/// 512 B. Otherwise after the scan: a header with no candidate is rejected without
-/// the copy (80 instructions, a third of such a rejection), and a longer
-/// prefix, which compresses a block, is never hashed before the scan.
+/// 512 B. Otherwise after the scan: a header with no candidate is rejected
+/// without the copy (80 instructions, a third of such a rejection), and a
+/// longer prefix, which compresses a block, is never hashed before the scan.
 #[inline(always)]
 fn absorb_around<T>(
     mac: &mut Mac,
@@ -125,7 +125,7 @@ fn absorb_around<T>(
 ) -> Result<T, Error> {
     let (id, timestamp) = (headers.id.as_bytes(), headers.timestamp.as_bytes());
     let signature = headers.signature.as_bytes();
-    let early = id.len().saturating_add(timestamp.len()) < BLOCK_LEN - 2
+    let early = id.len().saturating_add(timestamp.len()) < BLOCK - 2
         && signature.len() >= TOKEN_LEN
         && matches!(signature, [b'v', b'1', b',', ..]);
     if early {
