@@ -167,29 +167,29 @@ impl<'a> Iterator for Signatures<'a> {
 /// byte loop and `memchr`'s set-up cost.
 #[inline]
 fn find_space(bytes: &[u8]) -> Option<usize> {
-    let mut words = bytes.chunks_exact(8);
-    let mut offset: usize = 0;
-    for word in words.by_ref() {
-        let mut array = [0u8; 8];
-        array.copy_from_slice(word);
-        // A zero byte is a space in `word`; the lowest flagged byte is exact.
-        let flagged = lanes::below(u64::from_le_bytes(array) ^ lanes::splat(b' '), 1);
-        if flagged != 0 {
-            return offset.checked_add((flagged.trailing_zeros() / 8) as usize);
+    let (words, tail) = bytes.as_chunks::<8>();
+    for (index, &word) in words.iter().enumerate() {
+        if let Some(lane) = first_space(word) {
+            return index.checked_mul(8)?.checked_add(lane);
         }
-        offset = offset.saturating_add(8);
     }
-    if words.remainder().is_empty() {
+    if tail.is_empty() {
         return None;
     }
     // The last eight bytes as one more word, overlapping the words above
     // (which hold no space), rather than a byte loop over the tail.
     if let Some(&last) = bytes.last_chunk::<8>() {
-        let flagged = lanes::below(u64::from_le_bytes(last) ^ lanes::splat(b' '), 1);
-        let lane = (flagged != 0).then_some((flagged.trailing_zeros() / 8) as usize)?;
-        return bytes.len().checked_sub(8)?.checked_add(lane);
+        return bytes.len().checked_sub(8)?.checked_add(first_space(last)?);
     }
     bytes.iter().position(|&b| b == b' ')
+}
+
+/// The lane of the first space in `word`: a zero byte after `^` with spaces,
+/// and the lowest flagged lane is exact.
+#[inline(always)]
+fn first_space(word: [u8; 8]) -> Option<usize> {
+    let flagged = lanes::below(u64::from_le_bytes(word) ^ lanes::splat(b' '), 1);
+    (flagged != 0).then_some((flagged.trailing_zeros() / 8) as usize)
 }
 
 #[cfg(test)]

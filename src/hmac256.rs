@@ -105,19 +105,6 @@ impl HmacKey {
         wipe(&mut outer);
         tag
     }
-
-    /// The tag of `parts` then `payload`, in one call: the state stays in this
-    /// frame (no `Mac` moved between calls), the parts go into the first block
-    /// with short copies, whole payload blocks go straight from the slice.
-    #[inline(always)]
-    pub(crate) fn tag(&self, parts: &[&[u8]], payload: &[u8]) -> [u8; 32] {
-        let mut mac = self.start();
-        for part in parts {
-            mac.append_small(part);
-        }
-        mac.update(payload);
-        self.finish(&mut mac)
-    }
 }
 
 /// An inner hash in progress: 104 bytes, and no outer state (the key's

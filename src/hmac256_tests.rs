@@ -23,6 +23,17 @@ fn ours(key: &[u8], message: &[u8]) -> [u8; 32] {
     key.finish(&mut mac)
 }
 
+/// The parts go in with `append_small` (as `v1` feeds `{id}.{ts}.`), then
+/// the payload with `update`.
+fn tag_of(key: &HmacKey, parts: &[&[u8]], payload: &[u8]) -> [u8; 32] {
+    let mut mac = key.start();
+    for part in parts {
+        mac.append_small(part);
+    }
+    mac.update(payload);
+    key.finish(&mut mac)
+}
+
 fn hex(text: &str) -> Vec<u8> {
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
 }
@@ -86,7 +97,7 @@ proptest! {
 }
 
 proptest! {
-    /// The one-shot `tag` with its parts of any length (ids longer than a
+    /// A tag with its parts of any length (ids longer than a
     /// block, prefixes straddling a block boundary) equals the oracle.
     #[test]
     fn tag_of_parts_equals_the_hmac_crate(
@@ -96,7 +107,7 @@ proptest! {
         payload in proptest::collection::vec(any::<u8>(), 0..200),
     ) {
         let message = [&id[..], b".", &timestamp, b".", &payload].concat();
-        prop_assert_eq!(HmacKey::new(&key).tag(&[&id, b".", &timestamp, b"."], &payload), oracle(&key, &message));
+        prop_assert_eq!(tag_of(&HmacKey::new(&key), &[&id, b".", &timestamp, b"."], &payload), oracle(&key, &message));
     }
 }
 
@@ -109,7 +120,7 @@ fn prefixes_ending_exactly_on_a_block_boundary() {
             let message = [&id[..], b".", &timestamp, b".", b"body"].concat();
             let key = HmacKey::new(b"key");
             assert_eq!(
-                key.tag(&[&id, b".", &timestamp, b"."], b"body"),
+                tag_of(&key, &[&id, b".", &timestamp, b"."], b"body"),
                 oracle(b"key", &message),
                 "{id_len} {timestamp_len}"
             );

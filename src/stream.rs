@@ -13,8 +13,8 @@ use crate::{Error, Headers, Scheme, Timestamp, Webhook, v1};
 /// It borrows the [`Webhook`]'s key rather than copying it, and lives on the
 /// caller's stack: 128 bytes for a `v1` key (so `begin` returns it with a few
 /// vector moves, not a `memcpy` call), and about 4.8 KiB with the `ed25519`
-/// feature (one SHA-512 state per `v1a`
-/// candidate, at most `MAX_V1A_CANDIDATES` (16)).
+/// feature (one SHA-512 state per `v1a` candidate, at most
+/// `MAX_V1A_CANDIDATES` (16)).
 ///
 /// # Examples
 /// ```

@@ -157,7 +157,10 @@ fn absorb_prefix(mac: &mut Mac, id: &[u8], timestamp: &[u8]) {
 /// The tag of `{id}.{timestamp}.{payload}` under `key`, in one call.
 #[inline(always)]
 pub(crate) fn tag(key: &HmacKey, id: &str, timestamp: &[u8], payload: &[u8]) -> [u8; 32] {
-    key.tag(&[id.as_bytes(), b".", timestamp, b"."], payload)
+    let mut mac = key.start();
+    absorb_prefix(&mut mac, id.as_bytes(), timestamp);
+    mac.update(payload);
+    key.finish(&mut mac)
 }
 
 /// Which of `tags` some `v1` entry of `signature` matches, in one scan: each
