@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use webhook_signature::Timestamp;
 
+use crate::reason::Rejections;
+
 /// The verifier, the body limit and the clock, shared by all requests.
 /// Put it in the router's state (or make it `FromRef` of your state).
 pub struct WebhookConfig<V> {
     verifier: Arc<V>,
     max_body: usize,
     clock: fn() -> Timestamp,
+    rejections: Arc<Rejections>,
 }
 
 impl<V> WebhookConfig<V> {
@@ -19,7 +22,12 @@ impl<V> WebhookConfig<V> {
 
     /// A configuration with the default limit and the system clock.
     pub fn new(verifier: V) -> Self {
-        Self { verifier: Arc::new(verifier), max_body: Self::DEFAULT_MAX_BODY, clock: Timestamp::now }
+        Self {
+            verifier: Arc::new(verifier),
+            max_body: Self::DEFAULT_MAX_BODY,
+            clock: Timestamp::now,
+            rejections: Arc::default(),
+        }
     }
 
     /// The largest body accepted, in bytes. A declared `Content-Length` above
@@ -51,6 +59,14 @@ impl<V> WebhookConfig<V> {
         self.max_body
     }
 
+    /// The refused requests, counted by reason (shared by every clone). Each
+    /// refusal is also logged at `debug!`, never louder: unauthenticated
+    /// traffic must not be able to flood the logs.
+    #[must_use]
+    pub fn rejections(&self) -> &Arc<Rejections> {
+        &self.rejections
+    }
+
     pub(crate) fn now(&self) -> Timestamp {
         (self.clock)()
     }
@@ -58,7 +74,12 @@ impl<V> WebhookConfig<V> {
 
 impl<V> Clone for WebhookConfig<V> {
     fn clone(&self) -> Self {
-        Self { verifier: self.verifier.clone(), max_body: self.max_body, clock: self.clock }
+        Self {
+            verifier: self.verifier.clone(),
+            max_body: self.max_body,
+            clock: self.clock,
+            rejections: self.rejections.clone(),
+        }
     }
 }
 

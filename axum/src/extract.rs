@@ -11,6 +11,7 @@ use http_body_util::{BodyExt, LengthLimitError};
 use webhook_signature::{Headers, Timestamp};
 
 use crate::config::WebhookConfig;
+use crate::deadline::BodyTimeout;
 use crate::rejection::WebhookRejection;
 use crate::verifier::{PendingVerification, StaticKeys, VerifyError, WebhookVerifier};
 
@@ -19,14 +20,19 @@ use crate::verifier::{PendingVerification, StaticKeys, VerifyError, WebhookVerif
 /// extensions work beside it as usual.
 ///
 /// The checks run in this order, so a stale, unsigned or oversized request is
-/// answered without reading its body:
-/// 1. the headers (present, single, visible ASCII) and the timestamp window,
-///    and whatever else `V` can tell from them;
+/// answered without reading its body, and costs no verifier work:
+/// 1. the headers (present, single, visible ASCII) and the timestamp window
+///    ([`WebhookVerifier::check_headers`]);
 /// 2. `Content-Length` against [`WebhookConfig::with_max_body`] (default 1 MiB);
-/// 3. the body, fed to the verifier frame by frame while it is collected, with
+/// 3. whatever else `V` can tell from the headers ([`WebhookVerifier::begin`]:
+///    for a dynamic token, its claims, then its key and RSA signature);
+/// 4. the body, fed to the verifier frame by frame while it is collected, with
 ///    the limit enforced as bytes arrive. axum's `DefaultBodyLimit` applies
 ///    as well (it cannot be read before the body, so the extractor's own limit
-///    decides up front); the smaller of the two wins.
+///    decides up front); the smaller of the two wins. The buffer grows with
+///    the bytes that arrived, never with what `Content-Length` promised.
+///
+/// A refusal is counted in [`WebhookConfig::rejections`] and logged at `debug!`.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct VerifiedWebhook<V: WebhookVerifier = StaticKeys> {
@@ -63,7 +69,8 @@ where
         async move {
             let result = verify(&config, &parts, body).await;
             if let Err(rejection) = &result {
-                tracing::warn!(status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
+                config.rejections().record(rejection.reason());
+                tracing::debug!(status = rejection.status().as_u16(), reason = %rejection, "webhook rejected");
             }
             result
         }
@@ -77,13 +84,13 @@ async fn verify<V: WebhookVerifier>(
 ) -> Result<VerifiedWebhook<V>, WebhookRejection> {
     let headers = Headers::from_header_map(&parts.headers).map_err(|e| WebhookRejection::Verify(e.into()))?;
     let now = config.now();
-    let mut pending = config.verifier().begin(headers, now).await.map_err(WebhookRejection::Verify)?;
+    config.verifier().check_headers(&headers, now).map_err(WebhookRejection::Verify)?;
     let limit = config.max_body();
     let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(WebhookRejection::TooLarge);
     }
-    let capacity = declared.map_or(8 * 1024, |len| usize::try_from(len).unwrap_or(limit)).min(limit);
+    let mut pending = config.verifier().begin(headers, now).await.map_err(WebhookRejection::Verify)?;
     let mut collected = Collected::default();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(body_error)?;
@@ -92,7 +99,7 @@ async fn verify<V: WebhookVerifier>(
             return Err(WebhookRejection::TooLarge);
         }
         pending.update(&data);
-        collected.push(data, capacity);
+        collected.push(data);
     }
     let body = collected.into_bytes();
     let verified = pending.finish(&body).map_err(WebhookRejection::Verify)?;
@@ -121,12 +128,14 @@ impl Collected {
         }
     }
 
-    fn push(&mut self, data: Bytes, capacity: usize) {
+    /// Appends a frame. The buffer is sized by what arrived and grows by
+    /// doubling: a client that declares a large `Content-Length` and sends a
+    /// trickle holds only what it sent.
+    fn push(&mut self, data: Bytes) {
         *self = match std::mem::take(self) {
             Self::Empty => Self::One(data),
             Self::One(first) => {
-                let mut buffer =
-                    BytesMut::with_capacity(capacity.max(first.len().saturating_add(data.len())));
+                let mut buffer = BytesMut::with_capacity(first.len().saturating_add(data.len()));
                 buffer.extend_from_slice(&first);
                 buffer.extend_from_slice(&data);
                 Self::Many(buffer)
@@ -147,12 +156,16 @@ impl Collected {
     }
 }
 
-/// axum's `DefaultBodyLimit` surfaces as a `LengthLimitError` inside the body error.
+/// axum's `DefaultBodyLimit` surfaces as a `LengthLimitError` inside the body
+/// error, and the server's body deadline as a [`BodyTimeout`].
 fn body_error(error: axum::Error) -> WebhookRejection {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
     while let Some(current) = source {
         if current.is::<LengthLimitError>() {
             return WebhookRejection::TooLarge;
+        }
+        if current.is::<BodyTimeout>() {
+            return WebhookRejection::Timeout;
         }
         source = current.source();
     }

@@ -1,14 +1,28 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "server")]
+mod activity;
 mod config;
+mod deadline;
 mod extract;
+mod reason;
 mod rejection;
+#[cfg(feature = "server")]
+mod serve;
 mod verifier;
 
 pub use config::WebhookConfig;
+pub use deadline::BodyTimeout;
 pub use extract::VerifiedWebhook;
+pub use reason::{Reason, Rejections};
 pub use rejection::WebhookRejection;
-pub use verifier::{Failure, PendingVerification, StaticKeys, StaticPending, VerifyError, WebhookVerifier};
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub use serve::{Limits, serve};
+pub use verifier::{
+    Failure, PendingVerification, StaticKeys, StaticPending, VerifyError, WebhookVerifier, check_timestamp_window,
+    widest_tolerance,
+};
 /// The core crate, re-exported so both are always the same version.
 pub use webhook_signature;

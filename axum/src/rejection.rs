@@ -5,6 +5,7 @@ use std::fmt;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::reason::Reason;
 use crate::verifier::{Failure, VerifyError};
 
 /// A refused delivery. As a response it is only a status code and a fixed
@@ -13,10 +14,13 @@ use crate::verifier::{Failure, VerifyError};
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WebhookRejection {
-    /// The verifier refused the headers or the body: 400 or 401 by [`Failure`].
+    /// The verifier refused the headers or the body: 400, 401 or 503 by [`Failure`].
     Verify(VerifyError),
     /// The body is over the extractor's limit or axum's `DefaultBodyLimit`: 413.
     TooLarge,
+    /// The body did not arrive within the server's body timeout
+    /// ([`serve`](crate::serve)'s `body_timeout`): 408.
+    Timeout,
     /// The body could not be read (the client went away mid-body): 400.
     BodyRead(axum::Error),
 }
@@ -26,10 +30,25 @@ impl WebhookRejection {
     #[must_use]
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Verify(error) if error.kind() == Failure::Malformed => StatusCode::BAD_REQUEST,
-            Self::Verify(_) => StatusCode::UNAUTHORIZED,
+            Self::Verify(error) => match error.kind() {
+                Failure::Malformed => StatusCode::BAD_REQUEST,
+                Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
+                Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            },
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::BodyRead(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// Why, as counted in [`Rejections`](crate::Rejections).
+    #[must_use]
+    pub fn reason(&self) -> Reason {
+        match self {
+            Self::Verify(error) => error.label(),
+            Self::TooLarge => Reason::TooLarge,
+            Self::Timeout => Reason::BodyTimeout,
+            Self::BodyRead(_) => Reason::BodyRead,
         }
     }
 }
@@ -39,6 +58,7 @@ impl fmt::Display for WebhookRejection {
         match self {
             Self::Verify(error) => write!(f, "webhook rejected: {error}"),
             Self::TooLarge => f.write_str("webhook body over the limit"),
+            Self::Timeout => f.write_str("webhook body did not arrive in time"),
             Self::BodyRead(error) => write!(f, "webhook body unreadable: {error}"),
         }
     }
@@ -48,7 +68,7 @@ impl std::error::Error for WebhookRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Verify(error) => Some(error),
-            Self::TooLarge => None,
+            Self::TooLarge | Self::Timeout => None,
             Self::BodyRead(error) => Some(error),
         }
     }

@@ -4,7 +4,9 @@
 use core::future::Future;
 use std::fmt;
 
-use webhook_signature::{AnyVerification, Error, Headers, Timestamp, Verification, Webhook};
+use webhook_signature::{AnyVerification, Error, HeaderName, Headers, Timestamp, Verification, Webhook};
+
+use crate::reason::Reason;
 
 /// Checks deliveries in two steps: [`begin`](Self::begin) sees only the
 /// headers, before a byte of the body is read; the returned
@@ -17,6 +19,18 @@ pub trait WebhookVerifier: Send + Sync + 'static {
     type Pending<'a>: PendingVerification<Output = Self::Output> + Send + 'a
     where
         Self: 'a;
+
+    /// The cheap checks that come before the extractor looks at
+    /// `Content-Length`: the headers' presence and the timestamp window. No
+    /// key is used, nothing is awaited. The default checks nothing, and
+    /// leaves it all to [`begin`](Self::begin).
+    ///
+    /// # Errors
+    /// [`VerifyError`] if the headers alone condemn the delivery.
+    fn check_headers(&self, headers: &Headers<'_>, now: Timestamp) -> Result<(), VerifyError> {
+        let _ = (headers, now);
+        Ok(())
+    }
 
     /// Checks everything the headers alone can tell: presence, shape, the
     /// timestamp window, and whether any entry can be checked at all.
@@ -46,6 +60,7 @@ pub trait PendingVerification {
 #[derive(Debug)]
 pub struct VerifyError {
     kind: Failure,
+    label: Reason,
     reason: Box<dyn std::error::Error + Send + Sync>,
 }
 
@@ -57,12 +72,31 @@ pub enum Failure {
     Malformed,
     /// 401: stale, unsigned, or signed with no key we accept.
     Unauthenticated,
+    /// 503: the delivery could not be checked now (its keys are out of
+    /// reach), so the sender should retry.
+    Unavailable,
 }
 
 impl VerifyError {
     /// A rejection of `kind`, with `reason` for the logs (never for the client).
+    /// Counted as [`Reason::Unavailable`] for [`Failure::Unavailable`], and
+    /// as [`Reason::Other`] otherwise, unless [`with_label`](Self::with_label) says more.
     pub fn new(kind: Failure, reason: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self { kind, reason: reason.into() }
+        let label = if kind == Failure::Unavailable { Reason::Unavailable } else { Reason::Other };
+        Self { kind, label, reason: reason.into() }
+    }
+
+    /// The [`Reason`] it is counted as.
+    #[must_use]
+    pub fn with_label(mut self, label: Reason) -> Self {
+        self.label = label;
+        self
+    }
+
+    /// The [`Reason`] it is counted as.
+    #[must_use]
+    pub fn label(&self) -> Reason {
+        self.label
     }
 
     /// How the rejection is answered.
@@ -97,8 +131,30 @@ impl From<Error> for VerifyError {
             Error::MissingHeader(_) | Error::InvalidHeader(_) | Error::InvalidTimestamp => Failure::Malformed,
             _ => Failure::Unauthenticated,
         };
-        Self::new(kind, error)
+        Self::new(kind, error).with_label(error.into())
     }
+}
+
+/// The headers' presence and the timestamp window, as the core checks them
+/// (in the same order, so the same error wins): what a
+/// [`WebhookVerifier::check_headers`] of Standard Webhooks keys does.
+///
+/// # Errors
+/// [`Error::MissingHeader`], [`Error::InvalidTimestamp`],
+/// [`Error::TimestampTooOld`] or [`Error::TimestampTooNew`], as a [`VerifyError`].
+pub fn check_timestamp_window(
+    headers: &Headers<'_>,
+    now: Timestamp,
+    tolerance: core::time::Duration,
+) -> Result<(), VerifyError> {
+    for (value, name) in
+        [(headers.id, HeaderName::Id), (headers.timestamp, HeaderName::Timestamp), (headers.signature, HeaderName::Signature)]
+    {
+        if value.is_empty() {
+            return Err(Error::MissingHeader(name).into());
+        }
+    }
+    Ok(Timestamp::parse(headers.timestamp)?.check_window(now, tolerance)?)
 }
 
 /// Static Standard Webhooks keys (`whsec_`, or `whpk_` with the core's
@@ -132,6 +188,12 @@ impl StaticKeys {
     pub fn keys(&self) -> &[Webhook] {
         &self.keys
     }
+}
+
+/// The widest window of `keys`: a timestamp outside it fails every key.
+#[must_use]
+pub fn widest_tolerance(keys: &[Webhook]) -> core::time::Duration {
+    keys.iter().map(Webhook::tolerance).max().unwrap_or(webhook_signature::DEFAULT_TOLERANCE)
 }
 
 /// The static keys' streaming state.
@@ -187,6 +249,10 @@ impl PendingVerification for StaticPending<'_> {
 impl WebhookVerifier for StaticKeys {
     type Output = usize;
     type Pending<'a> = StaticPending<'a>;
+
+    fn check_headers(&self, headers: &Headers<'_>, now: Timestamp) -> Result<(), VerifyError> {
+        check_timestamp_window(headers, now, widest_tolerance(&self.keys))
+    }
 
     #[allow(clippy::manual_async_fn)] // the trait needs the `Send` bound spelled out
     fn begin<'a>(

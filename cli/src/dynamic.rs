@@ -21,6 +21,9 @@ pub(crate) struct Args {
     /// Clock leeway in seconds for the token's `exp`, `nbf` and `iat`.
     #[arg(long, default_value_t = 60)]
     leeway: u64,
+    /// Reject a token that does not bind the body (no claim holds the body's SHA-256).
+    #[arg(long, requires = "jwks")]
+    require_bound_body: bool,
 }
 
 /// A receiver for both modes, and the JWKS if `--jwks` was given.
@@ -32,7 +35,7 @@ pub(crate) struct Loaded {
 impl Args {
     /// Dynamic mode with `jwks` (a file or URL) and one audience.
     pub(crate) fn new(jwks: String, audience: String) -> Self {
-        Self { jwks: Some(jwks), audiences: vec![audience], issuer: None, leeway: 60 }
+        Self { jwks: Some(jwks), audiences: vec![audience], issuer: None, leeway: 60, require_bound_body: false }
     }
 
     /// Whether dynamic deliveries are configured.
@@ -59,6 +62,9 @@ impl Args {
             .with_tolerance(tolerance);
         if let Some(issuer) = &self.issuer {
             verifier = verifier.with_issuer(issuer.clone());
+        }
+        if self.require_bound_body {
+            verifier = verifier.require_bound_body();
         }
         receiver = receiver.with_dynamic(verifier);
         Ok(Loaded { receiver, jwks: Some(jwks) })

@@ -57,14 +57,17 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `valid`, `valid (key #2)`, `valid (dynamic, key <kid>)` or
-/// `valid (dynamic, key <kid>); body bound`.
+/// `valid`, `valid (key #2)`, `valid (dynamic, key <kid>); body bound` or
+/// `valid (dynamic, key <kid>); body NOT authenticated (bearer token)`.
 pub(crate) fn describe(mode: &Mode, key_count: usize) -> String {
     match mode {
         Mode::Static { key } if key_count > 1 => format!("valid (key #{})", key + 1),
         Mode::Dynamic(verified) => {
-            let bound = if let BodyBinding::Bound { .. } = verified.body { "; body bound" } else { "" };
-            format!("valid (dynamic, key {}){bound}", verified.kid)
+            let body = match verified.body {
+                BodyBinding::Bound { .. } => "body bound",
+                _ => "body NOT authenticated (bearer token)",
+            };
+            format!("valid (dynamic, key {}); {body}", verified.kid)
         }
         _ => "valid".to_owned(),
     }

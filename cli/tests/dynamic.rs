@@ -78,16 +78,24 @@ fn sign_then_verify_dynamic() {
     assert_eq!(token.matches('.').count(), 2, "{token}");
     let output = verify(&token, &[], BODY);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout), "valid (dynamic, key demo-a)\n");
-    // A bearer token: another body still passes, and says nothing about binding.
-    assert_eq!(text(&verify(&token, &[], "{}").stdout), "valid (dynamic, key demo-a)\n");
+    assert_eq!(text(&output.stdout), "valid (dynamic, key demo-a); body NOT authenticated (bearer token)\n");
+    // A bearer token: another body still passes, and the output says the body is not authenticated.
+    assert_eq!(text(&verify(&token, &[], "{}").stdout), "valid (dynamic, key demo-a); body NOT authenticated (bearer token)\n");
+    // Unless a bound body is required.
+    let required = verify(&token, &["--require-bound-body"], BODY);
+    assert_eq!(required.status.code(), Some(1));
+    assert_eq!(text(&required.stderr), "invalid: token does not bind the body, and a bound body is required\n");
 }
 
 #[test]
 fn body_bound_tokens_say_so() {
     let token = sign(KEY_A, &["--bind-body"]);
     assert_eq!(text(&verify(&token, &[], BODY).stdout), "valid (dynamic, key demo-a); body bound\n");
-    assert_eq!(text(&verify(&token, &[], "{}").stdout), "valid (dynamic, key demo-a)\n");
+    assert!(verify(&token, &["--require-bound-body"], BODY).status.success());
+    // The token's body_sha256 names another body: tampering, never a bearer token.
+    let tampered = verify(&token, &[], "{}");
+    assert_eq!(tampered.status.code(), Some(1));
+    assert_eq!(text(&tampered.stderr), "invalid: token's body digest claim does not match the body\n");
 }
 
 #[test]
@@ -169,7 +177,7 @@ fn secrets_and_jwks_route_by_shape() {
             BODY,
         )
     };
-    assert_eq!(text(&both(&token).stdout), "valid (dynamic, key demo-a)\n");
+    assert_eq!(text(&both(&token).stdout), "valid (dynamic, key demo-a); body NOT authenticated (bearer token)\n");
     let static_sig = run(&["sign", "--secret", SECRET, "--id", ID, "--timestamp", TIMESTAMP], BODY);
     let header = text(&static_sig.stdout)
         .lines()

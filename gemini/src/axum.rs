@@ -5,7 +5,10 @@
 use core::future::Future;
 
 use webhook_signature::{Headers, Timestamp};
-use webhook_signature_axum::{Failure, PendingVerification, StaticPending, VerifyError, WebhookVerifier};
+use webhook_signature_axum::{
+    Failure, PendingVerification, Reason, StaticKeys, StaticPending, VerifyError, WebhookVerifier,
+    check_timestamp_window, widest_tolerance,
+};
 
 use crate::binding::BodyBinding;
 use crate::dynamic::SignedToken;
@@ -23,10 +26,21 @@ pub struct GeminiVerifier {
 }
 
 impl GeminiVerifier {
+    /// The most static secrets: each needs its own MAC state while the body
+    /// streams ([`StaticKeys::MAX_KEYS`]).
+    pub const MAX_SECRETS: usize = StaticKeys::MAX_KEYS;
+
     /// Both modes of `receiver`, with dynamic keys from `jwks`.
-    #[must_use]
-    pub fn new(receiver: Receiver, jwks: JwksCache) -> Self {
-        Self { receiver, jwks }
+    ///
+    /// # Errors
+    /// [`webhook_signature::Error::TooManyKeys`] if `receiver` has more than
+    /// [`MAX_SECRETS`](Self::MAX_SECRETS) static secrets: every static
+    /// delivery would fail otherwise.
+    pub fn new(receiver: Receiver, jwks: JwksCache) -> Result<Self, webhook_signature::Error> {
+        if receiver.secrets().len() > Self::MAX_SECRETS {
+            return Err(webhook_signature::Error::TooManyKeys);
+        }
+        Ok(Self { receiver, jwks })
     }
 
     /// The JWKS cache.
@@ -58,17 +72,27 @@ pub enum GeminiPending<'a> {
     Dynamic(SignedToken),
 }
 
-/// 400 for malformed headers, 401 for every other failure, as for the core.
+/// 400 for malformed headers, 503 when no keys can be had (so the sender
+/// retries), 401 for every other failure, as for the core.
 fn reject(error: Error) -> VerifyError {
     match error {
         Error::Webhook(core) => core.into(),
-        other => VerifyError::new(Failure::Unauthenticated, other),
+        Error::KeysUnavailable => VerifyError::new(Failure::Unavailable, error),
+        other => VerifyError::new(Failure::Unauthenticated, other).with_label(Reason::InvalidToken),
     }
 }
 
 impl WebhookVerifier for GeminiVerifier {
     type Output = GeminiVerified;
     type Pending<'a> = GeminiPending<'a>;
+
+    fn check_headers(&self, headers: &Headers<'_>, now: Timestamp) -> Result<(), VerifyError> {
+        if !Receiver::is_dynamic(headers) {
+            return check_timestamp_window(headers, now, widest_tolerance(self.receiver.secrets()));
+        }
+        let verifier = self.receiver.dynamic().ok_or(Error::DynamicNotConfigured).map_err(reject)?;
+        verifier.check_timestamp(headers, now).map(drop).map_err(reject)
+    }
 
     #[allow(clippy::manual_async_fn)] // the trait needs the `Send` bound spelled out
     fn begin<'a>(
@@ -110,7 +134,7 @@ impl PendingVerification for GeminiPending<'_> {
                 })
             }
             Self::Dynamic(token) => {
-                let verified = token.bind(body);
+                let verified = token.bind(body).map_err(reject)?;
                 let authenticated = match verified.body {
                     BodyBinding::Bound { .. } => Authenticated::Signature,
                     BodyBinding::BearerToken => Authenticated::BearerToken,

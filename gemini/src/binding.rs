@@ -9,6 +9,8 @@ use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::error::Error;
+
 /// What a verified dynamic token says about the body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -34,9 +36,52 @@ impl BodyBinding {
     }
 }
 
-/// Finds a claim that binds `body`, among the top-level claims and the
-/// members of top-level objects.
-pub(crate) fn body_binding(claims: &Map<String, Value>, body: &[u8]) -> BodyBinding {
+/// Claim names that say "this is a digest of the body", compared after
+/// [`normalize`] (lower case, without `_`, `-` and `.`), so `body_sha256`,
+/// `bodySha256` and `body-sha256` are one name. A nested claim is named
+/// `parent.member` (`webhook.sha256`).
+///
+/// Such a claim whose value is not the body's digest proves the token was made
+/// for another body: the delivery is rejected ([`Error::BodyMismatch`]), never
+/// treated as a token that says nothing about the body. Deciding by name, not
+/// by the value's shape, matters: a random `jti` can look like a digest.
+pub const BODY_DIGEST_CLAIMS: &[&str] = &[
+    "body_sha256",
+    "body_hash",
+    "body_digest",
+    "body_sha_256",
+    "payload_sha256",
+    "payload_hash",
+    "payload_digest",
+    "request_body_sha256",
+    "webhook_body_sha256",
+    "body.sha256",
+    "body.hash",
+    "body.digest",
+    "payload.sha256",
+    "payload.hash",
+    "payload.digest",
+    "webhook.sha256",
+    "webhook.body_sha256",
+];
+
+/// Lower case, without the separators `_`, `-` and `.`.
+fn normalize(name: &str) -> String {
+    name.chars().filter(|c| !matches!(c, '_' | '-' | '.')).flat_map(char::to_lowercase).collect()
+}
+
+fn names_a_body_digest(name: &str) -> bool {
+    let name = normalize(name);
+    BODY_DIGEST_CLAIMS.iter().any(|known| normalize(known) == name)
+}
+
+/// Decides what the claims say about `body`, among the top-level claims and
+/// the members of top-level objects.
+///
+/// # Errors
+/// [`Error::BodyMismatch`] if a claim named in [`BODY_DIGEST_CLAIMS`] holds
+/// anything but the body's digest.
+pub(crate) fn body_binding(claims: &Map<String, Value>, body: &[u8]) -> Result<BodyBinding, Error> {
     let digest: [u8; 32] = Sha256::digest(body).into();
     let encodings = [
         Base64UrlUnpadded::encode_string(&digest),
@@ -52,17 +97,23 @@ pub(crate) fn body_binding(claims: &Map<String, Value>, body: &[u8]) -> BodyBind
         Value::Object(_) => body_json.as_ref() == Some(value),
         _ => false,
     };
+    // Every claim with its name (`parent.member` for nested ones).
+    let mut named: Vec<(String, &Value)> = Vec::new();
     for (name, value) in claims {
-        if binds(value) {
-            return BodyBinding::Bound { claim: name.clone() };
-        }
-        if let Value::Object(members) = value
-            && let Some((inner, _)) = members.iter().find(|(_, value)| binds(value))
-        {
-            return BodyBinding::Bound { claim: format!("{name}.{inner}") };
+        named.push((name.clone(), value));
+        if let Value::Object(members) = value {
+            named.extend(members.iter().map(|(inner, value)| (format!("{name}.{inner}"), value)));
         }
     }
-    BodyBinding::BearerToken
+    // A digest claim that names another body decides first, whatever else binds.
+    if let Some((claim, _)) = named.iter().find(|(name, value)| names_a_body_digest(name) && !binds(value)) {
+        tracing::debug!(%claim, "token's body digest claim does not match the body");
+        return Err(Error::BodyMismatch);
+    }
+    Ok(named
+        .into_iter()
+        .find(|(_, value)| binds(value))
+        .map_or(BodyBinding::BearerToken, |(claim, _)| BodyBinding::Bound { claim }))
 }
 
 #[cfg(test)]
@@ -72,6 +123,14 @@ mod tests {
 
     fn claims(value: Value) -> Map<String, Value> {
         value.as_object().cloned().unwrap_or_default()
+    }
+
+    fn one(name: &str, value: Value) -> Map<String, Value> {
+        Map::from_iter([(name.to_owned(), value)])
+    }
+
+    fn body_binding(claims: &Map<String, Value>, body: &[u8]) -> BodyBinding {
+        super::body_binding(claims, body).expect("no mismatched digest claim")
     }
 
     // SHA-256 of "abc": FIPS 180-2, appendix B.1.
@@ -106,10 +165,30 @@ mod tests {
 
     #[test]
     fn other_body_is_bearer() {
+        // `d` is not a digest's name: a value that merely looks like one decides nothing.
         assert_eq!(body_binding(&claims(json!({"d": ABC_HEX})), b"abd"), BodyBinding::BearerToken);
         let body = br#"{"type":"batch.succeeded","data":{"id":"b2"}}"#;
         let other = claims(json!({"event": {"type": "batch.succeeded", "data": {"id": "b1"}}}));
         assert_eq!(body_binding(&other, body), BodyBinding::BearerToken);
         assert_eq!(body_binding(&claims(json!({"aud": "x"})), b"abc"), BodyBinding::BearerToken);
+    }
+
+    #[test]
+    fn a_digest_claim_for_another_body_is_a_mismatch() {
+        for name in ["body_sha256", "bodySha256", "BODY-HASH", "payload_sha256", "body_digest"] {
+            let mismatch = super::body_binding(&one(name, json!(ABC_HEX)), b"abd");
+            assert_eq!(mismatch, Err(Error::BodyMismatch), "{name}");
+            assert!(super::body_binding(&one(name, json!(ABC_HEX)), b"abc").is_ok(), "{name}");
+        }
+        let nested = super::body_binding(&claims(json!({"webhook": {"sha256": ABC_HEX}})), b"abd");
+        assert_eq!(nested, Err(Error::BodyMismatch));
+        // Not a string, or empty: still named a digest, still not this body's.
+        for value in [json!(1), json!(""), json!(null), json!([ABC_HEX])] {
+            let mismatch = super::body_binding(&claims(json!({"body_sha256": value})), b"abc");
+            assert_eq!(mismatch, Err(Error::BodyMismatch), "{value}");
+        }
+        // A mismatch wins over another claim that happens to bind.
+        let both = claims(json!({"h": ABC_HEX, "body_hash": "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa1"}));
+        assert_eq!(super::body_binding(&both, b"abc"), Err(Error::BodyMismatch));
     }
 }

@@ -45,6 +45,7 @@ pub struct DynamicVerifier {
     leeway: Duration,
     max_age: Option<Duration>,
     require_exp: bool,
+    require_bound_body: bool,
     tolerance: Option<Duration>,
 }
 
@@ -55,6 +56,7 @@ pub struct Prechecked<'a> {
     segments: Segments<'a>,
     kid: String,
     timestamp: Timestamp,
+    require_bound_body: bool,
 }
 
 impl Prechecked<'_> {
@@ -104,6 +106,7 @@ impl DynamicVerifier {
             leeway: Self::DEFAULT_LEEWAY,
             max_age: None,
             require_exp: true,
+            require_bound_body: false,
             tolerance: Some(webhook_signature::DEFAULT_TOLERANCE),
         }
     }
@@ -148,6 +151,15 @@ impl DynamicVerifier {
         self
     }
 
+    /// Rejects tokens that do not bind the body ([`Error::BodyNotBound`]), for
+    /// when the sender documents a claim that does. Without it, such a token
+    /// is accepted as [`BodyBinding::BearerToken`].
+    #[must_use]
+    pub fn require_bound_body(mut self) -> Self {
+        self.require_bound_body = true;
+        self
+    }
+
     /// The window for `webhook-timestamp` (default 5 minutes, as on the static path).
     #[must_use]
     pub fn with_tolerance(mut self, tolerance: Duration) -> Self {
@@ -184,7 +196,16 @@ impl DynamicVerifier {
             Some(_) => return Err(Error::MalformedToken(Malformed::Header)),
         };
         self.check_claims(&decode_json(segments.claims, Malformed::Claims)?, now)?;
-        Ok(Prechecked { segments, kid, timestamp })
+        Ok(Prechecked { segments, kid, timestamp, require_bound_body: self.require_bound_body })
+    }
+
+    /// The `webhook-timestamp` checks alone (present, well-formed, within the
+    /// window): what a streaming receiver checks before `Content-Length`.
+    ///
+    /// # Errors
+    /// [`Error::Webhook`].
+    pub fn check_timestamp(&self, headers: &Headers<'_>, now: Timestamp) -> Result<Timestamp, Error> {
+        self.check_headers(headers, now)
     }
 
     /// Verifies a dynamic delivery against `jwks`: [`precheck`](Self::precheck),
@@ -274,9 +295,10 @@ impl<'a> Prechecked<'a> {
     /// The key lookup, the RS256 signature, then the body binding.
     ///
     /// # Errors
-    /// [`Error::UnknownKeyId`] or [`Error::BadSignature`].
+    /// [`Error::UnknownKeyId`], [`Error::BadSignature`], [`Error::BodyMismatch`]
+    /// or [`Error::BodyNotBound`].
     pub fn finish(self, body: &[u8], jwks: &Jwks) -> Result<DynamicVerified, Error> {
-        Ok(self.verify_signature(jwks)?.bind(body))
+        self.verify_signature(jwks)?.bind(body)
     }
 
     /// The key lookup and the RS256 signature, which need no body: a
@@ -297,7 +319,12 @@ impl<'a> Prechecked<'a> {
         }
         // Only now are the claims trusted, and read in full.
         let claims: Map<String, Value> = decode_json(self.segments.claims, Malformed::Claims)?;
-        Ok(SignedToken { kid: self.kid, claims, timestamp: self.timestamp })
+        Ok(SignedToken {
+            kid: self.kid,
+            claims,
+            timestamp: self.timestamp,
+            require_bound_body: self.require_bound_body,
+        })
     }
 }
 
@@ -308,14 +335,21 @@ pub struct SignedToken {
     kid: String,
     claims: Map<String, Value>,
     timestamp: Timestamp,
+    require_bound_body: bool,
 }
 
 impl SignedToken {
     /// Decides whether the token binds `body`.
-    #[must_use]
-    pub fn bind(self, body: &[u8]) -> DynamicVerified {
-        let binding = body_binding(&self.claims, body);
-        DynamicVerified { kid: self.kid, claims: self.claims, timestamp: self.timestamp, body: binding }
+    ///
+    /// # Errors
+    /// [`Error::BodyMismatch`] if a body digest claim names another body;
+    /// [`Error::BodyNotBound`] if no claim binds it and the verifier requires one.
+    pub fn bind(self, body: &[u8]) -> Result<DynamicVerified, Error> {
+        let binding = body_binding(&self.claims, body)?;
+        if self.require_bound_body && !binding.is_bound() {
+            return Err(Error::BodyNotBound);
+        }
+        Ok(DynamicVerified { kid: self.kid, claims: self.claims, timestamp: self.timestamp, body: binding })
     }
 }
 

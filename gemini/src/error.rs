@@ -45,6 +45,12 @@ pub enum Error {
     WrongIssuer,
     /// The RS256 signature does not verify with the key named by `kid`.
     BadSignature,
+    /// A claim named as a digest of the body ([`BODY_DIGEST_CLAIMS`](crate::BODY_DIGEST_CLAIMS))
+    /// does not match the body: the token was made for another body.
+    BodyMismatch,
+    /// The token does not bind the body, and the verifier requires it
+    /// ([`DynamicVerifier::require_bound_body`](crate::DynamicVerifier::require_bound_body)).
+    BodyNotBound,
 }
 
 /// Which part of a compact JWS is malformed.
@@ -114,6 +120,8 @@ impl Error {
             Self::WrongAudience => "WrongAudience",
             Self::WrongIssuer => "WrongIssuer",
             Self::BadSignature => "BadSignature",
+            Self::BodyMismatch => "BodyMismatch",
+            Self::BodyNotBound => "BodyNotBound",
         }
     }
 }
@@ -144,6 +152,8 @@ impl fmt::Display for Error {
             Self::WrongAudience => f.write_str("token audience not accepted"),
             Self::WrongIssuer => f.write_str("token issuer not accepted"),
             Self::BadSignature => f.write_str("token signature does not verify"),
+            Self::BodyMismatch => f.write_str("token's body digest claim does not match the body"),
+            Self::BodyNotBound => f.write_str("token does not bind the body, and a bound body is required"),
         }
     }
 }

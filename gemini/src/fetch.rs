@@ -2,12 +2,20 @@
 //!
 //! Only a dynamic delivery that passed every cheap check ever causes a fetch,
 //! so a receiver starts, and serves static deliveries, without the network.
+//!
+//! Every fetch runs in its own task: a caller that is dropped at an `.await`
+//! (the client hung up, a timeout layer fired, the server is shutting down)
+//! neither cancels it nor leaves it claimed. Waiters wait at most until the
+//! fetch's own deadline.
 
+use core::fmt;
 use core::time::Duration;
+use std::net::IpAddr;
 use std::pin::pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
+use tokio::time::Instant;
 use webhook_signature::Timestamp;
 
 use crate::error::Error;
@@ -22,6 +30,8 @@ pub const MIN_CACHE: Duration = Duration::from_secs(5 * 60);
 pub const MAX_CACHE: Duration = Duration::from_secs(24 * 60 * 60);
 /// How long the last good keys are served while refreshes fail.
 pub const STALE_LIMIT: Duration = Duration::from_secs(24 * 60 * 60);
+/// The default bound on one fetch, connection included.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest JWKS document read.
 const MAX_DOCUMENT: usize = 1024 * 1024;
 
@@ -29,20 +39,31 @@ const MAX_DOCUMENT: usize = 1024 * 1024;
 ///
 /// - The cache lifetime is the response's `Cache-Control: max-age`, clamped to
 ///   [`MIN_CACHE`]..=[`MAX_CACHE`] ([`MIN_CACHE`] without one).
+/// - A known `kid` is always answered from the cache, at once: when the keys
+///   are past their lifetime, a refresh starts in the background and the old
+///   keys serve meanwhile (stale-while-revalidate, for up to [`STALE_LIMIT`]).
 /// - An unknown `kid` triggers a refresh at most once per
 ///   [`min_refresh_interval`](Self::with_min_refresh_interval) (30 s), so a
 ///   flood of random `kid`s costs one fetch per interval, however many arrive.
 ///   Failed fetches are rate-limited the same way.
-/// - After a failed refresh the last good keys are served for up to [`STALE_LIMIT`].
-/// - Every fetch times out after 5 s. One fetch runs at a time; callers that
-///   need its result wait for it, and no lock is held while it runs.
+/// - One fetch runs at a time, in its own task, bounded by
+///   [`FETCH_TIMEOUT`] (or [`with_fetch_timeout`](Self::with_fetch_timeout)).
+///   Callers that need its result wait for it, never past that deadline, and
+///   no lock is held while it runs. Dropping a caller never stalls the cache.
 ///
-/// Time is passed in as [`Timestamp`], as everywhere in this workspace.
-#[derive(Debug)]
+/// Time is passed in as [`Timestamp`], as everywhere in this workspace. Cheap
+/// to clone: clones share the cache.
+#[derive(Clone)]
 pub struct JwksCache {
+    shared: Arc<Shared>,
+    min_refresh_interval: Duration,
+    fetch_timeout: Duration,
+}
+
+/// What the fetch task shares with the callers.
+struct Shared {
     url: String,
     client: reqwest::Client,
-    min_refresh_interval: Duration,
     state: Mutex<State>,
     fetched: Notify,
 }
@@ -55,41 +76,85 @@ struct State {
     /// Until when they are fresh.
     fresh_until: u64,
     last_attempt: Option<u64>,
-    fetching: bool,
+    /// The deadline of the fetch in flight, if one is.
+    in_flight: Option<Instant>,
     fetches: u64,
+    failures: u64,
 }
 
 /// What one look at the state decided.
 enum Step {
     Done(Result<Arc<Jwks>, Error>),
-    Fetch,
-    Wait,
+    /// Wait for the fetch in flight, until its deadline.
+    Wait(Instant),
 }
 
-impl JwksCache {
-    /// A cache of the JWKS at `url` (`https://`, or `http://` for tests on loopback).
-    ///
-    /// # Panics
-    /// Never: if the TLS backend cannot start, the client falls back to reqwest's default.
-    #[must_use]
-    pub fn new(url: impl Into<String>) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
-        Self {
-            url: url.into(),
-            client,
-            min_refresh_interval: Duration::from_secs(30),
-            state: Mutex::new(State::default()),
-            fetched: Notify::new(),
+/// Why a [`JwksCache`] cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JwksSetupError {
+    /// The URL does not parse.
+    InvalidUrl(String),
+    /// The URL is not `https://`, and its host is not a loopback address.
+    InsecureUrl(String),
+    /// The HTTP client could not be built (its TLS backend did not start).
+    Client(String),
+}
+
+impl fmt::Display for JwksSetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidUrl(url) => write!(f, "invalid JWKS URL: {url}"),
+            Self::InsecureUrl(url) => {
+                write!(f, "JWKS URL must be https:// (http:// only on a loopback address): {url}")
+            }
+            Self::Client(error) => write!(f, "cannot build the JWKS HTTP client: {error}"),
         }
     }
+}
 
-    /// A cache of Google's JWKS ([`GOOGLE_JWKS_URL`]). Nothing is fetched yet.
-    #[must_use]
-    pub fn google() -> Self {
+impl std::error::Error for JwksSetupError {}
+
+impl JwksCache {
+    /// A cache of the JWKS at `url`, with its own HTTP client: rustls, no
+    /// redirects, [`FETCH_TIMEOUT`] to connect and for the whole fetch.
+    ///
+    /// # Errors
+    /// [`JwksSetupError`] if `url` is not `https://` (plain `http://` is
+    /// allowed only on a loopback address, for tests), or the client cannot
+    /// be built.
+    pub fn new(url: impl Into<String>) -> Result<Self, JwksSetupError> {
+        let client = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .connect_timeout(FETCH_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| JwksSetupError::Client(e.to_string()))?;
+        Self::with_client(url, client)
+    }
+
+    /// A cache of the JWKS at `url`, fetched with the caller's `client`. Each
+    /// fetch is still bounded by the fetch timeout, whatever the client's own
+    /// settings; its redirect policy is the caller's choice.
+    ///
+    /// # Errors
+    /// [`JwksSetupError::InvalidUrl`] or [`JwksSetupError::InsecureUrl`], as for [`new`](Self::new).
+    pub fn with_client(url: impl Into<String>, client: reqwest::Client) -> Result<Self, JwksSetupError> {
+        let url = url.into();
+        check_url(&url)?;
+        Ok(Self {
+            shared: Arc::new(Shared { url, client, state: Mutex::new(State::default()), fetched: Notify::new() }),
+            min_refresh_interval: Duration::from_secs(30),
+            fetch_timeout: FETCH_TIMEOUT,
+        })
+    }
+
+    /// A cache of Google's JWKS ([`GOOGLE_JWKS_URL`]). Nothing is fetched
+    /// until the first dynamic delivery passes every cheap check.
+    ///
+    /// # Errors
+    /// [`JwksSetupError::Client`] if the HTTP client cannot be built.
+    pub fn google() -> Result<Self, JwksSetupError> {
         Self::new(GOOGLE_JWKS_URL)
     }
 
@@ -100,98 +165,126 @@ impl JwksCache {
         self
     }
 
+    /// The bound on one fetch, and so on any caller's wait (default [`FETCH_TIMEOUT`]).
+    #[must_use]
+    pub fn with_fetch_timeout(mut self, timeout: Duration) -> Self {
+        self.fetch_timeout = timeout;
+        self
+    }
+
     /// The URL fetched.
     #[must_use]
     pub fn url(&self) -> &str {
-        &self.url
+        &self.shared.url
     }
 
     /// How many fetches were started so far.
     #[must_use]
     pub fn fetches(&self) -> u64 {
-        self.lock().fetches
+        self.shared.lock().fetches
+    }
+
+    /// How many of those fetches failed (an error, a timeout, or no usable key).
+    #[must_use]
+    pub fn failed_fetches(&self) -> u64 {
+        self.shared.lock().failures
     }
 
     /// Keys that can check a token with `kid`, fetching or refreshing them if
-    /// needed and allowed.
+    /// needed and allowed. Cancellation-safe: dropping the future at any
+    /// point leaves the cache as if the call had not been made, except that a
+    /// fetch it started goes on and serves later callers.
     ///
     /// # Errors
     /// [`Error::UnknownKeyId`] if the keys do not have `kid` and no refresh is
     /// allowed yet or the refresh did not bring it; [`Error::KeysUnavailable`]
-    /// if there are no usable keys.
+    /// if there are no usable keys (the server is down, slow or serves none).
     pub async fn keys(&self, kid: &str, now: Timestamp) -> Result<Arc<Jwks>, Error> {
         let now = now.as_unix_secs();
-        loop {
-            // Registered before the state is read, so a fetch finishing in
-            // between still wakes this caller.
-            let mut fetched = pin!(self.fetched.notified());
-            fetched.as_mut().enable();
-            match self.step(kid, now, true) {
-                Step::Done(result) => return result,
-                Step::Wait => fetched.await,
-                Step::Fetch => {
-                    let outcome = self.fetch().await;
-                    self.store(outcome, now);
-                    self.fetched.notify_waiters();
-                    return match self.step(kid, now, false) {
-                        Step::Done(result) => result,
-                        Step::Fetch | Step::Wait => Err(Error::KeysUnavailable),
-                    };
-                }
+        // Registered before the state is read, so a fetch finishing in
+        // between still wakes this caller.
+        let mut fetched = pin!(self.shared.fetched.notified());
+        fetched.as_mut().enable();
+        match self.step(kid, now) {
+            Step::Done(result) => result,
+            Step::Wait(deadline) => {
+                // The fetch task's own timeout ends at `deadline`, so this
+                // bound is only a backstop: it never adds to it.
+                let _ = tokio::time::timeout_at(deadline, fetched).await;
+                self.shared.lookup(kid, now)
             }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic elsewhere cannot leave State inconsistent: every write is one assignment.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn step(&self, kid: &str, now: u64, may_fetch: bool) -> Step {
-        let mut state = self.lock();
-        let usable =
-            state.jwks.clone().filter(|_| now < state.fetched_at.saturating_add(STALE_LIMIT.as_secs()));
+    fn step(&self, kid: &str, now: u64) -> Step {
+        let shared = &self.shared;
+        let mut state = shared.lock();
+        let usable = state.usable(now);
         let has_kid = usable.as_ref().is_some_and(|jwks| jwks.contains(kid));
         if has_kid && now < state.fresh_until {
             return Step::Done(usable.ok_or(Error::KeysUnavailable));
         }
-        let allowed = may_fetch
-            && state
-                .last_attempt
-                .is_none_or(|last| now >= last.saturating_add(self.min_refresh_interval.as_secs()));
-        if may_fetch && state.fetching {
-            // The fetch in flight may bring the key: wait for it rather than fail.
-            return Step::Wait;
+        if let Some(deadline) = state.in_flight {
+            // A known kid is served while the refresh runs; any other caller
+            // waits for the fetch, which may bring its key.
+            return if has_kid { Step::Done(usable.ok_or(Error::KeysUnavailable)) } else { Step::Wait(deadline) };
         }
-        if allowed {
-            state.fetching = true;
-            state.last_attempt = Some(now);
-            state.fetches = state.fetches.saturating_add(1);
-            return Step::Fetch;
+        let allowed =
+            state.last_attempt.is_none_or(|last| now >= last.saturating_add(self.min_refresh_interval.as_secs()));
+        if !allowed {
+            return Step::Done(match usable {
+                Some(jwks) if has_kid => Ok(jwks),
+                Some(_) => Err(Error::UnknownKeyId),
+                None => Err(Error::KeysUnavailable),
+            });
         }
-        Step::Done(match usable {
-            Some(jwks) if has_kid => Ok(jwks),
-            Some(_) => Err(Error::UnknownKeyId),
-            None => Err(Error::KeysUnavailable),
-        })
+        let timeout = self.fetch_timeout;
+        let deadline = Instant::now() + timeout;
+        state.in_flight = Some(deadline);
+        state.last_attempt = Some(now);
+        state.fetches = state.fetches.saturating_add(1);
+        drop(state);
+        let task = Arc::clone(shared);
+        tokio::spawn(async move { task.fetch_and_store(now, timeout).await });
+        match usable {
+            // Stale but known: serve it, the refresh runs in the background.
+            Some(jwks) if has_kid => Step::Done(Ok(jwks)),
+            _ => Step::Wait(deadline),
+        }
+    }
+}
+
+impl State {
+    /// The keys, unless they are older than the stale limit.
+    fn usable(&self, now: u64) -> Option<Arc<Jwks>> {
+        self.jwks.clone().filter(|_| now < self.fetched_at.saturating_add(STALE_LIMIT.as_secs()))
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave State inconsistent: every write is one assignment.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn store(&self, outcome: Result<(Jwks, Duration), String>, now: u64) {
-        let mut state = self.lock();
-        state.fetching = false;
-        match outcome {
-            Ok((jwks, lifetime)) => {
-                for skipped in jwks.skipped() {
-                    tracing::debug!(kid = ?skipped.kid, reason = %skipped.reason, "JWKS key skipped");
-                }
-                state.jwks = Some(Arc::new(jwks));
-                state.fetched_at = now;
-                state.fresh_until = now.saturating_add(lifetime.as_secs());
-            }
-            Err(error) => {
-                tracing::warn!(url = %self.url, %error, "JWKS fetch failed; keeping the last good keys")
-            }
+    /// The answer once a fetch finished (or its deadline passed): no new fetch.
+    fn lookup(&self, kid: &str, now: u64) -> Result<Arc<Jwks>, Error> {
+        match self.lock().usable(now) {
+            Some(jwks) if jwks.contains(kid) => Ok(jwks),
+            Some(_) => Err(Error::UnknownKeyId),
+            None => Err(Error::KeysUnavailable),
         }
+    }
+
+    /// The body of the fetch task. The guard releases the claim and wakes the
+    /// waiters however the task ends, even if the runtime drops it.
+    async fn fetch_and_store(self: Arc<Self>, now: u64, timeout: Duration) {
+        let mut guard = Release { shared: &self, outcome: None };
+        let outcome = match tokio::time::timeout(timeout, self.fetch()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!("timed out after {timeout:?}")),
+        };
+        guard.outcome = Some((outcome, now));
     }
 
     /// One GET, with no lock held.
@@ -222,6 +315,66 @@ impl JwksCache {
     }
 }
 
+/// Stores a fetch's outcome (none if the task was dropped) and wakes every waiter.
+struct Release<'a> {
+    shared: &'a Shared,
+    outcome: Option<(Result<(Jwks, Duration), String>, u64)>,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        state.in_flight = None;
+        match self.outcome.take() {
+            Some((Ok((jwks, lifetime)), now)) => {
+                for skipped in jwks.skipped() {
+                    tracing::debug!(kid = ?skipped.kid, reason = %skipped.reason, "JWKS key skipped");
+                }
+                state.jwks = Some(Arc::new(jwks));
+                state.fetched_at = now;
+                state.fresh_until = now.saturating_add(lifetime.as_secs());
+            }
+            Some((Err(error), _)) => {
+                state.failures = state.failures.saturating_add(1);
+                tracing::warn!(url = %self.shared.url, %error, "JWKS fetch failed; keeping the last good keys");
+            }
+            None => {
+                state.failures = state.failures.saturating_add(1);
+                tracing::warn!(url = %self.shared.url, "JWKS fetch task dropped (runtime shutting down)");
+            }
+        }
+        drop(state);
+        self.shared.fetched.notify_waiters();
+    }
+}
+
+impl fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.lock();
+        f.debug_struct("JwksCache")
+            .field("url", &self.shared.url)
+            .field("keys", &state.jwks)
+            .field("fetching", &state.in_flight.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `https://`, or `http://` to a loopback address (a test's JWKS on 127.0.0.1).
+fn check_url(url: &str) -> Result<(), JwksSetupError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| JwksSetupError::InvalidUrl(url.to_owned()))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        None => return Err(JwksSetupError::InvalidUrl(url.to_owned())),
+    };
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(JwksSetupError::InsecureUrl(url.to_owned())),
+    }
+}
+
 /// The `max-age` of a `Cache-Control` value, if it has one.
 fn max_age(cache_control: &str) -> Option<Duration> {
     cache_control
@@ -245,5 +398,16 @@ mod tests {
         assert_eq!(max_age("Max-Age=\"60\""), Some(Duration::from_secs(60)));
         assert_eq!(max_age("no-cache"), None);
         assert_eq!(max_age("max-age=-1"), None);
+    }
+
+    #[test]
+    fn urls_must_be_https_but_on_loopback() {
+        for ok in [GOOGLE_JWKS_URL, "http://127.0.0.1:8080/jwks.json", "http://[::1]/j", "http://localhost/j"] {
+            assert_eq!(check_url(ok), Ok(()), "{ok}");
+        }
+        for insecure in ["http://example.com/jwks.json", "http://10.0.0.1/j", "ftp://127.0.0.1/j"] {
+            assert!(matches!(check_url(insecure), Err(JwksSetupError::InsecureUrl(_))), "{insecure}");
+        }
+        assert!(matches!(check_url("not a url"), Err(JwksSetupError::InvalidUrl(_))));
     }
 }

@@ -16,12 +16,12 @@ mod token;
 
 #[cfg(feature = "axum")]
 pub use axum::{GeminiPending, GeminiVerified, GeminiVerifier};
-pub use binding::BodyBinding;
+pub use binding::{BODY_DIGEST_CLAIMS, BodyBinding};
 pub use dynamic::{DynamicVerified, DynamicVerifier, Prechecked, SignedToken};
 pub use error::{Claim, Error, Malformed};
 pub use event::{Envelope, Event, EventData, NotAnEnvelope};
 #[cfg(feature = "fetch")]
-pub use fetch::{GOOGLE_JWKS_URL, JwksCache, MAX_CACHE, MIN_CACHE, STALE_LIMIT};
+pub use fetch::{FETCH_TIMEOUT, GOOGLE_JWKS_URL, JwksCache, JwksSetupError, MAX_CACHE, MIN_CACHE, STALE_LIMIT};
 pub use jwks::{InvalidJwks, Jwks, MAX_RSA_BITS, MIN_RSA_BITS, SkipReason, SkippedKey};
 pub use receiver::{Authenticated, Delivery, Mode, Receiver};
 pub use sign::{SignError, TokenSigner};

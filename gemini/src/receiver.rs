@@ -181,7 +181,7 @@ impl Receiver {
         })
     }
 
-    pub(crate) fn dynamic_delivery<'a>(id: &'a str, verified: DynamicVerified, body: &[u8]) -> Delivery<'a> {
+    fn dynamic_delivery<'a>(id: &'a str, verified: DynamicVerified, body: &[u8]) -> Delivery<'a> {
         let authenticated = match verified.body {
             BodyBinding::Bound { .. } => Authenticated::Signature,
             BodyBinding::BearerToken => Authenticated::BearerToken,

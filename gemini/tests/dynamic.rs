@@ -46,11 +46,37 @@ fn token_binding_the_body_by_digest() {
     };
     let bound = check(&verifier(), &token(&with(claims(), "body_sha256", json!(digest)))).unwrap();
     assert_eq!(bound, BodyBinding::Bound { claim: "body_sha256".into() });
-    // The same token with another body is only a bearer token.
-    let other = verifier()
-        .verify(&headers(&token(&with(claims(), "body_sha256", json!(digest)))), b"{}", now(), &jwks(JWKS_A))
+    // The same token with another body: its body_sha256 proves tampering.
+    let other = verifier().verify(
+        &headers(&token(&with(claims(), "body_sha256", json!(digest)))),
+        b"{}",
+        now(),
+        &jwks(JWKS_A),
+    );
+    assert_eq!(other.err(), Some(Error::BodyMismatch));
+    // A claim not named as a digest decides nothing, whatever its value looks like.
+    let jti = verifier()
+        .verify(&headers(&token(&with(claims(), "jti", json!(digest)))), b"{}", now(), &jwks(JWKS_A))
         .unwrap();
-    assert_eq!(other.body, BodyBinding::BearerToken);
+    assert_eq!(jti.body, BodyBinding::BearerToken);
+}
+
+#[test]
+fn a_bound_body_can_be_required() {
+    let strict = verifier().require_bound_body();
+    let unbound = strict.verify(&headers(&token(&claims())), BODY, now(), &jwks(JWKS_A));
+    assert_eq!(unbound.err(), Some(Error::BodyNotBound));
+    let digest: String = {
+        use sha2::{Digest, Sha256};
+        Sha256::digest(BODY).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let bound = strict.verify(
+        &headers(&token(&with(claims(), "body_sha256", json!(digest)))),
+        BODY,
+        now(),
+        &jwks(JWKS_A),
+    );
+    assert!(bound.is_ok());
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -22,10 +23,14 @@ use webhook_signature_gemini::{DynamicVerifier, Error, JwksCache, Receiver};
 struct Served {
     document: Mutex<Option<(&'static str, &'static str)>>, // (JWKS, Cache-Control); None = HTTP 500
     requests: AtomicUsize,
+    /// How long each answer waits first.
+    delay: Mutex<Duration>,
 }
 
 async fn jwks(State(served): State<Arc<Served>>) -> Response {
     served.requests.fetch_add(1, Ordering::SeqCst);
+    let delay = *served.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
     match *served.document.lock().unwrap() {
         Some((document, cache)) => ([(header::CACHE_CONTROL, cache)], document).into_response(),
         None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -49,7 +54,7 @@ fn at(secs: u64) -> Timestamp {
 #[tokio::test]
 async fn nothing_is_fetched_until_needed() {
     let (served, url) = server(JWKS_A, "max-age=3600").await;
-    let cache = JwksCache::new(url);
+    let cache = JwksCache::new(url).unwrap();
     assert_eq!(served.requests.load(Ordering::SeqCst), 0);
     assert!(cache.keys("demo-a", at(0)).await.is_ok());
     assert!(cache.keys("demo-a", at(1)).await.is_ok());
@@ -59,7 +64,7 @@ async fn nothing_is_fetched_until_needed() {
 #[tokio::test]
 async fn rotation_brings_a_new_kid() {
     let (served, url) = server(JWKS_A, "max-age=3600").await;
-    let cache = JwksCache::new(url);
+    let cache = JwksCache::new(url).unwrap();
     assert!(cache.keys("demo-a", at(0)).await.is_ok());
     *served.document.lock().unwrap() = Some((JWKS_AB, "max-age=3600"));
     // Within 30 s of the last fetch, an unknown kid causes no fetch.
@@ -73,7 +78,7 @@ async fn rotation_brings_a_new_kid() {
 #[tokio::test]
 async fn failed_refresh_keeps_the_last_good_keys_for_a_day() {
     let (served, url) = server(JWKS_A, "max-age=300").await;
-    let cache = JwksCache::new(url);
+    let cache = JwksCache::new(url).unwrap();
     assert!(cache.keys("demo-a", at(0)).await.is_ok());
     *served.document.lock().unwrap() = None;
     // Expired, refresh fails: the old keys still serve.
@@ -93,7 +98,7 @@ async fn failed_refresh_keeps_the_last_good_keys_for_a_day() {
 async fn first_fetch_failing_is_keys_unavailable() {
     let (served, url) = server(JWKS_A, "").await;
     *served.document.lock().unwrap() = None;
-    let cache = JwksCache::new(url);
+    let cache = JwksCache::new(url).unwrap();
     assert_eq!(cache.keys("demo-a", at(0)).await.err(), Some(Error::KeysUnavailable));
     // Not a JWKS at all.
     *served.document.lock().unwrap() = Some(("<html>", ""));
@@ -103,7 +108,7 @@ async fn first_fetch_failing_is_keys_unavailable() {
 #[tokio::test]
 async fn kid_flood_is_bounded() {
     let (served, url) = server(JWKS_A, "max-age=3600").await;
-    let cache = Arc::new(JwksCache::new(url));
+    let cache = Arc::new(JwksCache::new(url).unwrap());
     for second in [0, 10, 29] {
         let tasks: Vec<_> = (0..200)
             .map(|i| {
@@ -126,19 +131,21 @@ async fn max_age_is_honoured_and_clamped() {
         [("public, max-age=3600", 3600), ("max-age=10", 300), ("max-age=999999", 86_400), ("no-cache", 300)]
     {
         let (served, url) = server(JWKS_A, cache_control).await;
-        let cache = JwksCache::new(url);
+        let cache = JwksCache::new(url).unwrap();
         assert!(cache.keys("demo-a", at(0)).await.is_ok());
         assert!(cache.keys("demo-a", at(fresh_for - 1)).await.is_ok());
         assert_eq!(served.requests.load(Ordering::SeqCst), 1, "{cache_control}: still fresh");
+        // Stale: served at once, refreshed in the background.
         assert!(cache.keys("demo-a", at(fresh_for)).await.is_ok());
-        assert_eq!(served.requests.load(Ordering::SeqCst), 2, "{cache_control}: refreshed");
+        assert_eq!(cache.fetches(), 2, "{cache_control}: refreshed");
+        wait_for(|| served.requests.load(Ordering::SeqCst) == 2).await;
     }
 }
 
 #[tokio::test]
 async fn receiver_fetches_only_for_dynamic_deliveries() {
     // A port nobody listens on: static deliveries must not care.
-    let cache = JwksCache::new("http://127.0.0.1:9/jwks.json");
+    let cache = JwksCache::new("http://127.0.0.1:9/jwks.json").unwrap();
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let receiver =
         Receiver::new(vec![Webhook::new(secret).unwrap()]).with_dynamic(DynamicVerifier::new([AUDIENCE]));
@@ -160,6 +167,85 @@ async fn receiver_fetches_only_for_dynamic_deliveries() {
     assert_eq!(cache.fetches(), 1);
 
     let (_, url) = server(JWKS_A, "max-age=3600").await;
-    let cache = JwksCache::new(url);
+    let cache = JwksCache::new(url).unwrap();
     assert!(receiver.verify_fetching(&headers(&good), BODY, now(), &cache).await.is_ok());
+}
+
+/// Polls `done` every 10 ms, for at most 10 s.
+async fn wait_for(done: impl Fn() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("condition not reached in 10 s");
+}
+
+#[tokio::test]
+async fn a_caller_dropped_mid_fetch_does_not_stall_the_cache() {
+    let (served, url) = server(JWKS_A, "max-age=3600").await;
+    *served.delay.lock().unwrap() = Duration::from_millis(600);
+    let cache = JwksCache::new(url).unwrap();
+    // The caller that starts the fetch hangs up after 100 ms, as a client would.
+    let dropped = tokio::time::timeout(Duration::from_millis(100), cache.keys("demo-a", at(0))).await;
+    assert!(dropped.is_err(), "the fetch is slower than the caller's patience");
+    // The fetch goes on in its own task: the next caller gets its result.
+    let keys = tokio::time::timeout(Duration::from_secs(5), cache.keys("demo-a", at(1))).await;
+    assert!(keys.expect("no wait past the fetch").is_ok());
+    assert_eq!((cache.fetches(), served.requests.load(Ordering::SeqCst)), (1, 1));
+}
+
+#[tokio::test]
+async fn twenty_waiters_with_a_dropped_leader_finish_within_the_timeout() {
+    let (served, url) = server(JWKS_A, "max-age=3600").await;
+    *served.delay.lock().unwrap() = Duration::from_secs(30); // hangs past the fetch timeout
+    let timeout = Duration::from_millis(500);
+    let cache = JwksCache::new(url).unwrap().with_fetch_timeout(timeout);
+    let leader = tokio::spawn({
+        let cache = cache.clone();
+        async move { cache.keys("demo-a", at(0)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    leader.abort();
+    let started = tokio::time::Instant::now();
+    let waiters: Vec<_> = (0..20)
+        .map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.keys("demo-a", at(1)).await })
+        })
+        .collect();
+    for waiter in waiters {
+        assert_eq!(waiter.await.unwrap().err(), Some(Error::KeysUnavailable));
+    }
+    // Each waited for the one fetch, and none longer than its timeout (with slack for a busy machine).
+    assert!(started.elapsed() < timeout + Duration::from_secs(2), "{:?}", started.elapsed());
+    assert_eq!(cache.fetches(), 1);
+    assert_eq!(cache.failed_fetches(), 1);
+}
+
+#[tokio::test]
+async fn a_known_kid_is_served_while_a_refresh_hangs() {
+    let (served, url) = server(JWKS_A, "max-age=300").await;
+    let cache = JwksCache::new(url).unwrap().with_fetch_timeout(Duration::from_secs(1));
+    assert!(cache.keys("demo-a", at(0)).await.is_ok());
+    *served.delay.lock().unwrap() = Duration::from_secs(30);
+    // Stale: this call starts the refresh, and neither it nor the next waits for it.
+    for second in [301, 302] {
+        let keys = tokio::time::timeout(Duration::from_secs(2), cache.keys("demo-a", at(second))).await;
+        assert!(keys.expect("served from the cache").is_ok());
+    }
+    assert_eq!(cache.fetches(), 2);
+    // An unknown kid waits for that refresh, but not past the fetch timeout.
+    let started = tokio::time::Instant::now();
+    assert_eq!(cache.keys("demo-b", at(303)).await.err(), Some(Error::UnknownKeyId));
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[test]
+fn insecure_urls_are_refused() {
+    use webhook_signature_gemini::JwksSetupError;
+    assert!(matches!(JwksCache::new("http://jwks.example/keys"), Err(JwksSetupError::InsecureUrl(_))));
+    assert!(JwksCache::new("http://127.0.0.1:1/keys").is_ok());
+    assert!(JwksCache::google().is_ok());
 }

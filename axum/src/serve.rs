@@ -1,0 +1,222 @@
+//! A server that bounds what a client can hold: time to send headers, time to
+//! send a body, idle connections, and the number of connections. It drains
+//! the requests in flight when asked to stop.
+//!
+//! `axum::serve` sets no hyper timer, so it has no header-read timeout, and
+//! nothing bounds a body sent one byte at a time, or the connections a client
+//! may open. Everything here is hyper-util's own machinery (the auto builder
+//! for HTTP/1.1 and HTTP/2, `TokioTimer`), plus a semaphore in the accept
+//! loop and a per-connection watchdog.
+
+use core::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
+use tower::ServiceExt;
+
+use crate::activity::{Activity, TrackedIo};
+use crate::deadline::DeadlineBody;
+
+/// What a client may hold, and how long shutdown waits. The defaults suit a
+/// webhook receiver on the open internet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// A request's headers must arrive within this (default 10 s). A new
+    /// connection must start its first request within it too.
+    pub header_read_timeout: Duration,
+    /// A request's whole body must arrive within this of its headers
+    /// (default 30 s); the extractor then answers 408.
+    pub body_timeout: Duration,
+    /// A connection with no request in flight and no bytes moving is closed
+    /// after this (default 60 s).
+    pub idle_timeout: Duration,
+    /// The most connections served at once (default 4,096). Past it, new
+    /// connections wait in the listen backlog, unaccepted, so none is served
+    /// half-way.
+    pub max_connections: usize,
+    /// How long a shutdown waits for the requests in flight (default 20 s).
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+            shutdown_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Limits {
+    /// The header-read timeout.
+    #[must_use]
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// The whole-body timeout.
+    #[must_use]
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// The idle-connection timeout.
+    #[must_use]
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// The connection limit (at least 1).
+    #[must_use]
+    pub fn with_max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max.max(1);
+        self
+    }
+
+    /// How long shutdown waits for requests in flight.
+    #[must_use]
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+}
+
+/// Serves `app` on `listener` within `limits` (HTTP/1.1 and HTTP/2) until
+/// `shutdown` resolves; then stops accepting, lets the requests in flight
+/// finish (each answered as usual) for up to `limits.shutdown_timeout`, and
+/// returns.
+///
+/// # Examples
+/// ```no_run
+/// use axum::{Router, routing::get};
+/// use webhook_signature_axum::{Limits, serve};
+/// # async fn run() -> std::io::Result<()> {
+/// let app = Router::new().route("/", get(|| async { "hi" }));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// let stop = async { tokio::signal::ctrl_c().await.ok(); };
+/// serve(listener, app, Limits::default(), stop).await
+/// # }
+/// ```
+///
+/// # Errors
+/// None today: accept errors (such as running out of file descriptors) are
+/// logged and retried after a pause, not returned.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        // Headers must fit in 64 KiB (hyper's default is about 400 KiB per
+        // connection, which thousands of slow clients would multiply).
+        .max_buf_size(64 * 1024);
+    builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (stop, stopping) = watch::channel(false);
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit,
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = permit else { break }; // the semaphore is never closed
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                // EMFILE and friends: wait for connections to close instead of spinning.
+                tracing::warn!(%error, "accept failed; pausing");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let (builder, app, stopping) = (builder.clone(), app.clone(), stopping.clone());
+        tokio::spawn(async move {
+            serve_connection(&builder, stream, app, limits, stopping).await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    match tokio::time::timeout(limits.shutdown_timeout, permits.acquire_many(all)).await {
+        Ok(_) => tracing::info!("every connection drained"),
+        Err(_) => tracing::warn!(
+            still_open = limits.max_connections.saturating_sub(permits.available_permits()),
+            "shutdown timeout: closing the connections still open"
+        ),
+    }
+    Ok(())
+}
+
+/// One connection, until it ends, idles out, or drains at shutdown.
+async fn serve_connection(
+    builder: &auto::Builder<TokioExecutor>,
+    stream: TcpStream,
+    app: Router,
+    limits: Limits,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let activity = Activity::new();
+    let io = TokioIo::new(TrackedIo::new(stream, activity.clone()));
+    let requests = activity.clone();
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+        let guard = requests.begin_request();
+        let deadline = Instant::now() + limits.body_timeout;
+        let request = request.map(|body| Body::new(DeadlineBody::new(body, deadline)));
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request).await;
+            drop(guard);
+            response
+        }
+    });
+    let mut connection = pin!(builder.serve_connection(io, service));
+    let mut expired = pin!(activity.expired(limits.header_read_timeout, limits.idle_timeout));
+    let mut draining = false;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+                return;
+            }
+            // Nothing in flight: dropping the connection loses no request.
+            () = expired.as_mut() => return,
+            changed = stopping.changed(), if !draining => {
+                draining = true;
+                if changed.is_ok() {
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}
