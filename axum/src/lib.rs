@@ -21,8 +21,8 @@ pub use rejection::WebhookRejection;
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use serve::{Limits, serve};
 pub use verifier::{
-    Failure, PendingVerification, StaticKeys, StaticPending, VerifyError, WebhookVerifier, check_timestamp_window,
-    widest_tolerance,
+    Failure, PendingVerification, StaticKeys, StaticPending, VerifyError, WebhookVerifier,
+    check_timestamp_window, widest_tolerance,
 };
 /// The core crate, re-exported so both are always the same version.
 pub use webhook_signature;

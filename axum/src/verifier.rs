@@ -147,9 +147,11 @@ pub fn check_timestamp_window(
     now: Timestamp,
     tolerance: core::time::Duration,
 ) -> Result<(), VerifyError> {
-    for (value, name) in
-        [(headers.id, HeaderName::Id), (headers.timestamp, HeaderName::Timestamp), (headers.signature, HeaderName::Signature)]
-    {
+    for (value, name) in [
+        (headers.id, HeaderName::Id),
+        (headers.timestamp, HeaderName::Timestamp),
+        (headers.signature, HeaderName::Signature),
+    ] {
         if value.is_empty() {
             return Err(Error::MissingHeader(name).into());
         }

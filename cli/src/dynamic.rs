@@ -35,7 +35,13 @@ pub(crate) struct Loaded {
 impl Args {
     /// Dynamic mode with `jwks` (a file or URL) and one audience.
     pub(crate) fn new(jwks: String, audience: String) -> Self {
-        Self { jwks: Some(jwks), audiences: vec![audience], issuer: None, leeway: 60, require_bound_body: false }
+        Self {
+            jwks: Some(jwks),
+            audiences: vec![audience],
+            issuer: None,
+            leeway: 60,
+            require_bound_body: false,
+        }
     }
 
     /// Whether dynamic deliveries are configured.

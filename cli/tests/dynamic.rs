@@ -80,11 +80,17 @@ fn sign_then_verify_dynamic() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), "valid (dynamic, key demo-a); body NOT authenticated (bearer token)\n");
     // A bearer token: another body still passes, and the output says the body is not authenticated.
-    assert_eq!(text(&verify(&token, &[], "{}").stdout), "valid (dynamic, key demo-a); body NOT authenticated (bearer token)\n");
+    assert_eq!(
+        text(&verify(&token, &[], "{}").stdout),
+        "valid (dynamic, key demo-a); body NOT authenticated (bearer token)\n"
+    );
     // Unless a bound body is required.
     let required = verify(&token, &["--require-bound-body"], BODY);
     assert_eq!(required.status.code(), Some(1));
-    assert_eq!(text(&required.stderr), "invalid: token does not bind the body, and a bound body is required\n");
+    assert_eq!(
+        text(&required.stderr),
+        "invalid: token does not bind the body, and a bound body is required\n"
+    );
 }
 
 #[test]
@@ -177,7 +183,10 @@ fn secrets_and_jwks_route_by_shape() {
             BODY,
         )
     };
-    assert_eq!(text(&both(&token).stdout), "valid (dynamic, key demo-a); body NOT authenticated (bearer token)\n");
+    assert_eq!(
+        text(&both(&token).stdout),
+        "valid (dynamic, key demo-a); body NOT authenticated (bearer token)\n"
+    );
     let static_sig = run(&["sign", "--secret", SECRET, "--id", ID, "--timestamp", TIMESTAMP], BODY);
     let header = text(&static_sig.stdout)
         .lines()

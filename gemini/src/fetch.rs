@@ -143,7 +143,12 @@ impl JwksCache {
         let url = url.into();
         check_url(&url)?;
         Ok(Self {
-            shared: Arc::new(Shared { url, client, state: Mutex::new(State::default()), fetched: Notify::new() }),
+            shared: Arc::new(Shared {
+                url,
+                client,
+                state: Mutex::new(State::default()),
+                fetched: Notify::new(),
+            }),
             min_refresh_interval: Duration::from_secs(30),
             fetch_timeout: FETCH_TIMEOUT,
         })
@@ -227,10 +232,15 @@ impl JwksCache {
         if let Some(deadline) = state.in_flight {
             // A known kid is served while the refresh runs; any other caller
             // waits for the fetch, which may bring its key.
-            return if has_kid { Step::Done(usable.ok_or(Error::KeysUnavailable)) } else { Step::Wait(deadline) };
+            return if has_kid {
+                Step::Done(usable.ok_or(Error::KeysUnavailable))
+            } else {
+                Step::Wait(deadline)
+            };
         }
-        let allowed =
-            state.last_attempt.is_none_or(|last| now >= last.saturating_add(self.min_refresh_interval.as_secs()));
+        let allowed = state
+            .last_attempt
+            .is_none_or(|last| now >= last.saturating_add(self.min_refresh_interval.as_secs()));
         if !allowed {
             return Step::Done(match usable {
                 Some(jwks) if has_kid => Ok(jwks),
@@ -402,7 +412,8 @@ mod tests {
 
     #[test]
     fn urls_must_be_https_but_on_loopback() {
-        for ok in [GOOGLE_JWKS_URL, "http://127.0.0.1:8080/jwks.json", "http://[::1]/j", "http://localhost/j"] {
+        for ok in [GOOGLE_JWKS_URL, "http://127.0.0.1:8080/jwks.json", "http://[::1]/j", "http://localhost/j"]
+        {
             assert_eq!(check_url(ok), Ok(()), "{ok}");
         }
         for insecure in ["http://example.com/jwks.json", "http://10.0.0.1/j", "ftp://127.0.0.1/j"] {

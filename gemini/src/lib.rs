@@ -21,7 +21,9 @@ pub use dynamic::{DynamicVerified, DynamicVerifier, Prechecked, SignedToken};
 pub use error::{Claim, Error, Malformed};
 pub use event::{Envelope, Event, EventData, NotAnEnvelope};
 #[cfg(feature = "fetch")]
-pub use fetch::{FETCH_TIMEOUT, GOOGLE_JWKS_URL, JwksCache, JwksSetupError, MAX_CACHE, MIN_CACHE, STALE_LIMIT};
+pub use fetch::{
+    FETCH_TIMEOUT, GOOGLE_JWKS_URL, JwksCache, JwksSetupError, MAX_CACHE, MIN_CACHE, STALE_LIMIT,
+};
 pub use jwks::{InvalidJwks, Jwks, MAX_RSA_BITS, MIN_RSA_BITS, SkipReason, SkippedKey};
 pub use receiver::{Authenticated, Delivery, Mode, Receiver};
 pub use sign::{SignError, TokenSigner};

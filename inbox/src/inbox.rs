@@ -73,6 +73,22 @@ impl Inbox {
         }
     }
 
+    /// Whether the inbox can take writes now: SQLite takes its write lock
+    /// (behind any queued writes), PostgreSQL answers a query. For a
+    /// readiness probe.
+    ///
+    /// # Errors
+    /// [`InboxError`] if it cannot.
+    pub async fn ping(&self) -> Result<(), InboxError> {
+        match &self.0 {
+            Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Ping).await? {
+                Answer::Pong => Ok(()),
+                _ => Err(mismatch()),
+            },
+            Backend::Postgres(pg) => pg.ping().await,
+        }
+    }
+
     /// Claims up to `limit` due rows for `worker`, leased for `lease` from `now` (Unix seconds).
     ///
     /// # Errors

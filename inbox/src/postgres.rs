@@ -47,6 +47,11 @@ impl Postgres {
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
+    pub(crate) async fn ping(&self) -> Result<(), InboxError> {
+        self.worker.lock().await.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
     pub(crate) async fn claim(
         &self,
         worker: &str,

@@ -23,10 +23,27 @@ pub(crate) type Op = (Request, oneshot::Sender<Result<Answer, InboxError>>);
 /// What a caller asks the writer thread to do.
 pub(crate) enum Request {
     Insert(NewDelivery),
-    Claim { worker: String, until: i64, now: i64, limit: usize },
-    Complete { id: String, worker: String, now: i64 },
-    Fail { id: String, worker: String, now: i64 },
-    Purge { now: i64 },
+    Claim {
+        worker: String,
+        until: i64,
+        now: i64,
+        limit: usize,
+    },
+    Complete {
+        id: String,
+        worker: String,
+        now: i64,
+    },
+    Fail {
+        id: String,
+        worker: String,
+        now: i64,
+    },
+    Purge {
+        now: i64,
+    },
+    /// Takes the write lock and commits nothing: can the inbox write now?
+    Ping,
 }
 
 /// The result of a [`Request`], one variant per request.
@@ -36,6 +53,7 @@ pub(crate) enum Answer {
     Completed(bool),
     Failed(Failed),
     Purged(u64),
+    Pong,
 }
 
 /// How to open an SQLite inbox.
@@ -139,6 +157,7 @@ fn apply(transaction: &rusqlite::Transaction<'_>, request: &Request) -> Result<A
         Request::Complete { id, worker, now } => Answer::Completed(complete(transaction, id, worker, *now)?),
         Request::Fail { id, worker, now } => Answer::Failed(fail(transaction, id, worker, *now)?),
         Request::Purge { now } => Answer::Purged(purge(transaction, *now)?),
+        Request::Ping => Answer::Pong,
     })
 }
 

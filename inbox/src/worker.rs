@@ -13,7 +13,9 @@ pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Claims rows and hands them to a handler, one at a time.
+/// Claims rows and hands them to a handler, one at a time: a row is claimed
+/// only when its handler is about to run, so no claim waits out its lease
+/// behind a slow handler, and a stopping worker holds no unstarted claim.
 ///
 /// A row is handled at least once: if the worker dies after its handler ran
 /// but before `processed_at` was committed, the lease expires and another
@@ -25,7 +27,6 @@ pub struct Worker {
     id: String,
     lease: Duration,
     poll: Duration,
-    batch: usize,
     clock: fn() -> i64,
 }
 
@@ -38,7 +39,6 @@ impl Worker {
             id: id.into(),
             lease: Duration::from_secs(60),
             poll: Duration::from_millis(50),
-            batch: 16,
             clock: unix_now,
         }
     }
@@ -76,19 +76,43 @@ impl Worker {
         H: Fn(Claimed) -> F,
         F: Future<Output = Result<(), String>>,
     {
+        self.run_until(handler, std::future::pending()).await;
+    }
+
+    /// Runs until `stop` resolves. A row whose handler is running when it
+    /// does is finished and recorded first; no other row is claimed after.
+    pub async fn run_until<H, F>(&self, handler: H, stop: impl Future<Output = ()>)
+    where
+        H: Fn(Claimed) -> F,
+        F: Future<Output = Result<(), String>>,
+    {
+        let mut stop = std::pin::pin!(stop);
         loop {
-            match self.run_once(&handler).await {
-                Ok(0) => tokio::time::sleep(self.poll).await,
-                Ok(_) => {}
+            // Between rows only: a handler is never cut off half-way.
+            tokio::select! {
+                biased;
+                () = &mut stop => break,
+                () = std::future::ready(()) => {}
+            }
+            let pause = match self.run_once(&handler).await {
+                Ok(0) => true,
+                Ok(_) => false,
                 Err(error) => {
                     tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying");
-                    tokio::time::sleep(self.poll).await;
+                    true
+                }
+            };
+            if pause {
+                tokio::select! {
+                    () = &mut stop => break,
+                    () = tokio::time::sleep(self.poll) => {}
                 }
             }
         }
+        tracing::info!(worker = %self.id, "inbox worker stopped");
     }
 
-    /// Claims one batch and handles it; returns how many rows it claimed.
+    /// Claims one due row and handles it; returns how many rows it claimed (0 or 1).
     ///
     /// # Errors
     /// [`InboxError`] if the database fails.
@@ -97,7 +121,7 @@ impl Worker {
         H: Fn(Claimed) -> F,
         F: Future<Output = Result<(), String>>,
     {
-        let claimed = self.inbox.claim(&self.id, self.lease, (self.clock)(), self.batch).await?;
+        let claimed = self.inbox.claim(&self.id, self.lease, (self.clock)(), 1).await?;
         let count = claimed.len();
         for row in claimed {
             let id = row.webhook_id.clone();

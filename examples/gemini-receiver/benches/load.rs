@@ -20,7 +20,7 @@ use tokio::net::TcpStream;
 use webhook_signature::{Timestamp, Webhook};
 use webhook_signature_axum::{VerifiedWebhook, WebhookConfig};
 use webhook_signature_gemini::{GeminiVerifier, JwksCache, Receiver};
-use webhook_signature_inbox::{Inbox, SqliteOptions, Worker, unix_now};
+use webhook_signature_inbox::{Inbox, SqliteOptions, Worker};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const CONNECTIONS: usize = 64;
@@ -38,8 +38,15 @@ fn main() {
         let inbox = Inbox::open_sqlite(dir.join("inbox.sqlite3"), &SqliteOptions::default()).unwrap();
         let worker = Worker::new(inbox.clone(), "load");
         let handler = Handler { instance: "load".into(), log: None };
-        tokio::spawn(async move { worker.run(|row| std::future::ready(handler.handle(&row))).await });
-        let with_inbox = serve(router(AppState { webhooks: config(), inbox, clock: unix_now })).await;
+        tokio::spawn(async move {
+            worker
+                .run(|row| {
+                    let handler = handler.clone();
+                    async move { handler.handle(&row).await }
+                })
+                .await
+        });
+        let with_inbox = serve(router(AppState::new(config(), inbox))).await;
         println!("\n| run | route | deliveries/s | p50 | p99 |");
         println!("|---|---|---|---|---|");
         for run in 1..=RUNS {
@@ -54,7 +61,9 @@ fn main() {
 
 fn config() -> WebhookConfig<GeminiVerifier> {
     let receiver = Receiver::new(vec![Webhook::new(SECRET).unwrap()]);
-    WebhookConfig::new(GeminiVerifier::new(receiver, JwksCache::new("http://127.0.0.1:9/unused")))
+    WebhookConfig::new(
+        GeminiVerifier::new(receiver, JwksCache::new("http://127.0.0.1:9/unused").unwrap()).unwrap(),
+    )
 }
 
 fn verification_only() -> Router {

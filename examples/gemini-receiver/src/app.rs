@@ -1,9 +1,13 @@
 //! The router: verify (in the extractor), commit to the inbox, then answer.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
-use axum::routing::post;
+use axum::routing::{get, post};
 use webhook_signature_axum::{VerifiedWebhook, WebhookConfig};
 use webhook_signature_gemini::{Authenticated, GeminiVerified, GeminiVerifier, Mode};
 use webhook_signature_inbox::{Inbox, Inserted, NewDelivery};
@@ -21,6 +25,29 @@ pub struct AppState {
     pub inbox: Inbox,
     /// Unix seconds, for `received_at`; injectable for tests.
     pub clock: fn() -> i64,
+    /// Cleared when shutdown begins, so `/readyz` turns 503 while the
+    /// requests in flight drain.
+    pub accepting: Arc<AtomicBool>,
+}
+
+impl AppState {
+    /// The state for `webhooks` and `inbox`, with the system clock, accepting.
+    #[must_use]
+    pub fn new(webhooks: WebhookConfig<GeminiVerifier>, inbox: Inbox) -> Self {
+        Self {
+            webhooks,
+            inbox,
+            clock: webhook_signature_inbox::unix_now,
+            accepting: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// The clock for `received_at`, for tests.
+    #[must_use]
+    pub fn with_clock(mut self, clock: fn() -> i64) -> Self {
+        self.clock = clock;
+        self
+    }
 }
 
 impl FromRef<AppState> for WebhookConfig<GeminiVerifier> {
@@ -29,9 +56,35 @@ impl FromRef<AppState> for WebhookConfig<GeminiVerifier> {
     }
 }
 
-/// `POST /webhooks/gemini`.
+/// `POST /webhooks/gemini`, `GET /healthz` and `GET /readyz`.
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/webhooks/gemini", post(receive)).with_state(state)
+    Router::new()
+        .route("/webhooks/gemini", post(receive))
+        .route("/healthz", get(|| async { StatusCode::OK }))
+        .route("/readyz", get(ready))
+        .with_state(state)
+}
+
+/// How long `/readyz` waits for the inbox before calling it unready.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// 200 while the inbox takes writes and the receiver is not shutting down;
+/// 503 otherwise, so a load balancer sends deliveries elsewhere.
+async fn ready(State(state): State<AppState>) -> StatusCode {
+    if !state.accepting.load(Ordering::Relaxed) {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    match tokio::time::timeout(READY_TIMEOUT, state.inbox.ping()).await {
+        Ok(Ok(())) => StatusCode::OK,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the inbox cannot take writes");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the inbox did not answer within 2 s");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
 }
 
 /// Runs after the extractor verified the delivery (it answered 400, 401 or

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use webhook_signature::Webhook;
+use webhook_signature_axum::Limits;
 use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, JwksCache, Receiver};
 use webhook_signature_inbox::{Inbox, SqliteOptions};
 
@@ -19,12 +20,17 @@ pub struct Config {
     pub host: String,
     /// `DATABASE_URL` (`postgres://…`), else the SQLite file `GEMINI_RECEIVER_DB`.
     pub database: Database,
-    /// This process's worker name: `GEMINI_RECEIVER_INSTANCE`, default `pid-<pid>`.
+    /// This process's worker name: `GEMINI_RECEIVER_INSTANCE`, default
+    /// `<hostname>-<pid>-<random>` (every container is pid 1).
     pub instance: String,
     /// `GEMINI_RECEIVER_LEASE_SECS`, default 60.
     pub lease: Duration,
     /// `GEMINI_RECEIVER_HANDLER_LOG`: a file recording every handler call.
     pub handler_log: Option<std::path::PathBuf>,
+    /// What a client may hold: `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS` (10),
+    /// `GEMINI_RECEIVER_BODY_TIMEOUT_SECS` (30), `GEMINI_RECEIVER_MAX_CONNECTIONS`
+    /// (4096), and `GEMINI_RECEIVER_SHUTDOWN_SECS` (20), the drain at SIGTERM.
+    pub limits: Limits,
 }
 
 /// Which inbox.
@@ -38,6 +44,33 @@ pub enum Database {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// A number from `name`, or `default` if it is unset.
+fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    env(name).map_or(Ok(default), |text| text.parse().map_err(|_| format!("{name}: not a number: {text}")))
+}
+
+/// `GEMINI_RECEIVER_*_SECS`, at least one second.
+fn seconds(name: &str, default: u64) -> Result<Duration, String> {
+    match number(name, default)? {
+        0 => Err(format!("{name}: must be at least 1")),
+        secs => Ok(Duration::from_secs(secs)),
+    }
+}
+
+/// `<hostname>-<pid>-<random>`: unique across containers (all pid 1) and restarts.
+fn default_instance() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| env("HOSTNAME"))
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    // RandomState is seeded from the OS per process: enough to tell restarts apart.
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    format!("{host}-{}-{:06x}", std::process::id(), random & 0xff_ffff)
 }
 
 impl Config {
@@ -68,9 +101,15 @@ impl Config {
             receiver = receiver.with_dynamic(DynamicVerifier::new(audiences));
         }
         let jwks =
-            JwksCache::new(env("GEMINI_WEBHOOK_JWKS_URL").unwrap_or_else(|| GOOGLE_JWKS_URL.to_owned()));
+            JwksCache::new(env("GEMINI_WEBHOOK_JWKS_URL").unwrap_or_else(|| GOOGLE_JWKS_URL.to_owned()))
+                .map_err(|e| format!("GEMINI_WEBHOOK_JWKS_URL: {e}"))?;
         let port =
             env("PORT").map_or(Ok(8080), |p| p.parse().map_err(|_| format!("PORT: not a port: {p}")))?;
+        let limits = Limits::default()
+            .with_header_read_timeout(seconds("GEMINI_RECEIVER_HEADER_TIMEOUT_SECS", 10)?)
+            .with_body_timeout(seconds("GEMINI_RECEIVER_BODY_TIMEOUT_SECS", 30)?)
+            .with_max_connections(number("GEMINI_RECEIVER_MAX_CONNECTIONS", 4096)?)
+            .with_shutdown_timeout(seconds("GEMINI_RECEIVER_SHUTDOWN_SECS", 20)?);
         let database = match env("DATABASE_URL") {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Database::Postgres(url)
@@ -80,19 +119,17 @@ impl Config {
                 env("GEMINI_RECEIVER_DB").unwrap_or_else(|| "gemini-inbox.sqlite3".into()).into(),
             ),
         };
-        let lease = env("GEMINI_RECEIVER_LEASE_SECS").map_or(Ok(60), |s| {
-            s.parse().map_err(|_| format!("GEMINI_RECEIVER_LEASE_SECS: not a number: {s}"))
-        })?;
+        let lease = number("GEMINI_RECEIVER_LEASE_SECS", 60)?;
         Ok(Self {
             receiver,
             jwks,
             port,
             host: env("HOST").unwrap_or_else(|| "0.0.0.0".to_owned()),
             database,
-            instance: env("GEMINI_RECEIVER_INSTANCE")
-                .unwrap_or_else(|| format!("pid-{}", std::process::id())),
+            instance: env("GEMINI_RECEIVER_INSTANCE").unwrap_or_else(default_instance),
             lease: Duration::from_secs(lease),
             handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
+            limits,
         })
     }
 }

@@ -2,8 +2,9 @@
 //! event, and, for the crash test, one line per handler call in
 //! `GEMINI_RECEIVER_HANDLER_LOG`.
 
-use std::io::Write;
 use std::path::PathBuf;
+
+use tokio::io::AsyncWriteExt;
 
 use webhook_signature_gemini::{Envelope, Event};
 use webhook_signature_inbox::Claimed;
@@ -22,16 +23,20 @@ impl Handler {
     ///
     /// # Errors
     /// If the call cannot be recorded: the row is retried with backoff.
-    pub fn handle(&self, row: &Claimed) -> Result<(), String> {
+    pub async fn handle(&self, row: &Claimed) -> Result<(), String> {
         if let Some(path) = &self.log {
-            // One short append per call: atomic with O_APPEND, so instances can share the file.
+            // One short append per call: atomic with O_APPEND, so instances can
+            // share the file. tokio's file runs on the blocking pool, off the
+            // runtime's worker threads.
             let line = format!("{} {}\n", self.instance, row.webhook_id);
-            let mut file = std::fs::OpenOptions::new()
+            let mut file = tokio::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
+                .await
                 .map_err(|e| e.to_string())?;
-            file.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+            file.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
+            file.flush().await.map_err(|e| e.to_string())?;
         }
         let Ok(envelope) = Envelope::parse(&row.body) else {
             tracing::warn!(webhook_id = %row.webhook_id, "not an envelope: left for review");

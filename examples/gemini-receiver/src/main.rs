@@ -4,12 +4,20 @@
 //! - `PORT` (default 8080), `HOST` (default `0.0.0.0`);
 //! - `DATABASE_URL=postgres://…` for a shared PostgreSQL inbox, else the SQLite
 //!   file `GEMINI_RECEIVER_DB` (default `gemini-inbox.sqlite3`);
-//! - `GEMINI_RECEIVER_INSTANCE`, `GEMINI_RECEIVER_LEASE_SECS`, `GEMINI_RECEIVER_HANDLER_LOG`.
+//! - `GEMINI_RECEIVER_INSTANCE`, `GEMINI_RECEIVER_LEASE_SECS`, `GEMINI_RECEIVER_HANDLER_LOG`;
+//! - `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS`, `GEMINI_RECEIVER_BODY_TIMEOUT_SECS`,
+//!   `GEMINI_RECEIVER_MAX_CONNECTIONS`, `GEMINI_RECEIVER_SHUTDOWN_SECS`.
+//!
+//! On SIGTERM or SIGINT it stops accepting, answers the requests in flight
+//! (each committed as usual), lets the worker finish its row, and exits 0.
 
-use std::time::Duration;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use gemini_receiver::{AppState, Config, Handler, MAX_BODY, router};
-use webhook_signature_axum::WebhookConfig;
+use tokio::sync::watch;
+use webhook_signature_axum::{WebhookConfig, serve};
 use webhook_signature_gemini::GeminiVerifier;
 use webhook_signature_inbox::{Worker, run_retention, unix_now};
 
@@ -23,17 +31,72 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let config = Config::from_env()?;
     let inbox = config.database.open().await?;
+    let (stop, stopped) = watch::channel(false);
 
     let handler = Handler { instance: config.instance.clone(), log: config.handler_log.clone() };
     let worker = Worker::new(inbox.clone(), config.instance.clone()).with_lease(config.lease);
-    tokio::spawn(async move { worker.run(|row| std::future::ready(handler.handle(&row))).await });
-    tokio::spawn(run_retention(inbox.clone(), Duration::from_secs(3600), unix_now));
+    let worker = tokio::spawn({
+        let stopped = stopped.clone();
+        async move {
+            let handler = &handler;
+            worker.run_until(|row| async move { handler.handle(&row).await }, wait(stopped)).await;
+        }
+    });
+    let retention = tokio::spawn(run_retention(inbox.clone(), Duration::from_secs(3600), unix_now));
 
-    let webhooks =
-        WebhookConfig::new(GeminiVerifier::new(config.receiver, config.jwks)).with_max_body(MAX_BODY);
-    let state = AppState { webhooks, inbox, clock: unix_now };
+    let verifier = GeminiVerifier::new(config.receiver, config.jwks)?;
+    let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY);
+    let state = AppState::new(webhooks, inbox);
+    let accepting = state.accepting.clone();
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     tracing::info!(addr = %listener.local_addr()?, instance = %config.instance, "listening");
-    axum::serve(listener, router(state)).await?;
+    let limits = config.limits;
+    let signalled = Arc::new(OnceLock::new());
+    let signal_time = signalled.clone();
+    serve(listener, router(state), limits, async move {
+        shutdown_signal().await;
+        let _ = signal_time.set(Instant::now());
+        tracing::info!("shutting down: no new connections; draining the requests in flight");
+        accepting.store(false, Ordering::Relaxed);
+        let _ = stop.send(true);
+    })
+    .await?;
+    // The drain above and the worker's last row ran side by side; the worker
+    // gets what is left of the same budget.
+    let spent = signalled.get().map_or(Duration::ZERO, Instant::elapsed);
+    if tokio::time::timeout(limits.shutdown_timeout.saturating_sub(spent), worker).await.is_err() {
+        tracing::warn!("the worker's handler outlived the shutdown timeout; its lease will expire");
+    }
+    retention.abort();
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Resolves once `stopped` turns true (or its sender is gone).
+async fn wait(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// SIGTERM (a deploy) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = terminate => {}
+        result = tokio::signal::ctrl_c() => {
+            if let Err(error) = result {
+                tracing::error!(%error, "cannot listen for SIGINT");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
 }

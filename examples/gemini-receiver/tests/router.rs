@@ -47,12 +47,13 @@ impl Harness {
         let db = dir.join("inbox.sqlite3");
         let keys = vec![Webhook::new(CURRENT).unwrap(), Webhook::new(PREVIOUS).unwrap()];
         let receiver = Receiver::new(keys).with_dynamic(DynamicVerifier::new([AUDIENCE]));
-        let webhooks = WebhookConfig::new(GeminiVerifier::new(receiver, JwksCache::new(jwks_url)))
-            .with_max_body(MAX_BODY)
-            .with_clock(fixed_now);
+        let webhooks =
+            WebhookConfig::new(GeminiVerifier::new(receiver, JwksCache::new(jwks_url).unwrap()).unwrap())
+                .with_max_body(MAX_BODY)
+                .with_clock(fixed_now);
         let verifier = webhooks.verifier().clone();
         let inbox = Inbox::open_sqlite(&db, options).unwrap();
-        let state = AppState { webhooks, inbox, clock: || 1_795_000_001 };
+        let state = AppState::new(webhooks, inbox).with_clock(|| 1_795_000_001);
         Self { app: router(state), verifier, db }
     }
 
