@@ -298,7 +298,7 @@ impl Shared {
     }
 
     /// One GET, with no lock held.
-    async fn fetch(&self) -> Result<(Jwks, Duration), String> {
+    async fn fetch(&self) -> Fetched {
         let mut response = self.client.get(&self.url).send().await.map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("HTTP {}", response.status()));
@@ -325,10 +325,14 @@ impl Shared {
     }
 }
 
+/// What one fetch brought: the keys and their lifetime, or why not.
+type Fetched = Result<(Jwks, Duration), String>;
+
 /// Stores a fetch's outcome (none if the task was dropped) and wakes every waiter.
 struct Release<'a> {
     shared: &'a Shared,
-    outcome: Option<(Result<(Jwks, Duration), String>, u64)>,
+    /// The outcome, and the caller's `now` when the fetch started.
+    outcome: Option<(Fetched, u64)>,
 }
 
 impl Drop for Release<'_> {

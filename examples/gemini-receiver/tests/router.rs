@@ -14,7 +14,7 @@ use axum::routing::get;
 use gemini_receiver::{AppState, router};
 use tower::ServiceExt;
 use webhook_signature::{Timestamp, Webhook};
-use webhook_signature_axum::WebhookConfig;
+use webhook_signature_axum::{Reason, Rejections, WebhookConfig};
 use webhook_signature_gemini::{DynamicVerifier, GeminiVerifier, JwksCache, Receiver, TokenSigner};
 use webhook_signature_inbox::{Inbox, SqliteOptions};
 
@@ -35,6 +35,7 @@ fn fixed_now() -> Timestamp {
 struct Harness {
     app: axum::Router,
     verifier: Arc<GeminiVerifier>,
+    rejections: Arc<Rejections>,
     db: PathBuf,
 }
 
@@ -52,18 +53,25 @@ impl Harness {
                 .with_max_body(MAX_BODY)
                 .with_clock(fixed_now);
         let verifier = webhooks.verifier().clone();
+        let rejections = webhooks.rejections().clone();
         let inbox = Inbox::open_sqlite(&db, options).unwrap();
         let state = AppState::new(webhooks, inbox).with_clock(|| 1_795_000_001);
-        Self { app: router(state), verifier, db }
+        Self { app: router(state), verifier, rejections, db }
     }
 
     fn offline(name: &str) -> Self {
         Self::new(name, "http://127.0.0.1:9/jwks.json", &SqliteOptions::default())
     }
 
+    async fn get(&self, path: &str) -> StatusCode {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        self.app.clone().oneshot(request).await.unwrap().status()
+    }
+
     async fn send(&self, delivery: &Delivery) -> StatusCode {
         let request = Request::post("/webhooks/gemini")
             .header("content-type", "application/json")
+            .header("content-length", delivery.body.len())
             .header("webhook-id", &delivery.id)
             .header("webhook-timestamp", delivery.timestamp.to_string())
             .header("webhook-signature", &delivery.signature)
@@ -198,4 +206,56 @@ async fn dynamic_deliveries_fetch_the_jwks_once() {
     assert!(stored.iter().all(|row| row.2 == "bearer-token"), "a token that does not bind the body");
     assert_eq!(receiver.verifier.jwks().fetches(), 1);
     assert_eq!(receiver.send(&signed(CURRENT, "msg_s", NOW, VIDEO)).await, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn no_keys_to_be_had_is_503_so_the_sender_retries() {
+    // Nothing listens on the JWKS port: the first fetch fails at once.
+    let receiver = Harness::offline("no-keys");
+    assert_eq!(receiver.send(&dynamic(KEY_A, "msg_nk", VIDEO)).await, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(receiver.rejections.count(Reason::Unavailable), 1);
+    assert!(receiver.stored().is_empty());
+}
+
+#[tokio::test]
+async fn an_oversized_dynamic_delivery_costs_no_fetch() {
+    let receiver = Harness::offline("oversized-dynamic");
+    let padding = " ".repeat(MAX_BODY);
+    let oversized = dynamic(KEY_A, "msg_big", &format!("{VIDEO}{padding}"));
+    assert_eq!(receiver.send(&oversized).await, StatusCode::PAYLOAD_TOO_LARGE);
+    // Stale comes before Content-Length, and both before any key work.
+    let mut stale = dynamic(KEY_A, "msg_stale", &format!("{VIDEO}{padding}"));
+    stale.timestamp = NOW - 3600;
+    assert_eq!(receiver.send(&stale).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(receiver.verifier.jwks().fetches(), 0);
+    assert_eq!(receiver.rejections.count(Reason::TooLarge), 1);
+    assert_eq!(receiver.rejections.count(Reason::StaleTimestamp), 1);
+}
+
+#[tokio::test]
+async fn rejections_are_counted_by_reason() {
+    let receiver = Harness::offline("counted");
+    let mut tampered = signed(CURRENT, "msg_t", NOW, VIDEO);
+    tampered.body = b"{}".to_vec();
+    assert_eq!(receiver.send(&tampered).await, StatusCode::UNAUTHORIZED);
+    let mut no_id = signed(CURRENT, "msg_n", NOW, VIDEO);
+    no_id.id = String::new();
+    assert_eq!(receiver.send(&no_id).await, StatusCode::BAD_REQUEST);
+    assert_eq!(receiver.rejections.count(Reason::NoMatchingSignature), 1);
+    assert_eq!(receiver.rejections.count(Reason::MissingHeader), 1);
+    assert_eq!(receiver.rejections.total(), 2);
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let receiver = Harness::offline("health");
+    assert_eq!(receiver.get("/healthz").await, StatusCode::OK);
+    assert_eq!(receiver.get("/readyz").await, StatusCode::OK);
+    // A database someone else holds locked: writes cannot be taken, so not ready.
+    let locker = rusqlite::Connection::open(&receiver.db).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    assert_eq!(receiver.get("/readyz").await, StatusCode::SERVICE_UNAVAILABLE);
+    locker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(receiver.get("/readyz").await, StatusCode::OK);
+    assert_eq!(receiver.get("/healthz").await, StatusCode::OK);
 }
