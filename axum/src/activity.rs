@@ -49,17 +49,25 @@ impl Activity {
     /// byte has moved for `idle`.
     pub(crate) async fn expired(&self, first_request: Duration, idle: Duration) {
         loop {
+            let quiet_until = self.opened + Duration::from_millis(self.last.load(Ordering::Relaxed)) + idle;
             let deadline = if self.started.load(Ordering::Relaxed) == 0 {
-                self.opened + first_request
+                // Whichever comes first: no request yet, or no bytes for `idle`.
+                quiet_until.min(self.opened + first_request)
             } else {
-                self.opened + Duration::from_millis(self.last.load(Ordering::Relaxed)) + idle
+                quiet_until
             };
-            if Instant::now() >= deadline && self.in_flight.load(Ordering::Relaxed) == 0 {
-                return;
+            let now = Instant::now();
+            if now >= deadline {
+                if self.in_flight.load(Ordering::Relaxed) == 0 {
+                    return;
+                }
+                // A request in flight is bounded by the body deadline and its
+                // handler, not by this timer: look again later.
+                tokio::time::sleep(idle).await;
+            } else {
+                // Activity may have moved the deadline meanwhile: recomputed on waking.
+                tokio::time::sleep_until(deadline).await;
             }
-            // In flight past the deadline: the body deadline and the handler
-            // bound the request; look again once more time has passed.
-            tokio::time::sleep_until(deadline.max(Instant::now() + Duration::from_millis(500))).await;
         }
     }
 }
