@@ -13,6 +13,8 @@ pub enum InboxError {
     Busy,
     /// The inbox was shut down.
     Closed,
+    /// Another process holds this SQLite inbox (one process per file).
+    Locked,
     /// The schema is newer than this code understands.
     SchemaTooNew(i64),
     /// Any other database error, with its message.
@@ -25,6 +27,7 @@ impl fmt::Display for InboxError {
             Self::Full => f.write_str("inbox database full"),
             Self::Busy => f.write_str("inbox database locked"),
             Self::Closed => f.write_str("inbox closed"),
+            Self::Locked => f.write_str("inbox database is held by another process"),
             Self::SchemaTooNew(version) => {
                 write!(f, "inbox schema version {version} is newer than this code")
             }
@@ -35,6 +38,7 @@ impl fmt::Display for InboxError {
 
 impl std::error::Error for InboxError {}
 
+#[cfg(feature = "sqlite")]
 impl From<rusqlite::Error> for InboxError {
     fn from(error: rusqlite::Error) -> Self {
         match error.sqlite_error_code() {
@@ -45,13 +49,18 @@ impl From<rusqlite::Error> for InboxError {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl From<tokio_postgres::Error> for InboxError {
     fn from(error: tokio_postgres::Error) -> Self {
         match error.code() {
             // Class 53: insufficient resources (disk full, out of memory, too many connections).
             Some(code) if code.code().starts_with("53") => Self::Full,
             Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE) => Self::Busy,
-            _ => Self::Database(error.to_string()),
+            // tokio-postgres's Display says only "db error"; the server's message is in the source.
+            _ => match error.as_db_error() {
+                Some(db) => Self::Database(format!("{} ({})", db.message(), db.code().code())),
+                None => Self::Database(error.to_string()),
+            },
         }
     }
 }

@@ -1,15 +1,20 @@
 //! The inbox, whichever database holds it.
 
 use std::fmt;
+#[cfg(feature = "sqlite")]
 use std::path::Path;
+#[cfg(feature = "postgres")]
 use std::sync::Arc;
 use std::time::Duration;
 
+#[cfg(feature = "sqlite")]
 use tokio::sync::oneshot;
 
 use crate::delivery::{Claimed, Failed, Inserted, NewDelivery};
 use crate::error::InboxError;
+#[cfg(feature = "postgres")]
 use crate::postgres::Postgres;
+#[cfg(feature = "sqlite")]
 use crate::sqlite::{self, Answer, Op, Request, SqliteOptions};
 
 /// A durable inbox of verified deliveries. Cheap to clone; every clone
@@ -19,14 +24,18 @@ pub struct Inbox(Backend);
 
 #[derive(Clone)]
 enum Backend {
+    #[cfg(feature = "sqlite")]
     Sqlite(std::sync::mpsc::Sender<Op>),
+    #[cfg(feature = "postgres")]
     Postgres(Arc<Postgres>),
 }
 
 impl fmt::Debug for Inbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.0 {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => "sqlite",
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
         };
         f.debug_tuple("Inbox").field(&kind).finish()
@@ -37,21 +46,34 @@ impl Inbox {
     /// Opens the SQLite inbox at `path`, creating the file if it is missing,
     /// in WAL mode with `synchronous=FULL`, migrating its schema.
     ///
+    /// One process holds an SQLite inbox at a time (an exclusive lock on
+    /// `<path>.lock`), so the claims found at start belong to a process that
+    /// is gone, and are released at once instead of waiting out their leases.
+    ///
     /// # Errors
-    /// [`InboxError`] if the file cannot be opened or migrated.
+    /// [`InboxError::Locked`] if another process holds it; [`InboxError`] if
+    /// the file cannot be opened or migrated.
+    #[cfg(feature = "sqlite")]
     pub fn open_sqlite(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, InboxError> {
         Ok(Self(Backend::Sqlite(sqlite::open(path.as_ref(), options)?)))
     }
 
     /// Connects to the PostgreSQL inbox at `url` (`postgres://…`), migrating its schema.
     ///
+    /// Connections come from a pool that replaces broken ones, so the inbox
+    /// heals by itself after a server restart. TLS follows `sslmode` in the
+    /// URL (`disable`, `prefer` (the default), `require`, `verify-ca`,
+    /// `verify-full`, with `sslrootcert=` or the system roots).
+    ///
     /// # Errors
-    /// [`InboxError`] if the server cannot be reached or migrated.
+    /// [`InboxError`] if the URL is invalid, or the server cannot be reached or migrated.
+    #[cfg(feature = "postgres")]
     pub async fn connect_postgres(url: &str) -> Result<Self, InboxError> {
         Ok(Self(Backend::Postgres(Arc::new(Postgres::connect(url).await?))))
     }
 
     /// Queues `request` for the SQLite writer and waits for its answer, given after the commit.
+    #[cfg(feature = "sqlite")]
     async fn sqlite(queue: &std::sync::mpsc::Sender<Op>, request: Request) -> Result<Answer, InboxError> {
         let (reply, answer) = oneshot::channel();
         queue.send((request, reply)).map_err(|_| InboxError::Closed)?;
@@ -65,10 +87,12 @@ impl Inbox {
     /// [`InboxError`]: answer 503, so the sender retries.
     pub async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
         match &self.0 {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Insert(delivery)).await? {
                 Answer::Inserted(inserted) => Ok(inserted),
                 _ => Err(mismatch()),
             },
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.insert(delivery).await,
         }
     }
@@ -81,10 +105,12 @@ impl Inbox {
     /// [`InboxError`] if it cannot.
     pub async fn ping(&self) -> Result<(), InboxError> {
         match &self.0 {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Ping).await? {
                 Answer::Pong => Ok(()),
                 _ => Err(mismatch()),
             },
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.ping().await,
         }
     }
@@ -102,6 +128,7 @@ impl Inbox {
     ) -> Result<Vec<Claimed>, InboxError> {
         let until = now.saturating_add(i64::try_from(lease.as_secs()).unwrap_or(i64::MAX));
         match &self.0 {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(queue) => {
                 match Self::sqlite(queue, Request::Claim { worker: worker.to_owned(), until, now, limit })
                     .await?
@@ -110,6 +137,7 @@ impl Inbox {
                     _ => Err(mismatch()),
                 }
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.claim(worker, until, now, limit).await,
         }
     }
@@ -120,6 +148,7 @@ impl Inbox {
     /// [`InboxError`].
     pub async fn complete(&self, id: &str, worker: &str, now: i64) -> Result<bool, InboxError> {
         match &self.0 {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(queue) => {
                 let request = Request::Complete { id: id.to_owned(), worker: worker.to_owned(), now };
                 match Self::sqlite(queue, request).await? {
@@ -127,7 +156,28 @@ impl Inbox {
                     _ => Err(mismatch()),
                 }
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.complete(id, worker, now).await,
+        }
+    }
+
+    /// Extends `worker`'s lease on a row whose handler is still running, to
+    /// `until` (Unix seconds). `false` if `worker` no longer holds it.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn renew(&self, id: &str, worker: &str, until: i64) -> Result<bool, InboxError> {
+        match &self.0 {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(queue) => {
+                let request = Request::Renew { id: id.to_owned(), worker: worker.to_owned(), until };
+                match Self::sqlite(queue, request).await? {
+                    Answer::Renewed(renewed) => Ok(renewed),
+                    _ => Err(mismatch()),
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.renew(id, worker, until).await,
         }
     }
 
@@ -138,6 +188,7 @@ impl Inbox {
     /// [`InboxError`].
     pub async fn fail(&self, id: &str, worker: &str, now: i64) -> Result<Failed, InboxError> {
         match &self.0 {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(queue) => {
                 match Self::sqlite(queue, Request::Fail { id: id.to_owned(), worker: worker.to_owned(), now })
                     .await?
@@ -146,6 +197,7 @@ impl Inbox {
                     _ => Err(mismatch()),
                 }
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.fail(id, worker, now).await,
         }
     }
@@ -157,16 +209,19 @@ impl Inbox {
     /// [`InboxError`].
     pub async fn purge(&self, now: i64) -> Result<u64, InboxError> {
         match &self.0 {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Purge { now }).await? {
                 Answer::Purged(deleted) => Ok(deleted),
                 _ => Err(mismatch()),
             },
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.purge(now).await,
         }
     }
 }
 
 /// The writer answers each request with its own variant; anything else is a bug here.
+#[cfg(feature = "sqlite")]
 fn mismatch() -> InboxError {
     InboxError::Database("inbox writer answered with the wrong kind of result".to_owned())
 }

@@ -1,44 +1,93 @@
-//! PostgreSQL, for several receiver instances sharing one inbox. Inserts go
-//! through one writer task that commits everything queued in one transaction
-//! (group commit); claims use `FOR UPDATE SKIP LOCKED`, so instances never
-//! claim the same row while its lease lives.
+//! PostgreSQL, for several receiver instances sharing one inbox.
+//!
+//! - Connections come from a deadpool pool whose recycling check drops closed
+//!   connections, so a restarted server is reconnected on the next checkout,
+//!   without a restart of the receiver.
+//! - Inserts go through one writer task that commits everything queued in one
+//!   transaction (group commit). A batch that fails because its connection
+//!   broke is retried once on a fresh one (the insert is idempotent:
+//!   `ON CONFLICT DO NOTHING`) before its callers hear an error (503).
+//! - Claims use `FOR UPDATE SKIP LOCKED`; every state change is one
+//!   conditional statement whose affected rows are checked.
+//! - Rows are read with `try_get`: a schema surprise is an error, never a panic.
 
-use tokio::sync::{Mutex, mpsc, oneshot};
-use tokio_postgres::{Client, NoTls};
+use std::time::Duration;
 
-use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, backoff_secs};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
+
+use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS};
 use crate::error::InboxError;
-use crate::schema;
+use crate::{postgres_tls, schema};
 
 const MAX_BATCH: usize = 1024;
+/// Connections per instance: the writer, a worker, retention and readiness.
+const POOL_SIZE: usize = 8;
+/// How long a checkout, a connect or a recycling check may take.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
 type InsertOp = (NewDelivery, oneshot::Sender<Result<Inserted, InboxError>>);
 
-/// The connections of a PostgreSQL inbox.
+/// The pool and the writer of a PostgreSQL inbox.
 pub(crate) struct Postgres {
+    pool: Pool,
     inserts: mpsc::UnboundedSender<InsertOp>,
-    worker: Mutex<Client>,
 }
 
-async fn connect(url: &str) -> Result<Client, InboxError> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::error!(%error, "inbox PostgreSQL connection lost");
-        }
-    });
-    Ok(client)
-}
+const INSERT: &str = "INSERT INTO deliveries \
+    (webhook_id, event_type, webhook_timestamp, body, authenticated, received_at) \
+    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (webhook_id) DO NOTHING";
+
+const CLAIM: &str = "UPDATE deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
+    WHERE webhook_id IN (SELECT webhook_id FROM deliveries \
+      WHERE processed_at IS NULL AND failed_at IS NULL \
+        AND (claimed_until IS NULL OR claimed_until < $3) \
+        AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
+      ORDER BY received_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
+    RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts";
+
+const COMPLETE: &str = "UPDATE deliveries \
+    SET processed_at = $3, processed_by = $2, claimed_by = NULL, claimed_until = NULL \
+    WHERE webhook_id = $1 AND claimed_by = $2 AND processed_at IS NULL";
+
+const RENEW: &str = "UPDATE deliveries SET claimed_until = $3 \
+    WHERE webhook_id = $1 AND claimed_by = $2 AND processed_at IS NULL";
+
+/// A retry after `backoff_secs(attempts)` (the same formula, in SQL), or a
+/// dead letter after the last attempt: one statement, so nothing can change
+/// the row between the check and the write.
+const FAIL: &str = "UPDATE deliveries SET \
+      failed_at = CASE WHEN attempts >= $4::integer THEN $3::bigint ELSE NULL END, \
+      next_attempt_at = CASE WHEN attempts >= $4::integer THEN next_attempt_at \
+        ELSE $3::bigint + LEAST(1::bigint << LEAST(GREATEST(attempts, 1), 12), 3600) END, \
+      claimed_by = NULL, claimed_until = NULL \
+    WHERE webhook_id = $1 AND claimed_by = $2 AND processed_at IS NULL \
+    RETURNING failed_at, next_attempt_at";
+
+const PURGE: &str = "DELETE FROM deliveries \
+    WHERE (processed_at IS NOT NULL OR failed_at IS NOT NULL) AND received_at < $1";
 
 impl Postgres {
-    /// Connects twice (inserts, worker), migrates, and starts the writer task.
+    /// Builds the pool (nothing is connected until first use), migrates, and
+    /// starts the writer task.
     pub(crate) async fn connect(url: &str) -> Result<Self, InboxError> {
-        let mut writer = connect(url).await?;
-        let worker = connect(url).await?;
-        migrate(&mut writer).await?;
+        let (config, tls) = postgres_tls::configure(url)?;
+        let manager =
+            Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(POOL_TIMEOUT))
+            .create_timeout(Some(POOL_TIMEOUT))
+            .recycle_timeout(Some(POOL_TIMEOUT))
+            .build()
+            .map_err(|e| InboxError::Database(e.to_string()))?;
+        migrate(&mut checkout(&pool).await?).await?;
         let (inserts, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_inserts(writer, queue));
-        Ok(Self { inserts, worker: Mutex::new(worker) })
+        tokio::spawn(write_inserts(pool.clone(), queue));
+        Ok(Self { pool, inserts })
     }
 
     pub(crate) async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
@@ -48,7 +97,7 @@ impl Postgres {
     }
 
     pub(crate) async fn ping(&self) -> Result<(), InboxError> {
-        self.worker.lock().await.simple_query("SELECT 1").await?;
+        checkout(&self.pool).await?.simple_query("SELECT 1").await?;
         Ok(())
     }
 
@@ -59,91 +108,76 @@ impl Postgres {
         now: i64,
         limit: usize,
     ) -> Result<Vec<Claimed>, InboxError> {
-        let client = self.worker.lock().await;
+        let client = checkout(&self.pool).await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = client
-            .query(
-                "UPDATE deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
-                 WHERE webhook_id IN (SELECT webhook_id FROM deliveries \
-                   WHERE processed_at IS NULL AND failed_at IS NULL \
-                     AND (claimed_until IS NULL OR claimed_until < $3) \
-                     AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
-                   ORDER BY received_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-                 RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts",
-                &[&worker, &until, &now, &limit],
-            )
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|row| Claimed {
-                webhook_id: row.get(0),
-                event_type: row.get(1),
-                webhook_timestamp: row.get(2),
-                body: row.get(3),
-                authenticated: row.get(4),
-                attempts: i64::from(row.get::<_, i32>(5)),
-            })
-            .collect())
+        let statement = client.prepare_cached(CLAIM).await?;
+        let rows = client.query(&statement, &[&worker, &until, &now, &limit]).await?;
+        rows.iter().map(claimed).collect()
     }
 
     pub(crate) async fn complete(&self, id: &str, worker: &str, now: i64) -> Result<bool, InboxError> {
-        let client = self.worker.lock().await;
-        let changed = client
-            .execute(
-                "UPDATE deliveries SET processed_at = $3, processed_by = $2, claimed_by = NULL, claimed_until = NULL \
-                 WHERE webhook_id = $1 AND claimed_by = $2 AND processed_at IS NULL",
-                &[&id, &worker, &now],
-            )
-            .await?;
-        Ok(changed == 1)
+        self.execute(COMPLETE, id, worker, now).await
+    }
+
+    pub(crate) async fn renew(&self, id: &str, worker: &str, until: i64) -> Result<bool, InboxError> {
+        self.execute(RENEW, id, worker, until).await
+    }
+
+    /// One conditional UPDATE on the row `id` held by `worker`: whether it changed it.
+    async fn execute(&self, sql: &str, id: &str, worker: &str, value: i64) -> Result<bool, InboxError> {
+        let client = checkout(&self.pool).await?;
+        let statement = client.prepare_cached(sql).await?;
+        Ok(client.execute(&statement, &[&id, &worker, &value]).await? == 1)
     }
 
     pub(crate) async fn fail(&self, id: &str, worker: &str, now: i64) -> Result<Failed, InboxError> {
-        let client = self.worker.lock().await;
-        let row = client
-            .query_opt(
-                "SELECT attempts FROM deliveries WHERE webhook_id = $1 AND claimed_by = $2 AND processed_at IS NULL",
-                &[&id, &worker],
-            )
-            .await?;
-        let Some(row) = row else { return Ok(Failed::LeaseLost) };
-        let attempts = i64::from(row.get::<_, i32>(0));
-        // After the last attempt: a dead letter; before it: a retry after the backoff.
-        let (failed_at, next_attempt_at, outcome) = if attempts >= MAX_ATTEMPTS {
-            (Some(now), None, Failed::DeadLetter)
-        } else {
-            let next = now.saturating_add(backoff_secs(attempts));
-            (None, Some(next), Failed::Retry { next_attempt_at: next })
+        let client = checkout(&self.pool).await?;
+        let statement = client.prepare_cached(FAIL).await?;
+        let max = i32::try_from(MAX_ATTEMPTS).unwrap_or(i32::MAX);
+        let Some(row) = client.query_opt(&statement, &[&id, &worker, &now, &max]).await? else {
+            return Ok(Failed::LeaseLost);
         };
-        client
-            .execute(
-                "UPDATE deliveries SET failed_at = $2, next_attempt_at = COALESCE($3, next_attempt_at), \
-                 claimed_by = NULL, claimed_until = NULL WHERE webhook_id = $1 AND claimed_by = $4",
-                &[&id, &failed_at, &next_attempt_at, &worker],
-            )
-            .await?;
-        Ok(outcome)
+        let failed_at: Option<i64> = row.try_get(0)?;
+        let next_attempt_at: Option<i64> = row.try_get(1)?;
+        Ok(match (failed_at, next_attempt_at) {
+            (Some(_), _) => Failed::DeadLetter,
+            (None, Some(next_attempt_at)) => Failed::Retry { next_attempt_at },
+            (None, None) => return Err(InboxError::Database("a retry without next_attempt_at".to_owned())),
+        })
     }
 
     pub(crate) async fn purge(&self, now: i64) -> Result<u64, InboxError> {
-        let client = self.worker.lock().await;
-        Ok(client
-            .execute(
-                "DELETE FROM deliveries WHERE (processed_at IS NOT NULL OR failed_at IS NOT NULL) AND received_at < $1",
-                &[&now.saturating_sub(RETENTION_SECS)],
-            )
-            .await?)
+        let client = checkout(&self.pool).await?;
+        Ok(client.execute(PURGE, &[&now.saturating_sub(RETENTION_SECS)]).await?)
     }
+}
+
+/// A pooled connection; a closed one is replaced by the pool's recycling check.
+async fn checkout(pool: &Pool) -> Result<Object, InboxError> {
+    pool.get().await.map_err(|e| InboxError::Database(format!("PostgreSQL unavailable: {e}")))
+}
+
+fn claimed(row: &Row) -> Result<Claimed, InboxError> {
+    Ok(Claimed {
+        webhook_id: row.try_get(0)?,
+        event_type: row.try_get(1)?,
+        webhook_timestamp: row.try_get(2)?,
+        body: row.try_get(3)?,
+        authenticated: row.try_get(4)?,
+        attempts: i64::from(row.try_get::<_, i32>(5)?),
+    })
 }
 
 /// Creates the schema once, under an advisory lock, so instances starting
 /// together do not race.
-async fn migrate(client: &mut Client) -> Result<(), InboxError> {
+async fn migrate(client: &mut Object) -> Result<(), InboxError> {
     let transaction = client.transaction().await?;
     transaction.execute("SELECT pg_advisory_xact_lock(7306745105)", &[]).await?;
     transaction.batch_execute("CREATE TABLE IF NOT EXISTS inbox_schema (version BIGINT NOT NULL)").await?;
-    let version: i64 =
-        transaction.query_opt("SELECT version FROM inbox_schema", &[]).await?.map_or(0, |row| row.get(0));
+    let version: i64 = match transaction.query_opt("SELECT version FROM inbox_schema", &[]).await? {
+        Some(row) => row.try_get(0)?,
+        None => 0,
+    };
     if version > schema::VERSION {
         return Err(InboxError::SchemaTooNew(version));
     }
@@ -158,7 +192,7 @@ async fn migrate(client: &mut Client) -> Result<(), InboxError> {
 
 /// Group commit: everything queued goes into one transaction; callers hear
 /// back only after the commit.
-async fn write_inserts(mut client: Client, mut queue: mpsc::UnboundedReceiver<InsertOp>) {
+async fn write_inserts(pool: Pool, mut queue: mpsc::UnboundedReceiver<InsertOp>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -167,7 +201,7 @@ async fn write_inserts(mut client: Client, mut queue: mpsc::UnboundedReceiver<In
                 Err(_) => break,
             }
         }
-        match insert_batch(&mut client, &batch).await {
+        match insert_retrying(&pool, &batch).await {
             Ok(outcomes) => {
                 for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
@@ -183,14 +217,63 @@ async fn write_inserts(mut client: Client, mut queue: mpsc::UnboundedReceiver<In
     }
 }
 
-async fn insert_batch(client: &mut Client, batch: &[InsertOp]) -> Result<Vec<Inserted>, InboxError> {
+/// One try, and one more on a fresh connection if the first one's connection
+/// broke (a server restart, a failover, an idle connection cut by a proxy).
+async fn insert_retrying(pool: &Pool, batch: &[InsertOp]) -> Result<Vec<Inserted>, InboxError> {
+    let mut client = checkout(pool).await?;
+    match insert_batch(&mut client, batch).await {
+        Err(Failure::Connection(error)) => {
+            tracing::warn!(%error, "inbox connection lost; retrying the batch on a fresh one");
+            // Never back in the pool: its replacement is opened now.
+            drop(Object::take(client));
+            let mut fresh = checkout(pool).await?;
+            insert_batch(&mut fresh, batch).await.map_err(Failure::into_inbox)
+        }
+        other => other.map_err(Failure::into_inbox),
+    }
+}
+
+/// A statement error, told apart by whether retrying elsewhere can help.
+enum Failure {
+    Connection(tokio_postgres::Error),
+    Other(InboxError),
+}
+
+impl Failure {
+    fn into_inbox(self) -> InboxError {
+        match self {
+            Self::Connection(error) => error.into(),
+            Self::Other(error) => error,
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(error: tokio_postgres::Error) -> Self {
+        if is_connection_error(&error) { Self::Connection(error) } else { Self::Other(error.into()) }
+    }
+}
+
+/// The connection, not the statement, failed: closed, an IO error, class 08
+/// (connection exception), or the server shutting down (57P01..57P03).
+fn is_connection_error(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        Some(code) => {
+            code.code().starts_with("08")
+                || [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW]
+                    .contains(code)
+        }
+        // No SQLSTATE: the server never answered (an IO error on the socket).
+        None => std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>()),
+    }
+}
+
+async fn insert_batch(client: &mut Object, batch: &[InsertOp]) -> Result<Vec<Inserted>, Failure> {
     let transaction = client.transaction().await?;
-    let statement = transaction
-        .prepare(
-            "INSERT INTO deliveries (webhook_id, event_type, webhook_timestamp, body, authenticated, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (webhook_id) DO NOTHING",
-        )
-        .await?;
+    let statement = transaction.prepare_cached(INSERT).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for (d, _) in batch {
         let changed = transaction

@@ -6,6 +6,7 @@
 /// PostgreSQL table `inbox_schema`).
 pub(crate) const VERSION: i64 = 1;
 
+#[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_V1: &str = "
 CREATE TABLE deliveries (
   webhook_id        TEXT PRIMARY KEY,
@@ -26,6 +27,7 @@ CREATE INDEX deliveries_pending ON deliveries (received_at) WHERE processed_at I
 CREATE INDEX deliveries_received ON deliveries (received_at);
 ";
 
+#[cfg(feature = "postgres")]
 pub(crate) const POSTGRES_V1: &str = "
 CREATE TABLE deliveries (
   webhook_id        TEXT PRIMARY KEY,
@@ -47,6 +49,7 @@ CREATE INDEX deliveries_received ON deliveries (received_at);
 ";
 
 /// Rows a worker may claim at `now`: unprocessed, not dead, no live lease, due.
+#[cfg(feature = "sqlite")]
 pub(crate) const CLAIMABLE: &str = "processed_at IS NULL AND failed_at IS NULL \
      AND (claimed_until IS NULL OR claimed_until < ?3) \
      AND (next_attempt_at IS NULL OR next_attempt_at <= ?3)";

@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
-use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, backoff_secs};
+use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS};
 use crate::error::InboxError;
 use crate::schema;
 
@@ -28,6 +28,11 @@ pub(crate) enum Request {
         until: i64,
         now: i64,
         limit: usize,
+    },
+    Renew {
+        id: String,
+        worker: String,
+        until: i64,
     },
     Complete {
         id: String,
@@ -51,6 +56,7 @@ pub(crate) enum Answer {
     Inserted(Inserted),
     Claimed(Vec<Claimed>),
     Completed(bool),
+    Renewed(bool),
     Failed(Failed),
     Purged(u64),
     Pong,
@@ -72,9 +78,11 @@ impl Default for SqliteOptions {
     }
 }
 
-/// Opens (creating it if missing) and migrates the database, then starts the
-/// writer thread.
+/// Opens (creating it if missing) and migrates the database, takes the
+/// single-writer lock, releases the claims a previous process left, then
+/// starts the writer thread.
 pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<Op>, InboxError> {
+    let lock = lock_exclusively(path)?;
     let mut connection = Connection::open(path)?;
     connection.busy_timeout(options.busy_timeout)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -83,12 +91,48 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<
     if let Some(pages) = options.max_page_count {
         connection.pragma_update(None, "max_page_count", pages)?;
     }
+    // This process holds the lock, so every claim in the file was made by a
+    // process that is gone: its rows need not wait out their leases.
+    let released = connection.execute(
+        "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL \
+         WHERE claimed_by IS NOT NULL AND processed_at IS NULL",
+        [],
+    )?;
+    if released > 0 {
+        tracing::info!(released, "released the claims of a previous process");
+    }
     let (sender, receiver) = mpsc::channel();
     std::thread::Builder::new()
         .name("inbox-sqlite-writer".to_owned())
-        .spawn(move || writer(connection, &receiver))
+        .spawn(move || {
+            // The lock lives as long as the writer: it is released when the
+            // last Inbox clone is dropped, or the process dies.
+            let _lock = lock;
+            writer(connection, &receiver);
+        })
         .map_err(|e| InboxError::Database(e.to_string()))?;
     Ok(sender)
+}
+
+/// `<database>.lock`, locked exclusively (`flock`): one process per SQLite
+/// inbox, so a claim found at start belongs to a dead process. Readers (the
+/// CLI, backups) are not affected: they never take this lock.
+fn lock_exclusively(path: &Path) -> Result<std::fs::File, InboxError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .map_err(|e| InboxError::Database(format!("{}: {e}", std::path::Path::new(&name).display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(InboxError::Locked),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(InboxError::Database(format!("{}: {e}", std::path::Path::new(&name).display())))
+        }
+    }
 }
 
 /// Versioned with `PRAGMA user_version`, migrated in one IMMEDIATE transaction
@@ -155,6 +199,7 @@ fn apply(transaction: &rusqlite::Transaction<'_>, request: &Request) -> Result<A
             Answer::Claimed(claim(transaction, worker, *until, *now, *limit)?)
         }
         Request::Complete { id, worker, now } => Answer::Completed(complete(transaction, id, worker, *now)?),
+        Request::Renew { id, worker, until } => Answer::Renewed(renew(transaction, id, worker, *until)?),
         Request::Fail { id, worker, now } => Answer::Failed(fail(transaction, id, worker, *now)?),
         Request::Purge { now } => Answer::Purged(purge(transaction, *now)?),
         Request::Ping => Answer::Pong,
@@ -214,32 +259,47 @@ fn complete(
     Ok(changed == 1)
 }
 
+fn renew(
+    transaction: &rusqlite::Transaction<'_>,
+    id: &str,
+    worker: &str,
+    until: i64,
+) -> Result<bool, InboxError> {
+    let changed = transaction
+        .prepare_cached(
+            "UPDATE deliveries SET claimed_until = ?3 \
+             WHERE webhook_id = ?1 AND claimed_by = ?2 AND processed_at IS NULL",
+        )?
+        .execute(params![id, worker, until])?;
+    Ok(changed == 1)
+}
+
+/// A retry after `backoff_secs(attempts)` (the same formula, in SQL), or a
+/// dead letter after the last attempt: one conditional statement.
 fn fail(
     transaction: &rusqlite::Transaction<'_>,
     id: &str,
     worker: &str,
     now: i64,
 ) -> Result<Failed, InboxError> {
-    let attempts: Option<i64> = transaction
-        .prepare_cached(
-            "SELECT attempts FROM deliveries WHERE webhook_id = ?1 AND claimed_by = ?2 AND processed_at IS NULL",
-        )?
-        .query_row(params![id, worker], |row| row.get(0))
-        .optional()?;
-    let Some(attempts) = attempts else { return Ok(Failed::LeaseLost) };
-    if attempts >= MAX_ATTEMPTS {
-        transaction.execute(
-            "UPDATE deliveries SET failed_at = ?2, claimed_by = NULL, claimed_until = NULL WHERE webhook_id = ?1",
-            params![id, now],
-        )?;
-        return Ok(Failed::DeadLetter);
-    }
-    let next_attempt_at = now.saturating_add(backoff_secs(attempts));
-    transaction.execute(
-        "UPDATE deliveries SET next_attempt_at = ?2, claimed_by = NULL, claimed_until = NULL WHERE webhook_id = ?1",
-        params![id, next_attempt_at],
+    let mut statement = transaction.prepare_cached(
+        "UPDATE deliveries SET \
+           failed_at = CASE WHEN attempts >= ?4 THEN ?3 ELSE NULL END, \
+           next_attempt_at = CASE WHEN attempts >= ?4 THEN next_attempt_at \
+             ELSE ?3 + min(1 << min(max(attempts, 1), 12), 3600) END, \
+           claimed_by = NULL, claimed_until = NULL \
+         WHERE webhook_id = ?1 AND claimed_by = ?2 AND processed_at IS NULL \
+         RETURNING failed_at, next_attempt_at",
     )?;
-    Ok(Failed::Retry { next_attempt_at })
+    let mut rows = statement.query(params![id, worker, now, MAX_ATTEMPTS])?;
+    let Some(row) = rows.next()? else { return Ok(Failed::LeaseLost) };
+    let failed_at: Option<i64> = row.get(0)?;
+    let next_attempt_at: Option<i64> = row.get(1)?;
+    Ok(match (failed_at, next_attempt_at) {
+        (Some(_), _) => Failed::DeadLetter,
+        (None, Some(next_attempt_at)) => Failed::Retry { next_attempt_at },
+        (None, None) => return Err(InboxError::Database("a retry without next_attempt_at".to_owned())),
+    })
 }
 
 fn purge(transaction: &rusqlite::Transaction<'_>, now: i64) -> Result<u64, InboxError> {

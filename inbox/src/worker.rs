@@ -125,27 +125,81 @@ impl Worker {
         let count = claimed.len();
         for row in claimed {
             let id = row.webhook_id.clone();
-            match handler(row).await {
+            // The lease is renewed while the handler runs, so a handler slower
+            // than the lease is never run a second time elsewhere meanwhile.
+            let outcome = tokio::select! {
+                outcome = handler(row) => outcome,
+                () = self.keep_leased(&id) => unreachable_renewal(),
+            };
+            match outcome {
                 Ok(()) => {
-                    if !self.inbox.complete(&id, &self.id, (self.clock)()).await? {
+                    let completed =
+                        self.persist(&id, || self.inbox.complete(&id, &self.id, (self.clock)())).await?;
+                    if !completed {
                         tracing::warn!(webhook_id = %id, worker = %self.id, "lease lost before completion");
                     }
                 }
-                Err(error) => match self.inbox.fail(&id, &self.id, (self.clock)()).await? {
-                    Failed::Retry { next_attempt_at } => {
-                        tracing::warn!(webhook_id = %id, %error, next_attempt_at, "handler failed; will retry");
+                Err(error) => {
+                    match self.persist(&id, || self.inbox.fail(&id, &self.id, (self.clock)())).await? {
+                        Failed::Retry { next_attempt_at } => {
+                            tracing::warn!(webhook_id = %id, %error, next_attempt_at, "handler failed; will retry");
+                        }
+                        Failed::DeadLetter => {
+                            tracing::error!(webhook_id = %id, %error, "handler failed for the last time: dead letter");
+                        }
+                        Failed::LeaseLost => {
+                            tracing::warn!(webhook_id = %id, %error, "handler failed after lease loss; not recorded")
+                        }
                     }
-                    Failed::DeadLetter => {
-                        tracing::error!(webhook_id = %id, %error, "handler failed for the last time: dead letter");
-                    }
-                    Failed::LeaseLost => {
-                        tracing::warn!(webhook_id = %id, %error, "handler failed after lease loss")
-                    }
-                },
+                }
             }
         }
         Ok(count)
     }
+
+    /// Records a handler's outcome, retrying while the database is away (a
+    /// restart, a failover) for up to one lease: the handler already ran, and
+    /// giving up now would let the lease expire and the row run again. (The
+    /// last renewal was at most a third of a lease ago: two thirds are left.)
+    async fn persist<T, F>(&self, id: &str, mut record: impl FnMut() -> F) -> Result<T, InboxError>
+    where
+        F: Future<Output = Result<T, InboxError>>,
+    {
+        let started = tokio::time::Instant::now();
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match record().await {
+                Ok(value) => return Ok(value),
+                Err(error) if started.elapsed() + pause < self.lease * 2 / 3 => {
+                    tracing::warn!(webhook_id = %id, %error, "cannot record the outcome yet; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Renews the lease on `id` every third of the lease, forever; the
+    /// handler's end cancels it.
+    async fn keep_leased(&self, id: &str) {
+        let every = (self.lease / 3).max(Duration::from_millis(100));
+        loop {
+            tokio::time::sleep(every).await;
+            let until =
+                (self.clock)().saturating_add(i64::try_from(self.lease.as_secs()).unwrap_or(i64::MAX));
+            match self.inbox.renew(id, &self.id, until).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(webhook_id = %id, worker = %self.id, "lease lost while handling"),
+                Err(error) => tracing::warn!(webhook_id = %id, %error, "cannot renew the lease; retrying"),
+            }
+        }
+    }
+}
+
+/// `keep_leased` never returns; this documents it to the type checker.
+fn unreachable_renewal() -> Result<(), String> {
+    Err("lease renewal ended".to_owned())
 }
 
 /// Deletes old processed and failed rows every `every`, forever.

@@ -54,3 +54,43 @@ async fn instances_never_claim_the_same_row() {
     }
     assert_eq!(seen.len(), 300);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_slower_than_its_lease_runs_once() {
+    let Some(url) = database("slow_handler").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    slow_handlers_never_run_twice(&inbox).await;
+}
+
+/// The test CA that `scripts/postgres.sh` made, from `DATABASE_SSLROOTCERT`
+/// (required in CI, as the server is).
+fn test_ca() -> Option<String> {
+    let ca = std::env::var("DATABASE_SSLROOTCERT").ok();
+    let required = std::env::var("REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    assert!(ca.is_some() || !required, "REQUIRE_POSTGRES=1 but DATABASE_SSLROOTCERT is not set");
+    if ca.is_none() {
+        eprintln!("skipped: DATABASE_SSLROOTCERT is not set (scripts/postgres.sh makes the test CA)");
+    }
+    ca
+}
+
+#[tokio::test]
+async fn tls_verify_full_against_the_test_ca() {
+    let Some(url) = database("tls").await else { return };
+    let Some(ca) = test_ca() else { return };
+    let inbox =
+        Inbox::connect_postgres(&format!("{url}&sslmode=verify-full&sslrootcert={ca}")).await.unwrap();
+    assert_eq!(inbox.insert(delivery("tls", T0)).await.unwrap(), webhook_signature_inbox::Inserted::New);
+    let required = Inbox::connect_postgres(&format!("{url}&sslmode=require")).await.unwrap();
+    assert!(required.ping().await.is_ok());
+    // Another root than the server's CA: the certificate does not chain, so no connection.
+    let wrong_root = std::path::Path::new(&ca).with_file_name("server.crt");
+    let refused =
+        Inbox::connect_postgres(&format!("{url}&sslmode=verify-full&sslrootcert={}", wrong_root.display()))
+            .await;
+    assert!(refused.is_err(), "a certificate that does not chain to the root was accepted");
+    let refused =
+        Inbox::connect_postgres(&format!("{url}&sslmode=verify-ca&sslrootcert={}", wrong_root.display()))
+            .await;
+    assert!(refused.is_err());
+}

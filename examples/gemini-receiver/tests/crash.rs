@@ -282,3 +282,60 @@ async fn postgres_survives_losing_one_of_two_instances() {
     }
     check_handler_calls(&dir, &expected_ids(), "pb");
 }
+
+/// Restarts the local PostgreSQL cluster (`pg_ctlcluster … restart -m fast`,
+/// as a failover or a minor upgrade does): every open connection is cut.
+fn restart_postgres() {
+    let version = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL from Debian's packages (scripts/postgres.sh)")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .max_by_key(|name| name.parse::<u32>().unwrap_or(0))
+        .unwrap();
+    let status =
+        Command::new("pg_ctlcluster").args([&version, "main", "restart", "-m", "fast"]).status().unwrap();
+    assert!(status.success(), "pg_ctlcluster restart failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restart_mid_run_heals_without_a_receiver_restart() {
+    let Some(url) = postgres_schema::database("restart").await else { return };
+    if Command::new("pg_ctlcluster").arg("--help").output().is_err() {
+        assert!(
+            std::env::var("REQUIRE_POSTGRES").is_err(),
+            "REQUIRE_POSTGRES=1 but pg_ctlcluster is missing"
+        );
+        eprintln!("skipped: pg_ctlcluster is not here to restart PostgreSQL");
+        return;
+    }
+    let dir = scratch("pg-restart");
+    let port = free_port();
+    let _children =
+        Children(Arc::new(Mutex::new(vec![spawn("r1", port, &dir, &[("DATABASE_URL", url.clone())], 5)])));
+    wait_ready(port).await;
+    // A third of the way in, PostgreSQL restarts under the running receiver.
+    let acked = send_all(Arc::new(Mutex::new(vec![port])), TOTAL / 3, || {
+        std::thread::spawn(restart_postgres);
+    })
+    .await;
+    assert_eq!(acked.len(), TOTAL);
+
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let started = Instant::now();
+    loop {
+        let pending: i64 = client
+            .query_one("SELECT count(*) FROM deliveries WHERE processed_at IS NULL", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if pending == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "{pending} rows never processed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = client.query("SELECT webhook_id FROM deliveries", &[]).await.unwrap();
+    let stored: HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!((rows.len(), stored), (TOTAL, expected_ids()), "every acknowledged id stored once");
+    check_handler_calls(&dir, &expected_ids(), "none was killed");
+}

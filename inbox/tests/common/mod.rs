@@ -1,9 +1,12 @@
 //! Shared helpers: deliveries and the behaviour every backend must have.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use webhook_signature_inbox::{Failed, Inbox, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS};
+use webhook_signature_inbox::{
+    Failed, Inbox, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, Worker, backoff_secs,
+};
 
 pub const T0: i64 = 1_795_000_000;
 
@@ -57,7 +60,16 @@ pub async fn behaves_like_an_inbox(inbox: &Inbox) {
         let claimed = inbox.claim("w3", lease, now, 10).await.unwrap();
         assert_eq!(claimed.len(), 1, "at {now}");
         match inbox.fail("b", "w3", now).await.unwrap() {
-            Failed::Retry { next_attempt_at } => now = next_attempt_at,
+            Failed::Retry { next_attempt_at } => {
+                // The SQL backoff is backoff_secs, to the second.
+                assert_eq!(
+                    next_attempt_at,
+                    now + backoff_secs(claimed[0].attempts),
+                    "attempt {}",
+                    claimed[0].attempts
+                );
+                now = next_attempt_at;
+            }
             Failed::DeadLetter => {
                 assert_eq!(claimed[0].attempts, MAX_ATTEMPTS);
                 break;
@@ -90,4 +102,52 @@ pub async fn concurrent_inserts_share_commits(inbox: &Inbox) {
         }
     }
     assert_eq!(new, 200);
+}
+
+/// Two workers whose handler takes longer than the lease: the lease is
+/// renewed while it runs, so no row is handled twice. Uses the real clock
+/// (leases are in whole seconds); bounded to about 12 s.
+pub async fn slow_handlers_never_run_twice(inbox: &Inbox) {
+    for i in 0..3 {
+        inbox.insert(delivery(&format!("slow{i}"), T0)).await.unwrap();
+    }
+    let calls: Arc<Mutex<Vec<String>>> = Arc::default();
+    let done = Arc::new(tokio::sync::Notify::new());
+    let lease = Duration::from_secs(2);
+    let workers: Vec<_> = ["w1", "w2"]
+        .into_iter()
+        .map(|name| {
+            let worker =
+                Worker::new(inbox.clone(), name).with_lease(lease).with_poll(Duration::from_millis(50));
+            let (calls, done) = (calls.clone(), done.clone());
+            tokio::spawn(async move {
+                let handler = |row: webhook_signature_inbox::Claimed| {
+                    let calls = calls.clone();
+                    async move {
+                        calls.lock().unwrap().push(row.webhook_id.clone());
+                        tokio::time::sleep(Duration::from_millis(3500)).await; // over the 2 s lease
+                        Ok(())
+                    }
+                };
+                worker.run_until(handler, done.notified()).await;
+            })
+        })
+        .collect();
+    // Every row handled, then more than a lease more, to give a second run its chance.
+    for _ in 0..200 {
+        if calls.lock().unwrap().len() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(3500 + 2500)).await;
+    done.notify_waiters();
+    for worker in workers {
+        tokio::time::timeout(Duration::from_secs(10), worker).await.unwrap().unwrap();
+    }
+    let mut calls = calls.lock().unwrap().clone();
+    calls.sort_unstable();
+    assert_eq!(calls, ["slow0", "slow1", "slow2"], "each row handled exactly once");
+    let now = webhook_signature_inbox::unix_now();
+    assert!(inbox.claim("w3", lease, now + 3600, 10).await.unwrap().is_empty(), "all processed");
 }

@@ -1,0 +1,208 @@
+//! TLS for PostgreSQL, following libpq's `sslmode` in `DATABASE_URL`, with
+//! rustls (through `tokio-postgres-rustls`):
+//!
+//! | `sslmode` | TLS | the server's certificate |
+//! |---|---|---|
+//! | `disable` | never | — |
+//! | `prefer` (the default) | if the server offers it | not checked (as libpq) |
+//! | `require` | always | not checked (as libpq) |
+//! | `verify-ca` | always | chains to `sslrootcert=` (or the system roots) |
+//! | `verify-full` | always | that, and names the host |
+//!
+//! tokio-postgres knows only `disable`, `prefer` and `require`, so the two
+//! `verify-*` modes and `sslrootcert` are taken out of the URL here, and the
+//! rest is left to tokio-postgres byte for byte.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use tokio_postgres::config::SslMode;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use crate::error::InboxError;
+
+/// How much of the server's certificate is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verify {
+    Nothing,
+    Chain,
+    ChainAndName,
+}
+
+/// A `DATABASE_URL` taken apart: tokio-postgres's config and the TLS connector.
+pub(crate) fn configure(url: &str) -> Result<(tokio_postgres::Config, MakeRustlsConnect), InboxError> {
+    let invalid = |why: String| InboxError::Database(format!("DATABASE_URL: {why}"));
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut mode = "prefer".to_owned();
+    let mut root_cert = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let decoded =
+            || url::form_urlencoded::parse(value.as_bytes()).map(|(k, v)| format!("{k}{v}")).collect();
+        match name {
+            "sslmode" => mode = decoded(),
+            "sslrootcert" => root_cert = Some(decoded()),
+            _ => kept.push(pair),
+        }
+    }
+    let (ssl_mode, verify) = match mode.as_str() {
+        "disable" => (SslMode::Disable, Verify::Nothing),
+        "prefer" => (SslMode::Prefer, Verify::Nothing),
+        "require" => (SslMode::Require, Verify::Nothing),
+        "verify-ca" => (SslMode::Require, Verify::Chain),
+        "verify-full" => (SslMode::Require, Verify::ChainAndName),
+        other => return Err(invalid(format!("unknown sslmode {other:?}"))),
+    };
+    let rest = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    let mut config = tokio_postgres::Config::from_str(&rest).map_err(|e| invalid(e.to_string()))?;
+    config.ssl_mode(ssl_mode);
+    Ok((config, MakeRustlsConnect::new(client_config(verify, root_cert.as_deref())?)))
+}
+
+fn client_config(verify: Verify, root_cert: Option<&str>) -> Result<ClientConfig, InboxError> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| InboxError::Database(format!("TLS: {e}")))?;
+    if verify == Verify::Nothing {
+        let verifier = Arc::new(Unverified(provider));
+        return Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth());
+    }
+    let roots = Arc::new(roots(root_cert)?);
+    let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
+        .build()
+        .map_err(|e| InboxError::Database(format!("TLS roots: {e}")))?;
+    let verifier = Arc::new(Checked { webpki, names: verify == Verify::ChainAndName });
+    Ok(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth())
+}
+
+/// `sslrootcert` (PEM), or the system's roots.
+fn roots(root_cert: Option<&str>) -> Result<RootCertStore, InboxError> {
+    let mut roots = RootCertStore::empty();
+    let certificates: Vec<CertificateDer<'static>> = match root_cert {
+        Some(path) => CertificateDer::pem_file_iter(path)
+            .and_then(Iterator::collect)
+            .map_err(|e| InboxError::Database(format!("sslrootcert {path}: {e}")))?,
+        None => rustls_native_certs::load_native_certs().certs,
+    };
+    let (added, _) = roots.add_parsable_certificates(certificates);
+    if added == 0 {
+        return Err(InboxError::Database("TLS: no usable root certificate".to_owned()));
+    }
+    Ok(roots)
+}
+
+/// `verify-ca` and `verify-full`: rustls's own WebPKI checks; `verify-ca`
+/// forgives only a name mismatch, as libpq does.
+#[derive(Debug)]
+struct Checked {
+    webpki: Arc<WebPkiServerVerifier>,
+    names: bool,
+}
+
+impl ServerCertVerifier for Checked {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self.webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) if !self.names => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+/// `prefer` and `require`: encrypted, but the certificate is not checked
+/// (libpq's meaning of those modes). The handshake's signatures still are.
+#[derive(Debug)]
+struct Unverified(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for Unverified {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssl_modes_are_read_and_removed() {
+        let (config, _) =
+            configure("postgres://u:p@127.0.0.1:5432/db?sslmode=disable&options=-c%20x%3Dy").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Disable);
+        assert_eq!(config.get_options(), Some("-c x=y"));
+        let (config, _) = configure("postgres://u@localhost/db").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Prefer);
+        let (config, _) = configure("postgres://u@localhost/db?sslmode=require").unwrap();
+        assert_eq!(config.get_ssl_mode(), SslMode::Require);
+        assert!(configure("postgres://u@localhost/db?sslmode=sometimes").is_err());
+        let missing = configure("postgres://u@localhost/db?sslmode=verify-full&sslrootcert=/nonexistent.pem");
+        assert!(matches!(missing, Err(InboxError::Database(message)) if message.contains("sslrootcert")));
+    }
+}
