@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load figures for the Gemini receiver, loopback only, bounded (3 runs of
-# 20,000 deliveries each): deliveries/s and p50/p99 latency for signed
-# 512-byte deliveries over 64 connections, (a) verification only and (b) into
-# the SQLite inbox, plus this disk's fsync rate.
+# 20,000 deliveries per route): deliveries/s and p50/p99 latency for signed
+# 512-byte deliveries over 64 connections, (a) verification only, (b) into
+# the SQLite inbox and (c) into the PostgreSQL inbox at $DATABASE_URL (skipped
+# without it; `bash scripts/postgres.sh` prints one), side by side in one run,
+# with (b)/(a) per run, plus this disk's fsync rate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p gemini-receiver --bench load "$@"

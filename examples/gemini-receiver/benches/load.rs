@@ -1,8 +1,11 @@
 //! Load figures on loopback: signed 512-byte deliveries with unique ids over
-//! 64 keep-alive connections, (a) through verification only and (b) into the
-//! SQLite inbox (with its worker running), each as deliveries per second and
-//! p50/p99 latency; and this disk's fsync rate, which bounds what (b) can
-//! commit without group commit. Bounded: 3 runs of 20,000 deliveries each.
+//! 64 keep-alive connections, (a) through verification only, (b) into the
+//! SQLite inbox and (c) into the PostgreSQL inbox at `DATABASE_URL` (each with
+//! its worker running), as deliveries per second and p50/p99 latency, side by
+//! side in one run, with (b)/(a); and this disk's fsync rate, which bounds
+//! what (b) can commit without group commit. All three are served by
+//! `webhook_signature_axum::serve`, as the receiver is. Bounded: 3 runs of
+//! 20,000 deliveries per route.
 //!
 //! `bash scripts/load.sh` (= `cargo bench -p gemini-receiver --bench load`)
 #![allow(clippy::indexing_slicing, clippy::unwrap_used)] // a bench: a bad index is a crashed run
@@ -18,7 +21,7 @@ use gemini_receiver::{AppState, Handler, router};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use webhook_signature::{Timestamp, Webhook};
-use webhook_signature_axum::{VerifiedWebhook, WebhookConfig};
+use webhook_signature_axum::{Limits, VerifiedWebhook, WebhookConfig};
 use webhook_signature_gemini::{GeminiVerifier, JwksCache, Receiver};
 use webhook_signature_inbox::{Inbox, SqliteOptions, Worker};
 
@@ -36,27 +39,50 @@ fn main() {
     runtime.block_on(async {
         let verify_only = serve(verification_only()).await;
         let inbox = Inbox::open_sqlite(dir.join("inbox.sqlite3"), &SqliteOptions::default()).unwrap();
-        let worker = Worker::new(inbox.clone(), "load");
-        let handler = Handler { instance: "load".into(), log: None };
-        tokio::spawn(async move {
-            worker
-                .run(|row| {
-                    let handler = handler.clone();
-                    async move { handler.handle(&row).await }
-                })
-                .await
-        });
-        let with_inbox = serve(router(AppState::new(config(), inbox))).await;
-        println!("\n| run | route | deliveries/s | p50 | p99 |");
-        println!("|---|---|---|---|---|");
-        for run in 1..=RUNS {
-            for (name, addr) in [("(a) verification only", verify_only), ("(b) SQLite inbox", with_inbox)] {
-                let (rate, p50, p99) = load(addr, &format!("{run}{}", &name[1..2])).await;
-                println!("| {run} | {name} | {rate:.0} | {p50:.2?} | {p99:.2?} |");
+        spawn_worker(inbox.clone());
+        let with_sqlite = serve(router(AppState::new(config(), inbox))).await;
+        let mut routes = vec![("(a) verification only", verify_only), ("(b) SQLite inbox", with_sqlite)];
+        match std::env::var("DATABASE_URL") {
+            Ok(url) => {
+                let inbox = Inbox::connect_postgres(&url).await.unwrap();
+                spawn_worker(inbox.clone());
+                routes.push(("(c) PostgreSQL inbox", serve(router(AppState::new(config(), inbox))).await));
+            }
+            Err(_) => {
+                println!("(c) skipped: DATABASE_URL is not set (bash scripts/postgres.sh starts a server)")
             }
         }
+        println!("\n| run | route | deliveries/s | p50 | p99 |");
+        println!("|---|---|---|---|---|");
+        let mut ratios = Vec::new();
+        for run in 1..=RUNS {
+            let mut rates = Vec::new();
+            for (name, addr) in &routes {
+                let (rate, p50, p99) =
+                    load(*addr, &format!("{run}{}-{}", &name[1..2], std::process::id())).await;
+                println!("| {run} | {name} | {rate:.0} | {p50:.2?} | {p99:.2?} |");
+                rates.push(rate);
+            }
+            ratios.push(rates[1] / rates[0]);
+        }
+        ratios.sort_by(f64::total_cmp);
+        println!("\n(b) / (a) per run: {ratios:.2?}, median {:.2}", ratios[ratios.len() / 2]);
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The receiver's worker on `inbox`, as in production (its log lines off).
+fn spawn_worker(inbox: Inbox) {
+    let worker = Worker::new(inbox, "load");
+    let handler = Handler { instance: "load".into(), log: None };
+    tokio::spawn(async move {
+        worker
+            .run(|row| {
+                let handler = handler.clone();
+                async move { handler.handle(&row).await }
+            })
+            .await
+    });
 }
 
 fn config() -> WebhookConfig<GeminiVerifier> {
@@ -78,7 +104,7 @@ fn verification_only() -> Router {
 async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(webhook_signature_axum::serve(listener, app, Limits::default(), std::future::pending()));
     addr
 }
 
