@@ -20,10 +20,10 @@ use crate::sqlite::{self, Answer, Op, Request, SqliteOptions};
 /// A durable inbox of verified deliveries. Cheap to clone; every clone
 /// shares the same connections.
 #[derive(Clone)]
-pub struct Inbox(Backend);
+pub struct Inbox(pub(crate) Backend);
 
 #[derive(Clone)]
-enum Backend {
+pub(crate) enum Backend {
     #[cfg(feature = "sqlite")]
     Sqlite(std::sync::mpsc::Sender<Op>),
     #[cfg(feature = "postgres")]
@@ -74,7 +74,10 @@ impl Inbox {
 
     /// Queues `request` for the SQLite writer and waits for its answer, given after the commit.
     #[cfg(feature = "sqlite")]
-    async fn sqlite(queue: &std::sync::mpsc::Sender<Op>, request: Request) -> Result<Answer, InboxError> {
+    pub(crate) async fn sqlite(
+        queue: &std::sync::mpsc::Sender<Op>,
+        request: Request,
+    ) -> Result<Answer, InboxError> {
         let (reply, answer) = oneshot::channel();
         queue.send((request, reply)).map_err(|_| InboxError::Closed)?;
         answer.await.map_err(|_| InboxError::Closed)?
@@ -222,6 +225,6 @@ impl Inbox {
 
 /// The writer answers each request with its own variant; anything else is a bug here.
 #[cfg(feature = "sqlite")]
-fn mismatch() -> InboxError {
+pub(crate) fn mismatch() -> InboxError {
     InboxError::Database("inbox writer answered with the wrong kind of result".to_owned())
 }

@@ -96,6 +96,11 @@ impl Postgres {
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
+    /// A pooled connection, for the operator's requests.
+    pub(crate) async fn client(&self) -> Result<Object, InboxError> {
+        checkout(&self.pool).await
+    }
+
     pub(crate) async fn ping(&self) -> Result<(), InboxError> {
         checkout(&self.pool).await?.simple_query("SELECT 1").await?;
         Ok(())

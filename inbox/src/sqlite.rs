@@ -49,6 +49,8 @@ pub(crate) enum Request {
     },
     /// Takes the write lock and commits nothing: can the inbox write now?
     Ping,
+    /// An operator's request.
+    Admin(crate::sqlite_admin::Request),
 }
 
 /// The result of a [`Request`], one variant per request.
@@ -60,6 +62,7 @@ pub(crate) enum Answer {
     Failed(Failed),
     Purged(u64),
     Pong,
+    Admin(crate::sqlite_admin::Answer),
 }
 
 /// How to open an SQLite inbox.
@@ -70,11 +73,24 @@ pub struct SqliteOptions {
     pub busy_timeout: Duration,
     /// `PRAGMA max_page_count`, to bound the file (tests use it to simulate a full disk).
     pub max_page_count: Option<u32>,
+    /// `true` (the default): this process serves the inbox, holds it
+    /// exclusively, and releases a dead predecessor's claims. `false`: attach
+    /// to an inbox that another process may be serving, for an operator's
+    /// tools: no lock, no claim released, and the file must exist.
+    pub exclusive: bool,
 }
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        Self { busy_timeout: Duration::from_secs(5), max_page_count: None }
+        Self { busy_timeout: Duration::from_secs(5), max_page_count: None, exclusive: true }
+    }
+}
+
+impl SqliteOptions {
+    /// Options to attach to an inbox another process serves ([`exclusive`](Self::exclusive) `false`).
+    #[must_use]
+    pub fn attach() -> Self {
+        Self { exclusive: false, ..Self::default() }
     }
 }
 
@@ -82,8 +98,15 @@ impl Default for SqliteOptions {
 /// single-writer lock, releases the claims a previous process left, then
 /// starts the writer thread.
 pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<Op>, InboxError> {
-    let lock = lock_exclusively(path)?;
+    let lock = if options.exclusive {
+        Some(lock_exclusively(path)?)
+    } else if !path.exists() {
+        return Err(InboxError::Database(format!("{}: no such inbox", path.display())));
+    } else {
+        None
+    };
     let mut connection = Connection::open(path)?;
+    rusqlite::vtab::array::load_module(&connection)?;
     connection.busy_timeout(options.busy_timeout)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
     connection.pragma_update(None, "synchronous", "FULL")?;
@@ -93,11 +116,15 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<
     }
     // This process holds the lock, so every claim in the file was made by a
     // process that is gone: its rows need not wait out their leases.
-    let released = connection.execute(
-        "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL \
+    let released = if lock.is_none() {
+        0
+    } else {
+        connection.execute(
+            "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL \
          WHERE claimed_by IS NOT NULL AND processed_at IS NULL",
-        [],
-    )?;
+            [],
+        )?
+    };
     if released > 0 {
         tracing::info!(released, "released the claims of a previous process");
     }
@@ -203,6 +230,7 @@ fn apply(transaction: &rusqlite::Transaction<'_>, request: &Request) -> Result<A
         Request::Fail { id, worker, now } => Answer::Failed(fail(transaction, id, worker, *now)?),
         Request::Purge { now } => Answer::Purged(purge(transaction, *now)?),
         Request::Ping => Answer::Pong,
+        Request::Admin(request) => Answer::Admin(crate::sqlite_admin::apply(transaction, request)?),
     })
 }
 

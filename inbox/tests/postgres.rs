@@ -94,3 +94,10 @@ async fn tls_verify_full_against_the_test_ca() {
             .await;
     assert!(refused.is_err());
 }
+
+#[tokio::test]
+async fn operator_console_works() {
+    let Some(url) = database("console").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    operator_console(&inbox).await;
+}

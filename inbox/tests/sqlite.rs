@@ -147,3 +147,17 @@ async fn one_process_per_file_and_a_restart_releases_old_claims() {
     let claimed = inbox.claim("new-process", lease, T0 + 1, 1).await.unwrap();
     assert_eq!((claimed.len(), claimed[0].attempts), (1, 2));
 }
+
+#[tokio::test]
+async fn operator_console_works() {
+    let path = temp_db("console");
+    let inbox = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();
+    // The console attaches beside the serving process, without its lock.
+    let console = Inbox::open_sqlite(&path, &SqliteOptions::attach()).unwrap();
+    operator_console(&console).await;
+    drop(inbox);
+    assert!(
+        Inbox::open_sqlite(temp_db("absent").with_file_name("nope.sqlite3"), &SqliteOptions::attach())
+            .is_err()
+    );
+}

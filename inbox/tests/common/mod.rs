@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use webhook_signature_inbox::{
-    Failed, Inbox, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, Worker, backoff_secs,
+    Failed, Filter, Inbox, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, Retry, State, Worker,
+    backoff_secs,
 };
 
 pub const T0: i64 = 1_795_000_000;
@@ -150,4 +151,84 @@ pub async fn slow_handlers_never_run_twice(inbox: &Inbox) {
     assert_eq!(calls, ["slow0", "slow1", "slow2"], "each row handled exactly once");
     let now = webhook_signature_inbox::unix_now();
     assert!(inbox.claim("w3", lease, now + 3600, 10).await.unwrap().is_empty(), "all processed");
+}
+
+/// The operator's console on an empty inbox: counts, lists, one row with its
+/// body, a retry of a dead letter that is then processed, and purges.
+pub async fn operator_console(inbox: &Inbox) {
+    let lease = Duration::from_secs(60);
+    for (id, at) in [("dead", T0), ("done", T0 + 1), ("busy", T0 + 2), ("waiting", T0 + 3)] {
+        inbox.insert(delivery(id, at)).await.unwrap();
+    }
+    let mut other = delivery("video", T0 + 4);
+    other.event_type = "video.generated".to_owned();
+    inbox.insert(other).await.unwrap();
+    // "dead" fails until it is a dead letter; "done" is processed; "busy" is held.
+    let mut now = T0 + 10;
+    loop {
+        let claimed = inbox.claim("w", lease, now, 1).await.unwrap();
+        assert_eq!(claimed[0].webhook_id, "dead");
+        match inbox.fail("dead", "w", now).await.unwrap() {
+            Failed::Retry { next_attempt_at } => now = next_attempt_at,
+            Failed::DeadLetter => break,
+            Failed::LeaseLost => panic!("lease lost"),
+        }
+    }
+    assert_eq!(inbox.claim("w", lease, now, 1).await.unwrap()[0].webhook_id, "done");
+    assert!(inbox.complete("done", "w", now).await.unwrap());
+    assert_eq!(inbox.claim("w", lease, now, 1).await.unwrap()[0].webhook_id, "busy");
+
+    let stats = inbox.stats(now).await.unwrap();
+    assert_eq!((stats.pending, stats.processing, stats.processed, stats.failed), (2, 1, 1, 1));
+    assert_eq!(stats.oldest_pending, Some(T0 + 2), "the oldest unfinished row");
+
+    let ids =
+        |rows: Vec<webhook_signature_inbox::Row>| rows.into_iter().map(|r| r.webhook_id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(inbox.list(&Filter::default(), now).await.unwrap()),
+        ["dead", "done", "busy", "waiting", "video"]
+    );
+    for (state, expected) in [
+        (State::Pending, vec!["waiting", "video"]),
+        (State::Processing, vec!["busy"]),
+        (State::Processed, vec!["done"]),
+        (State::Failed, vec!["dead"]),
+    ] {
+        let rows = inbox.list(&Filter::default().state(Some(state)), now).await.unwrap();
+        assert!(rows.iter().all(|row| row.state(now) == state));
+        assert_eq!(ids(rows), expected, "{state}");
+    }
+    let videos = Filter::default().event_type(Some("video.generated".to_owned()));
+    assert_eq!(ids(inbox.list(&videos, now).await.unwrap()), ["video"]);
+    assert_eq!(ids(inbox.list(&Filter::default().limit(2), now).await.unwrap()), ["dead", "done"]);
+
+    let dead = inbox.get("dead").await.unwrap().unwrap();
+    assert_eq!((dead.attempts, dead.failed_at.is_some()), (MAX_ATTEMPTS, true));
+    assert_eq!(dead.body, Some(delivery("dead", T0).body));
+    assert_eq!(inbox.get("missing").await.unwrap(), None);
+
+    // Retry touches only dead letters: not the held row, not an unknown id.
+    let ids_of = |names: &[&str]| Retry::Ids(names.iter().map(|n| (*n).to_owned()).collect());
+    assert_eq!(inbox.retry(&ids_of(&["busy", "waiting", "missing"])).await.unwrap(), 0);
+    assert_eq!(inbox.retry(&ids_of(&["dead", "busy"])).await.unwrap(), 1);
+    let retried = inbox.get("dead").await.unwrap().unwrap();
+    assert_eq!((retried.attempts, retried.failed_at, retried.state(now)), (0, None, State::Pending));
+    assert_eq!(inbox.retry(&Retry::AllFailed).await.unwrap(), 0, "no dead letter left");
+    // … and it is processed like any other row.
+    let claimed = inbox.claim("w2", lease, now, 1).await.unwrap();
+    assert_eq!((claimed[0].webhook_id.as_str(), claimed[0].attempts), ("dead", 1));
+    assert!(inbox.complete("dead", "w2", now).await.unwrap());
+
+    // Purge: a dry run deletes nothing; unfinished rows are never purged.
+    let all = [State::Pending, State::Processing, State::Processed, State::Failed];
+    assert_eq!(inbox.purge_older_than(T0 + 100, &all, true).await.unwrap(), 2);
+    assert_eq!(inbox.list(&Filter::default(), now).await.unwrap().len(), 5, "dry run");
+    assert_eq!(
+        inbox.purge_older_than(T0 + 1, &[State::Processed], false).await.unwrap(),
+        1,
+        "only 'dead' is older"
+    );
+    assert_eq!(inbox.purge_older_than(T0 + 100, &[State::Failed], false).await.unwrap(), 0);
+    assert_eq!(inbox.purge_older_than(T0 + 100, &[State::Processed], false).await.unwrap(), 1);
+    assert_eq!(ids(inbox.list(&Filter::default(), now).await.unwrap()), ["busy", "waiting", "video"]);
 }

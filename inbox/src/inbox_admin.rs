@@ -1,0 +1,122 @@
+//! The operator's side of [`Inbox`]: see what it holds, retry dead letters,
+//! purge old rows.
+
+use crate::admin::{Filter, Retry, Row, State, Stats};
+use crate::error::InboxError;
+use crate::inbox::{Backend, Inbox};
+#[cfg(feature = "sqlite")]
+use crate::sqlite::{Answer, Request};
+#[cfg(feature = "sqlite")]
+use crate::sqlite_admin::{Answer as Admin, Request as AdminRequest};
+
+impl Inbox {
+    #[cfg(feature = "sqlite")]
+    async fn admin(
+        queue: &std::sync::mpsc::Sender<crate::sqlite::Op>,
+        request: AdminRequest,
+    ) -> Result<Admin, InboxError> {
+        match Self::sqlite(queue, Request::Admin(request)).await? {
+            Answer::Admin(answer) => Ok(answer),
+            _ => Err(crate::inbox::mismatch()),
+        }
+    }
+
+    /// Counts by state at `now` (Unix seconds), and the oldest unfinished row.
+    /// The unfinished counts use the partial index on unfinished rows; the
+    /// finished ones take one pass over the table.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn stats(&self, now: i64) -> Result<Stats, InboxError> {
+        match &self.0 {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(queue) => match Self::admin(queue, AdminRequest::Stats { now }).await? {
+                Admin::Stats(stats) => Ok(stats),
+                _ => Err(crate::inbox::mismatch()),
+            },
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.stats(now).await,
+        }
+    }
+
+    /// The rows `filter` selects, oldest first, without their bodies.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn list(&self, filter: &Filter, now: i64) -> Result<Vec<Row>, InboxError> {
+        match &self.0 {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(queue) => {
+                match Self::admin(queue, AdminRequest::List { filter: filter.clone(), now }).await? {
+                    Admin::Rows(rows) => Ok(rows),
+                    _ => Err(crate::inbox::mismatch()),
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.list(filter, now).await,
+        }
+    }
+
+    /// The row `id`, with its raw body.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn get(&self, id: &str) -> Result<Option<Row>, InboxError> {
+        match &self.0 {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(queue) => {
+                match Self::admin(queue, AdminRequest::Get { id: id.to_owned() }).await? {
+                    Admin::Row(row) => Ok(row),
+                    _ => Err(crate::inbox::mismatch()),
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.get(id).await,
+        }
+    }
+
+    /// Puts dead letters back in the queue (attempts reset, `failed_at`
+    /// cleared), in one conditional statement that never touches a row a
+    /// worker holds or one that is not dead. Returns how many it changed.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn retry(&self, which: &Retry) -> Result<u64, InboxError> {
+        match &self.0 {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(queue) => match Self::admin(queue, AdminRequest::Retry(which.clone())).await? {
+                Admin::Count(count) => Ok(count),
+                _ => Err(crate::inbox::mismatch()),
+            },
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.retry(which).await,
+        }
+    }
+
+    /// Deletes rows received before `cutoff` (Unix seconds) in any of
+    /// `states`, of which only `Processed` and `Failed` count: an unfinished
+    /// row is never purged. With `dry_run`, deletes nothing and returns how
+    /// many it would.
+    ///
+    /// # Errors
+    /// [`InboxError`].
+    pub async fn purge_older_than(
+        &self,
+        cutoff: i64,
+        states: &[State],
+        dry_run: bool,
+    ) -> Result<u64, InboxError> {
+        match &self.0 {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(queue) => {
+                let request = AdminRequest::Purge { cutoff, states: states.to_vec(), dry_run };
+                match Self::admin(queue, request).await? {
+                    Admin::Count(count) => Ok(count),
+                    _ => Err(crate::inbox::mismatch()),
+                }
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => pg.purge_older_than(cutoff, states, dry_run).await,
+        }
+    }
+}
