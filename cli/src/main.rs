@@ -6,6 +6,7 @@ mod diagnose;
 mod diagnosis;
 mod dynamic;
 mod gemini;
+mod inbox;
 mod input;
 mod inspect;
 mod keygen;
@@ -47,6 +48,8 @@ enum Command {
     Keygen,
     /// Start a receiver, send it valid, tampered, stale and replayed deliveries.
     Demo,
+    /// See, retry and purge what the receiver's inbox holds (SQLite or PostgreSQL).
+    Inbox(inbox::Args),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Listen(args) => listen::run(&args),
         Command::Keygen => keygen::run(),
         Command::Demo => demo::run(),
+        Command::Inbox(args) => inbox::run(&args),
     };
     match result {
         Ok(code) => code,
