@@ -80,6 +80,7 @@ struct State {
     in_flight: Option<Instant>,
     fetches: u64,
     failures: u64,
+    successes: u64,
 }
 
 /// What one look at the state decided.
@@ -187,6 +188,12 @@ impl JwksCache {
     #[must_use]
     pub fn fetches(&self) -> u64 {
         self.shared.lock().fetches
+    }
+
+    /// How many fetches brought usable keys.
+    #[must_use]
+    pub fn successful_fetches(&self) -> u64 {
+        self.shared.lock().successes
     }
 
     /// How many of those fetches failed (an error, a timeout, or no usable key).
@@ -344,6 +351,7 @@ impl Drop for Release<'_> {
                 for skipped in jwks.skipped() {
                     tracing::debug!(kid = ?skipped.kid, reason = %skipped.reason, "JWKS key skipped");
                 }
+                state.successes = state.successes.saturating_add(1);
                 state.jwks = Some(Arc::new(jwks));
                 state.fetched_at = now;
                 state.fresh_until = now.saturating_add(lifetime.as_secs());

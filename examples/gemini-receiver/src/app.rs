@@ -2,15 +2,19 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use webhook_signature_axum::{VerifiedWebhook, WebhookConfig};
 use webhook_signature_gemini::{Authenticated, GeminiVerified, GeminiVerifier, Mode};
 use webhook_signature_inbox::{Inbox, Inserted, NewDelivery};
+
+use crate::metrics::{COMMIT_SECONDS, Metrics, Outcomes};
 
 /// The largest body accepted; Gemini's envelopes are a few hundred bytes.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -28,6 +32,10 @@ pub struct AppState {
     /// Cleared when shutdown begins, so `/readyz` turns 503 while the
     /// requests in flight drain.
     pub accepting: Arc<AtomicBool>,
+    /// What the handler decided, counted for `/metrics`.
+    pub outcomes: Arc<Outcomes>,
+    /// `/metrics` on this router, if set.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl AppState {
@@ -39,7 +47,16 @@ impl AppState {
             inbox,
             clock: webhook_signature_inbox::unix_now,
             accepting: Arc::new(AtomicBool::new(true)),
+            outcomes: Arc::default(),
+            metrics: None,
         }
+    }
+
+    /// Serves `/metrics` from `metrics` on the router built from this state.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The clock for `received_at`, for tests.
@@ -56,13 +73,37 @@ impl FromRef<AppState> for WebhookConfig<GeminiVerifier> {
     }
 }
 
-/// `POST /webhooks/gemini`, `GET /healthz` and `GET /readyz`.
+/// `POST /webhooks/gemini`, `GET /healthz`, `GET /readyz`, and `GET /metrics`
+/// when the state has metrics.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/webhooks/gemini", post(receive))
+    let mut router = Router::new()
+        .route("/webhooks/gemini", post(receive).layer(middleware::from_fn(stamp)))
         .route("/healthz", get(|| async { StatusCode::OK }))
-        .route("/readyz", get(ready))
-        .with_state(state)
+        .route("/readyz", get(ready));
+    if state.metrics.is_some() {
+        router = router.route("/metrics", get(serve_metrics));
+    }
+    router.with_state(state)
+}
+
+/// Only `GET /metrics`, for its own listener (`GEMINI_RECEIVER_METRICS_ADDR`).
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(serve_metrics)).with_state(state)
+}
+
+async fn serve_metrics(State(state): State<AppState>) -> Response {
+    let Some(metrics) = &state.metrics else { return StatusCode::NOT_FOUND.into_response() };
+    let page = metrics.render(&state).await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], page).into_response()
+}
+
+/// When a delivery arrived, for the time-to-commit histogram.
+#[derive(Clone, Copy, Debug)]
+struct Received(Instant);
+
+async fn stamp(mut request: Request, next: Next) -> Response {
+    request.extensions_mut().insert(Received(Instant::now()));
+    next.run(request).await
 }
 
 /// How long `/readyz` waits for the inbox before calling it unready.
@@ -94,20 +135,29 @@ async fn ready(State(state): State<AppState>) -> StatusCode {
 /// `unknown`: a retry would not fix it). If the inbox cannot commit (full
 /// disk, locked database), 503, so Gemini retries: never a 2xx for a delivery
 /// that is not safely stored.
-async fn receive(State(state): State<AppState>, webhook: VerifiedWebhook<GeminiVerifier>) -> StatusCode {
+async fn receive(
+    State(state): State<AppState>,
+    Extension(Received(received)): Extension<Received>,
+    webhook: VerifiedWebhook<GeminiVerifier>,
+) -> StatusCode {
     let VerifiedWebhook { id, timestamp, body, verified, .. } = webhook;
     let GeminiVerified { mode, authenticated, envelope, .. } = verified;
     match &mode {
-        Mode::Static { key } if *key > 0 => tracing::info!(%id, key, "signed with the previous secret"),
+        Mode::Static { key } if *key > 0 => {
+            tracing::info!(webhook_id = %id, key, "signed with the previous secret");
+        }
         Mode::Dynamic(token) if authenticated == Authenticated::BearerToken => {
-            tracing::info!(%id, kid = %token.kid, "dynamic: sender authenticated, body not bound by the token");
+            tracing::info!(
+                webhook_id = %id, kid = %token.kid,
+                "dynamic: sender authenticated, body not bound by the token"
+            );
         }
         _ => {}
     }
     let event_type = match &envelope {
         Ok(envelope) => envelope.event.kind().to_owned(),
         Err(error) => {
-            tracing::warn!(%id, %error, "authentic body is not a Gemini envelope; stored as unknown");
+            tracing::warn!(webhook_id = %id, %error, "authentic body is not a Gemini envelope; stored as unknown");
             "unknown".to_owned()
         }
     };
@@ -120,14 +170,22 @@ async fn receive(State(state): State<AppState>, webhook: VerifiedWebhook<GeminiV
         received_at: (state.clock)(),
     };
     let id = delivery.webhook_id.clone();
-    match state.inbox.insert(delivery).await {
-        Ok(Inserted::New) => StatusCode::NO_CONTENT,
+    let outcome = state.inbox.insert(delivery).await;
+    ::metrics::histogram!(COMMIT_SECONDS).record(received.elapsed().as_secs_f64());
+    match outcome {
+        Ok(Inserted::New) => {
+            Outcomes::count(&state.outcomes.stored);
+            tracing::debug!(webhook_id = %id, "stored");
+            StatusCode::NO_CONTENT
+        }
         Ok(Inserted::Duplicate) => {
-            tracing::info!(%id, "duplicate delivery, acknowledged again");
+            Outcomes::count(&state.outcomes.duplicate);
+            tracing::info!(webhook_id = %id, "duplicate delivery, acknowledged again");
             StatusCode::NO_CONTENT
         }
         Err(error) => {
-            tracing::error!(%id, %error, "cannot commit the delivery: 503, the sender will retry");
+            Outcomes::count(&state.outcomes.unavailable);
+            tracing::error!(webhook_id = %id, %error, "cannot commit the delivery: 503, the sender will retry");
             StatusCode::SERVICE_UNAVAILABLE
         }
     }

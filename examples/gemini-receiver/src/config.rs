@@ -31,6 +31,11 @@ pub struct Config {
     /// `GEMINI_RECEIVER_BODY_TIMEOUT_SECS` (30), `GEMINI_RECEIVER_MAX_CONNECTIONS`
     /// (4096), and `GEMINI_RECEIVER_SHUTDOWN_SECS` (20), the drain at SIGTERM.
     pub limits: Limits,
+    /// `GEMINI_RECEIVER_METRICS_ADDR`: `/metrics` on its own listener (e.g.
+    /// `127.0.0.1:9090`); by default it is on the main port.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `GEMINI_RECEIVER_LOG_FORMAT=json`: JSON lines instead of text.
+    pub json_logs: bool,
 }
 
 /// Which inbox.
@@ -120,6 +125,16 @@ impl Config {
             ),
         };
         let lease = number("GEMINI_RECEIVER_LEASE_SECS", 60)?;
+        let metrics_addr = env("GEMINI_RECEIVER_METRICS_ADDR")
+            .map(|addr| {
+                addr.parse().map_err(|_| format!("GEMINI_RECEIVER_METRICS_ADDR: not host:port: {addr}"))
+            })
+            .transpose()?;
+        let json_logs = match env("GEMINI_RECEIVER_LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => return Err(format!("GEMINI_RECEIVER_LOG_FORMAT: json or text, not {other}")),
+        };
         Ok(Self {
             receiver,
             jwks,
@@ -130,6 +145,8 @@ impl Config {
             lease: Duration::from_secs(lease),
             handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
             limits,
+            metrics_addr,
+            json_logs,
         })
     }
 }

@@ -11,8 +11,9 @@
 mod app;
 mod config;
 mod handler;
+pub mod metrics;
 
-pub use app::{AppState, MAX_BODY, router};
+pub use app::{AppState, MAX_BODY, metrics_router, router};
 pub use config::Config;
 pub use handler::Handler;
 pub use webhook_signature_gemini::{Authenticated, Envelope, Event, EventData, NotAnEnvelope};

@@ -6,7 +6,9 @@
 //!   file `GEMINI_RECEIVER_DB` (default `gemini-inbox.sqlite3`);
 //! - `GEMINI_RECEIVER_INSTANCE`, `GEMINI_RECEIVER_LEASE_SECS`, `GEMINI_RECEIVER_HANDLER_LOG`;
 //! - `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS`, `GEMINI_RECEIVER_BODY_TIMEOUT_SECS`,
-//!   `GEMINI_RECEIVER_MAX_CONNECTIONS`, `GEMINI_RECEIVER_SHUTDOWN_SECS`.
+//!   `GEMINI_RECEIVER_MAX_CONNECTIONS`, `GEMINI_RECEIVER_SHUTDOWN_SECS`;
+//! - `GEMINI_RECEIVER_METRICS_ADDR` (`/metrics` on its own listener),
+//!   `GEMINI_RECEIVER_LOG_FORMAT=json` (JSON lines).
 //!
 //! On SIGTERM or SIGINT it stops accepting, answers the requests in flight
 //! (each committed as usual), lets the worker finish its row, and exits 0.
@@ -15,7 +17,8 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use gemini_receiver::{AppState, Config, Handler, MAX_BODY, router};
+use gemini_receiver::metrics::{HANDLER_SECONDS, Metrics};
+use gemini_receiver::{AppState, Config, Handler, MAX_BODY, metrics_router, router};
 use tokio::sync::watch;
 use webhook_signature_axum::{WebhookConfig, serve};
 use webhook_signature_gemini::GeminiVerifier;
@@ -23,13 +26,15 @@ use webhook_signature_inbox::{Worker, run_retention, unix_now};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
-    let config = Config::from_env()?;
+    let config = Config::from_env();
+    let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if config.as_ref().is_ok_and(|config| config.json_logs) {
+        tracing_subscriber::fmt().json().with_env_filter(filter()).with_writer(std::io::stderr).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).init();
+    }
+    let config = config?;
+    let metrics = Metrics::install()?;
     let inbox = config.database.open().await?;
     let (stop, stopped) = watch::channel(false);
 
@@ -39,21 +44,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let stopped = stopped.clone();
         async move {
             let handler = &handler;
-            worker.run_until(|row| async move { handler.handle(&row).await }, wait(stopped)).await;
+            let handle = |row: webhook_signature_inbox::Claimed| async move {
+                let started = Instant::now();
+                let outcome = handler.handle(&row).await;
+                ::metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
+                outcome
+            };
+            worker.run_until(handle, wait(stopped)).await;
         }
     });
     let retention = tokio::spawn(run_retention(inbox.clone(), Duration::from_secs(3600), unix_now));
 
     let verifier = GeminiVerifier::new(config.receiver, config.jwks)?;
     let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY);
-    let state = AppState::new(webhooks, inbox);
+    let state = AppState::new(webhooks, inbox).with_metrics(Some(metrics));
     let accepting = state.accepting.clone();
+    let app = match config.metrics_addr {
+        Some(addr) => {
+            // Its own listener (keep it off the public port), with the same limits.
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(addr = %listener.local_addr()?, "metrics listening");
+            let metrics_app = metrics_router(state.clone());
+            tokio::spawn(serve(listener, metrics_app, config.limits, std::future::pending()));
+            router(state.with_metrics(None))
+        }
+        None => router(state),
+    };
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     tracing::info!(addr = %listener.local_addr()?, instance = %config.instance, "listening");
     let limits = config.limits;
     let signalled = Arc::new(OnceLock::new());
     let signal_time = signalled.clone();
-    serve(listener, router(state), limits, async move {
+    serve(listener, app, limits, async move {
         shutdown_signal().await;
         let _ = signal_time.set(Instant::now());
         tracing::info!("shutting down: no new connections; draining the requests in flight");

@@ -233,3 +233,47 @@ async fn sigterm_answers_and_stores_the_delivery_in_flight_then_exits_0() {
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
     assert_eq!(receiver.stored(), ["msg_in_flight"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_on_their_own_listener_and_json_logs() {
+    let dir = scratch("metrics");
+    let metrics_port = free_port();
+    let receiver = Receiver::start(
+        &dir,
+        &[
+            ("GEMINI_RECEIVER_METRICS_ADDR", format!("127.0.0.1:{metrics_port}")),
+            ("GEMINI_RECEIVER_LOG_FORMAT", "json".to_owned()),
+        ],
+    )
+    .await;
+    for i in 0..5 {
+        assert_eq!(exchange(receiver.port, &signed(&format!("msg_ok_{i}"), BODY)).await, Some(204));
+    }
+    for i in 0..3 {
+        let mut tampered = signed(&format!("msg_bad_{i}"), BODY);
+        let last = tampered.len() - 3;
+        tampered[last] ^= 1;
+        assert_eq!(exchange(receiver.port, &tampered).await, Some(401));
+    }
+    // Not on the public port.
+    assert_eq!(receiver.get("/metrics").await, Some(404));
+    let request = b"GET /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n";
+    let mut stream = TcpStream::connect(("127.0.0.1", metrics_port)).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut page = String::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_string(&mut page)).await.unwrap().unwrap();
+    assert!(page.contains("\ngemini_receiver_deliveries_total{outcome=\"stored\"} 5\n"), "{page}");
+    assert!(page.contains("\ngemini_receiver_deliveries_total{outcome=\"rejected\"} 3\n"), "{page}");
+    // JSON lines, and the lines about a delivery carry its webhook_id (the worker's "event" lines).
+    let started = Instant::now();
+    loop {
+        let log = std::fs::read_to_string(dir.join("receiver.stderr")).unwrap();
+        let lines: Vec<serde_json::Value> = log.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let about = |id: &str| lines.iter().any(|line| line["fields"]["webhook_id"] == id);
+        if (0..5).all(|i| about(&format!("msg_ok_{i}"))) {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "no JSON line per delivery in:\n{log}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
