@@ -13,7 +13,11 @@ export class WebhookVerificationError extends Error {
   readonly status?: number;
 }
 
-/** A Fetch `Headers` (or anything with `get(name)`), or a plain object of header values. */
+/**
+ * A Fetch `Headers` (or anything with `get(name)`), or a plain object of header values (Node's
+ * `IncomingHttpHeaders`). `svix-id`, `svix-timestamp` and `svix-signature` are read when the
+ * `webhook-*` names are absent.
+ */
 export type HeadersLike = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
 
 /** The raw body: a string (hashed as UTF-8) or the exact bytes of any binary view. */
@@ -24,12 +28,17 @@ export const KEY_SLOTS: 64;
 /** The largest body accepted, in bytes (16 MiB). */
 export const MAX_BODY: number;
 
-/** Instantiates the module from a WebAssembly.Module, its bytes, a Response, or (default) the file beside the wrapper. */
+/**
+ * Instantiates the module from a WebAssembly.Module, its bytes, a Response, or (default) the file beside the
+ * wrapper (node:fs in Node and Bun, the package's `.wasm` export in workerd, fetch elsewhere). Idempotent:
+ * later calls with no source, the same source or the same bytes reuse the first instance, and concurrent calls
+ * share one promise. A different module makes a separate instance for the `Webhook`s created after it.
+ */
 export function init(source?: WebAssembly.Module | BufferSource | Response | Promise<Response | BufferSource | WebAssembly.Module>): Promise<void>;
-/** Instantiates the module synchronously. */
+/** Instantiates the module synchronously; idempotent like `init`. */
 export function initSync(source: WebAssembly.Module | BufferSource): void;
 
-/** Secrets set up once inside the module. */
+/** Secrets set up once inside the module instance current at construction, which it keeps. */
 export class Webhook {
   /**
    * @param secretOrSecrets `whsec_…` (or `whpk_`/`whsk_` in the Ed25519 build), or several during a rotation.
@@ -49,7 +58,10 @@ export class Webhook {
   [Symbol.dispose](): void;
 }
 
-/** Resolves if the delivery is genuine and fresh; rejects with a WebhookVerificationError. */
+/**
+ * Resolves if the delivery is genuine and fresh; rejects with a WebhookVerificationError. Initialises the module
+ * on first use (`init()`), and keeps up to 16 secrets' keys set up, by secret.
+ */
 export function verify(delivery: {
   secret: string;
   headers: HeadersLike;

@@ -5,12 +5,21 @@
 //   module; `verify()` and `sign()` are synchronous.
 // - `verify({ secret, headers, body, now, tolerance })`: the original
 //   one-call API, kept as it was documented.
+//
+// Every `Webhook` holds the module instance it was keyed in (its exports and
+// its memory), so a key can never be looked up in another instance's table.
+// `init()`/`initSync()` are idempotent: the first instance (or the promise of
+// it) is reused by later calls with no source, the same source, or the same
+// bytes. A later call with a different module creates a separate instance for
+// the `Webhook`s made after it; earlier ones keep theirs.
 
 /** Error codes, by the module's status number: the webhook_signature::Error variants. */
 const CODES = ['Ok', 'InvalidSecret', 'InvalidId', 'MissingHeader', 'MissingHeader', 'MissingHeader', 'InvalidHeader',
   'InvalidHeader', 'InvalidHeader', 'InvalidTimestamp', 'TimestampTooOld', 'TimestampTooNew', 'NoSupportedSignature',
   'NoMatchingSignature', 'CannotSign', 'BufferTooSmall', 'TooManyKeys'];
 const HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'];
+/** Read when the `webhook-*` names are absent, as the Rust adapters do (Svix, Clerk and Resend send these). */
+const SVIX = ['svix-id', 'svix-timestamp', 'svix-signature'];
 /** Keys the module holds at once (`wasm/src/keys.rs`, `SLOTS`). */
 export const KEY_SLOTS = 64;
 /** The largest body accepted: 16 MiB. Linear memory grows once to fit it, then is reused. */
@@ -20,8 +29,6 @@ const ENTRY = 4 + 88 + 1;
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
-let exports;
-let view = new Uint8Array(0);
 
 /** Thrown for every rejected delivery or key; `code` names the webhook_signature::Error variant. */
 export class WebhookVerificationError extends Error {
@@ -38,33 +45,121 @@ function fail(status) {
   throw Object.assign(new WebhookVerificationError(code, `webhook rejected: ${code}${header}`), { status });
 }
 
-function attach(instance) {
-  exports = instance.exports;
-  view = new Uint8Array(exports.memory.buffer);
+/** One instantiated module: its exports, a view of its memory, and the registry freeing its key slots. */
+class Instance {
+  constructor(instance) {
+    this.exports = instance.exports;
+    this.view = new Uint8Array(this.exports.memory.buffer);
+    const free = this.exports.wh_key_free;
+    this.registry = typeof FinalizationRegistry === 'undefined'
+      ? { register() {}, unregister() {} }
+      : new FinalizationRegistry(([start, count]) => free(start, count));
+  }
+
+  /** The linear memory as bytes; a new view after the memory grew. */
+  memory() {
+    if (this.view.buffer !== this.exports.memory.buffer) this.view = new Uint8Array(this.exports.memory.buffer);
+    return this.view;
+  }
+
+  /** Scratch memory for `size` bytes of inputs; its address. */
+  scratch(size) {
+    const base = this.exports.wh_scratch(size);
+    if (!base) throw new WebhookVerificationError('OutOfMemory', 'webhook-signature: linear memory cannot grow');
+    return base;
+  }
 }
 
-/** Instantiates the module from a WebAssembly.Module, its bytes, a Response, or (by default) the file beside this one. */
-export async function init(source = fetch(new URL('./webhook_signature_wasm.wasm', import.meta.url))) {
-  source = await source;
-  if (typeof Response !== 'undefined' && source instanceof Response) source = await source.arrayBuffer();
-  const result = await WebAssembly.instantiate(source, {});
-  attach(result.instance ?? result);
+/** The instance new `Webhook`s are keyed in, and what it was made from. */
+let current = null;
+let currentModule = null;
+let currentBytes = null;
+/** The first argument-less `init()`'s promise, kept before its first `await` so concurrent calls share it. */
+let pending = null;
+
+function bytesOf(source) {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  return null;
 }
 
-/** Instantiates the module synchronously from a WebAssembly.Module or its bytes. */
+function sameBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether `source` is what the current instance was made from. */
+function alreadyFrom(source) {
+  if (!current) return false;
+  if (source === currentModule) return true;
+  const bytes = bytesOf(source);
+  return bytes !== null && currentBytes !== null && sameBytes(bytes, currentBytes);
+}
+
+function adopt(module, bytes) {
+  current = new Instance(new WebAssembly.Instance(module, {}));
+  currentModule = module;
+  currentBytes = bytes && Uint8Array.from(bytes);
+}
+
+/**
+ * The module file beside this one: read with node:fs for a `file:` URL (Node, Bun), imported as the
+ * package's `.wasm` export in workerd (a Worker cannot fetch its own files), fetched otherwise (Deno, browsers).
+ */
+async function defaultSource() {
+  if (globalThis.navigator?.userAgent === 'Cloudflare-Workers') {
+    return (await import('webhook-signature-wasm/webhook_signature_wasm.wasm')).default;
+  }
+  const url = new URL('./webhook_signature_wasm.wasm', import.meta.url);
+  if (url.protocol === 'file:' && typeof process !== 'undefined' && process.versions?.node) {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(url);
+  }
+  return fetch(url);
+}
+
+async function instantiate(source) {
+  let resolved = await source;
+  if (typeof Response !== 'undefined' && resolved instanceof Response) resolved = await resolved.arrayBuffer();
+  if (alreadyFrom(resolved)) return;
+  if (resolved instanceof WebAssembly.Module) return adopt(resolved, null);
+  const bytes = bytesOf(resolved);
+  if (!bytes) throw new TypeError('webhook-signature: init needs a WebAssembly.Module, its bytes, or a Response');
+  adopt(await WebAssembly.compile(bytes), bytes);
+}
+
+/**
+ * Instantiates the module from a WebAssembly.Module, its bytes, a Response, or (by default) the file beside this
+ * one, in Node, Deno, Bun, workerd and browsers. Idempotent: later calls with no source, the same source or the
+ * same bytes reuse the first instance; concurrent calls share one promise.
+ */
+export function init(source) {
+  if (source === undefined) {
+    if (current) return Promise.resolve();
+    if (!pending) {
+      pending = instantiate(defaultSource());
+      // A failed load (no file, no network) may be retried by a later call.
+      pending.catch(() => { pending = null; });
+    }
+    return pending;
+  }
+  if (alreadyFrom(source)) return Promise.resolve();
+  return instantiate(source);
+}
+
+/** Instantiates the module synchronously from a WebAssembly.Module or its bytes; idempotent like `init`. */
 export function initSync(source) {
-  const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
-  attach(new WebAssembly.Instance(module, {}));
+  if (alreadyFrom(source)) return;
+  if (source instanceof WebAssembly.Module) return adopt(source, null);
+  const bytes = bytesOf(source);
+  if (!bytes) throw new TypeError('webhook-signature: initSync needs a WebAssembly.Module or its bytes');
+  adopt(new WebAssembly.Module(bytes), bytes);
 }
 
 function ready() {
-  if (!exports) throw new Error('webhook-signature: call init() (or initSync()) first');
-}
-
-/** The linear memory as bytes; a new view after the memory grew. */
-function memory() {
-  if (view.buffer !== exports.memory.buffer) view = new Uint8Array(exports.memory.buffer);
-  return view;
+  if (!current) throw new Error('webhook-signature: call init() (or initSync()) first');
+  return current;
 }
 
 /** The raw bytes of a body: a string (as UTF-8) or any binary view of its exact bytes. */
@@ -78,20 +173,29 @@ function bodyBytes(body) {
   throw new TypeError(`webhook body must be a string, an ArrayBuffer or an ArrayBufferView (Uint8Array, Buffer, DataView, …), not ${kind}; read a stream first, e.g. await request.arrayBuffer()`);
 }
 
-/** The three header values, '' where absent. A Fetch `Headers` joins a repeated header with ", ". */
+/** The three header values, '' where absent; `svix-*` when `webhook-*` is absent. A Fetch `Headers` joins a repeated header with ", ". */
 function headerValues(headers) {
   let values;
   if (typeof headers?.get === 'function') {
-    values = [headers.get(HEADERS[0]), headers.get(HEADERS[1]), headers.get(HEADERS[2])];
+    values = [0, 1, 2].map((i) => headers.get(HEADERS[i]) ?? headers.get(SVIX[i]));
   } else if (headers !== null && typeof headers === 'object') {
-    values = ['', '', ''];
+    values = [undefined, undefined, undefined];
+    const svix = [undefined, undefined, undefined];
     for (const key in headers) {
-      const index = key.length >= 10 && key.length <= 17 ? HEADERS.indexOf(key.toLowerCase()) : -1;
+      if (key.length < 7 || key.length > 17) continue;
+      const name = key.toLowerCase();
+      let index = HEADERS.indexOf(name);
+      let into = values;
+      if (index < 0) {
+        index = SVIX.indexOf(name);
+        into = svix;
+      }
       if (index >= 0) {
         const value = headers[key];
-        values[index] = Array.isArray(value) ? (value.length === 1 ? value[0] : `${value.join(', ')}, `) : value;
+        into[index] = Array.isArray(value) ? (value.length === 1 ? value[0] : `${value.join(', ')}, `) : value;
       }
     }
+    values = values.map((value, i) => value ?? svix[i]);
   } else {
     throw new TypeError('webhook headers must be a Fetch Headers object or a plain object of header values');
   }
@@ -116,29 +220,22 @@ function writeText(bytes, offset, value) {
   return length;
 }
 
-/** Scratch memory for `size` bytes of inputs; its address. */
-function scratch(size) {
-  const base = exports.wh_scratch(size);
-  if (!base) throw new WebhookVerificationError('OutOfMemory', 'webhook-signature: linear memory cannot grow');
-  return base;
-}
-
-const registry = typeof FinalizationRegistry === 'undefined'
-  ? { register() {}, unregister() {} }
-  : new FinalizationRegistry(([start, count]) => exports.wh_key_free(start, count));
 const dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
 
 /** Secrets set up once inside the module; synchronous `verify` and `sign`. */
 export class Webhook {
   #start = -1;
   #count = 0;
+  /** The module instance holding this Webhook's keys: never another's. */
+  #instance;
 
   /**
    * @param secretOrSecrets `whsec_…` (or `whpk_`/`whsk_` with the Ed25519 build), or several during a rotation.
    * @param options `tolerance`: the accepted clock difference in seconds (default 300).
    */
   constructor(secretOrSecrets, { tolerance = 300 } = {}) {
-    ready();
+    const instance = ready();
+    const exports = instance.exports;
     const secrets = Array.isArray(secretOrSecrets) ? secretOrSecrets : [secretOrSecrets];
     if (secrets.length === 0 || secrets.some((secret) => typeof secret !== 'string')) {
       throw new TypeError('webhook secret must be a string, or a non-empty array of strings');
@@ -152,8 +249,8 @@ export class Webhook {
         `webhook-signature: the module holds at most ${KEY_SLOTS} keys (${exports.wh_key_free_slots()} free); free() unused Webhook instances`);
     }
     for (let i = 0; i < secrets.length; i++) {
-      const pointer = scratch(secrets[i].length * 3);
-      const length = writeText(memory(), pointer, secrets[i]);
+      const pointer = instance.scratch(secrets[i].length * 3);
+      const length = writeText(instance.memory(), pointer, secrets[i]);
       const status = exports.wh_key_set(start + i, pointer, length, BigInt(tolerance));
       if (status !== 0) {
         exports.wh_key_free(start, secrets.length);
@@ -162,7 +259,8 @@ export class Webhook {
     }
     this.#start = start;
     this.#count = secrets.length;
-    registry.register(this, [start, secrets.length], this);
+    this.#instance = instance;
+    instance.registry.register(this, [start, secrets.length], this);
   }
 
   #live() {
@@ -179,8 +277,9 @@ export class Webhook {
     const bytes = bodyBytes(body);
     if (bytes.length > MAX_BODY) throw new RangeError(`webhook body of ${bytes.length} bytes is over the ${MAX_BODY}-byte maximum`);
     if (typeof now !== 'number') throw new TypeError('now must be Unix seconds, a number');
-    const base = scratch(3 * (id.length + timestamp.length + signature.length) + bytes.length);
-    const mem = memory();
+    const instance = this.#instance;
+    const base = instance.scratch(3 * (id.length + timestamp.length + signature.length) + bytes.length);
+    const mem = instance.memory();
     const idLength = writeText(mem, base, id);
     const timestampAt = base + idLength;
     const timestampLength = writeText(mem, timestampAt, timestamp);
@@ -188,7 +287,7 @@ export class Webhook {
     const signatureLength = writeText(mem, signatureAt, signature);
     const bodyAt = signatureAt + signatureLength;
     mem.set(bytes, bodyAt);
-    const result = exports.wh_key_verify(this.#start, this.#count, base, idLength, timestampAt, timestampLength,
+    const result = instance.exports.wh_key_verify(this.#start, this.#count, base, idLength, timestampAt, timestampLength,
       signatureAt, signatureLength, bodyAt, bytes.length, now);
     if ((result & 0xff) !== 0) fail(result & 0xff);
     return result >>> 8;
@@ -202,16 +301,17 @@ export class Webhook {
     const bytes = bodyBytes(body);
     if (bytes.length > MAX_BODY) throw new RangeError(`webhook body of ${bytes.length} bytes is over the ${MAX_BODY}-byte maximum`);
     const capacity = this.#count * ENTRY;
-    const base = scratch(id.length * 3 + bytes.length + capacity + 8);
-    const mem = memory();
+    const instance = this.#instance;
+    const base = instance.scratch(id.length * 3 + bytes.length + capacity + 8);
+    const mem = instance.memory();
     const idLength = writeText(mem, base, id);
     const bodyAt = base + idLength;
     mem.set(bytes, bodyAt);
     const lengthAt = (bodyAt + bytes.length + 3) & ~3;
     const out = lengthAt + 4;
-    const status = exports.wh_key_sign(this.#start, this.#count, base, idLength, BigInt(timestamp), bodyAt, bytes.length, out, capacity, lengthAt);
+    const status = instance.exports.wh_key_sign(this.#start, this.#count, base, idLength, BigInt(timestamp), bodyAt, bytes.length, out, capacity, lengthAt);
     if (status !== 0) fail(status);
-    const bytesOut = memory();
+    const bytesOut = instance.memory();
     const length = new DataView(bytesOut.buffer).getUint32(lengthAt, true);
     return text.decode(bytesOut.subarray(out, out + length));
   }
@@ -219,8 +319,8 @@ export class Webhook {
   /** Releases the key slots. The instance cannot be used afterwards. */
   free() {
     if (this.#count === 0) return;
-    exports.wh_key_free(this.#start, this.#count);
-    registry.unregister(this);
+    this.#instance.exports.wh_key_free(this.#start, this.#count);
+    this.#instance.registry.unregister(this);
     this.#count = 0;
   }
 
@@ -229,18 +329,32 @@ export class Webhook {
   }
 }
 
-let cached = { key: null, webhook: null };
+/** Keys the one-call `verify` keeps set up, by tolerance and secret, least recently used first. */
+const cache = new Map();
+/** How many secrets the one-call `verify` keeps set up (a quarter of the module's slots). */
+const CACHED_KEYS = 16;
 
 /** Resolves if the delivery is genuine and fresh; throws an Error whose `code` names the webhook_signature::Error variant. */
 export async function verify({ secret, headers, body, now = Math.floor(Date.now() / 1000), tolerance = 300 }) {
-  if (!exports) await init();
+  if (!current) await init();
   if (typeof secret !== 'string') throw new TypeError('webhook secret must be a string');
-  // The last key is kept, so a handler verifying with one secret sets it up once.
+  // Keyed by secret: tenants that alternate never verify with each other's
+  // key, and each key is set up once. A key of an older instance is dropped.
   const key = `${tolerance}\n${secret}`;
-  if (cached.key !== key) {
-    const webhook = new Webhook(secret, { tolerance });
-    cached.webhook?.free();
-    cached = { key, webhook };
+  let entry = cache.get(key);
+  cache.delete(key);
+  if (entry && entry.instance !== current) {
+    entry.webhook.free();
+    entry = undefined;
   }
-  cached.webhook.verify({ headers, body, now });
+  if (!entry) {
+    entry = { webhook: new Webhook(secret, { tolerance }), instance: current };
+    if (cache.size >= CACHED_KEYS) {
+      const [oldest, evicted] = cache.entries().next().value;
+      evicted.webhook.free();
+      cache.delete(oldest);
+    }
+  }
+  cache.set(key, entry);
+  entry.webhook.verify({ headers, body, now });
 }

@@ -33,9 +33,18 @@ struct Keys<'t> {
 /// The table, behind an `UnsafeCell` in a `static`.
 struct Shared(UnsafeCell<Table>);
 
-// SAFETY: the module is built for wasm32 without threads (and natively only
-// for its single-threaded unit tests), so no two calls ever touch the table
-// at the same time.
+// With the `atomics` target feature, wasm32 has threads sharing this memory,
+// and the `Sync` below would be unsound: refuse to build rather than race.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+compile_error!(
+    "webhook-signature-wasm keeps its key table in a static that is only sound without threads: \
+     build without the `atomics` target feature"
+);
+
+// SAFETY: the module is built for wasm32 without threads (the compile_error!
+// above refuses the `atomics` feature), and natively only for its
+// single-threaded unit tests, so no two calls ever touch the table at the
+// same time.
 unsafe impl Sync for Shared {}
 
 static TABLE: Shared =

@@ -30,7 +30,21 @@ function throwsType(fn, pattern) {
   throw new Error('expected a TypeError');
 }
 
-export function checks(m, vectors) {
+/** A delivery signed with `secret` by node:crypto, for the one-call and re-initialisation checks. */
+function signedBy(secret, id, now) {
+  const body = '{"type":"batch.succeeded"}';
+  const mac = createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update(`${id}.${now}.${body}`).digest('base64');
+  return { headers: { 'webhook-id': id, 'webhook-timestamp': String(now), 'webhook-signature': `v1,${mac}` }, body, now };
+}
+
+const A = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const B = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
+
+/**
+ * `m`: the package, initialised; `bytes`: its module's bytes; `fresh()`: a
+ * new, uninitialised copy of the package (a fresh import), for cold starts.
+ */
+export function checks(m, vectors, bytes, fresh) {
   const a1 = vectors[0];
   const headers = { 'webhook-id': a1.id, 'webhook-timestamp': a1.timestamp, 'webhook-signature': a1.signature };
   const now = Number(a1.timestamp);
@@ -136,6 +150,54 @@ export function checks(m, vectors) {
       }
       assert(error instanceof RangeError, `expected RangeError, got ${error}`);
       webhook.free();
+    },
+    'a second initSync never lets one key verify with another\'s': () => {
+      const a = signedBy(A, 'msg_a', 1700000000);
+      const b = signedBy(B, 'msg_b', 1700000000);
+      m.initSync(bytes);
+      const first = new m.Webhook(A);
+      m.initSync(Uint8Array.from(bytes)); // the same bytes, another buffer: the same instance
+      const second = new m.Webhook(B);
+      equal(first.verify(a), 0);
+      equal(second.verify(b), 0);
+      throwsCode(m, () => first.verify(b), 'NoMatchingSignature');
+      throwsCode(m, () => second.verify(a), 'NoMatchingSignature');
+      // A different module: a separate instance; the Webhooks made before keep theirs.
+      m.initSync(new WebAssembly.Module(bytes));
+      const third = new m.Webhook(B);
+      equal(third.verify(b), 0);
+      equal(first.verify(a), 0);
+      throwsCode(m, () => first.verify(b), 'NoMatchingSignature');
+      throwsCode(m, () => third.verify(a), 'NoMatchingSignature');
+      [first, second, third].forEach((webhook) => webhook.free());
+    },
+    'concurrent cold-start verify calls share one instance, and keys by secret': async () => {
+      const cold = await fresh();
+      const a = signedBy(A, 'msg_a', 1700000000);
+      const b = signedBy(B, 'msg_b', 1700000000);
+      const outcome = (promise) => promise.then(() => 'ok', (error) => error.code);
+      const results = await Promise.all([
+        outcome(cold.verify({ secret: A, ...a })),
+        outcome(cold.verify({ secret: B, ...b })),
+        outcome(cold.verify({ secret: A, ...b })),
+      ]);
+      equal(JSON.stringify(results), JSON.stringify(['ok', 'ok', 'NoMatchingSignature']));
+      // Two tenants alternating: each keeps its own key.
+      for (let i = 0; i < 3; i++) {
+        equal(await outcome(cold.verify({ secret: A, ...a })), 'ok');
+        equal(await outcome(cold.verify({ secret: B, ...a })), 'NoMatchingSignature');
+      }
+    },
+    'svix-* headers are read when the webhook-* ones are absent': async () => {
+      const a = signedBy(A, 'msg_svix', 1700000000);
+      const svix = { 'Svix-Id': 'msg_svix', 'svix-timestamp': '1700000000', 'svix-signature': a.headers['webhook-signature'] };
+      const webhook = new m.Webhook(A);
+      equal(webhook.verify({ ...a, headers: svix }), 0);
+      equal(webhook.verify({ ...a, headers: new Headers(svix) }), 0);
+      // Both present: the webhook-* ones are used.
+      throwsCode(m, () => webhook.verify({ ...a, headers: { ...svix, 'webhook-id': 'msg_other' } }), 'NoMatchingSignature');
+      webhook.free();
+      await m.verify({ secret: A, ...a, headers: svix });
     },
     'the table holds 64 keys, then TooManyKeys, and free() gives them back': () => {
       const held = [];

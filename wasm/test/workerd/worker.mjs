@@ -1,29 +1,45 @@
-// A Worker serving both APIs of the packaged module: the README's `verify`
-// (POST /verify) and the `Webhook` class (POST /class).
-import module from './webhook_signature_wasm.wasm';
-import { init, initSync, verify, Webhook } from './webhook-signature.mjs';
+// The test Worker: the README's Worker (examples/worker.mjs) on every path
+// but the checks, which run inside workerd and answer what they saw.
+import readme from 'readme-worker.mjs';
+import * as m from 'webhook-signature-wasm';
+import module from 'webhook-signature-wasm/webhook_signature_wasm.wasm';
 
-const ready = init(module);
-let webhook;
+const outcome = (promise) => promise.then(() => 'ok', (error) => error.code ?? String(error));
 
 export default {
   async fetch(request, env) {
-    const body = await request.arrayBuffer();
-    const now = Number(request.headers.get('x-test-now')) || undefined;
-    try {
-      if (new URL(request.url).pathname === '/class') {
-        if (!webhook) {
-          initSync(module);
-          webhook = new Webhook(env.SECRET);
-        }
-        webhook.verify({ headers: request.headers, body, now });
-      } else {
-        await ready;
-        await verify({ secret: env.SECRET, headers: request.headers, body, now });
-      }
-    } catch (error) {
-      return new Response(error.code ?? String(error), { status: 401 });
+    const path = new URL(request.url).pathname;
+    if (path === '/checks/cold') {
+      // Sent first: three one-call verifies before anything initialised the module.
+      const { a, b } = await request.json();
+      const results = await Promise.all([
+        outcome(m.verify({ secret: a.secret, headers: a.headers, body: a.body, now: a.now })),
+        outcome(m.verify({ secret: b.secret, headers: b.headers, body: b.body, now: b.now })),
+        outcome(m.verify({ secret: a.secret, headers: b.headers, body: b.body, now: b.now })),
+      ]);
+      return Response.json(results);
     }
-    return new Response(null, { status: 204 });
+    if (path === '/checks/reinit') {
+      const { a, b } = await request.json();
+      m.initSync(module);
+      const first = new m.Webhook(a.secret);
+      m.initSync(module);
+      const second = new m.Webhook(b.secret);
+      const results = [
+        first.verify({ headers: a.headers, body: a.body, now: a.now }),
+        second.verify({ headers: b.headers, body: b.body, now: b.now }),
+        await outcome((async () => first.verify({ headers: b.headers, body: b.body, now: b.now }))()),
+        await outcome((async () => second.verify({ headers: a.headers, body: a.body, now: a.now }))()),
+      ];
+      first.free();
+      second.free();
+      return Response.json(results);
+    }
+    if (path === '/checks/svix') {
+      const { a } = await request.json();
+      const svix = new Headers({ 'svix-id': a.headers['webhook-id'], 'svix-timestamp': a.headers['webhook-timestamp'], 'svix-signature': a.headers['webhook-signature'] });
+      return Response.json([await outcome(m.verify({ secret: a.secret, headers: svix, body: a.body, now: a.now }))]);
+    }
+    return readme.fetch(request, env);
   },
 };

@@ -1,0 +1,47 @@
+// Compiled with `tsc --noEmit --strict` against webhook-signature.d.ts (see
+// scripts/wasm-package.sh): the documented uses must type-check, so the
+// hand-written declarations cannot drift from the README.
+import {
+  init,
+  initSync,
+  verify,
+  Webhook,
+  WebhookVerificationError,
+  KEY_SLOTS,
+  MAX_BODY,
+  type ErrorCode,
+  type HeadersLike,
+} from 'webhook-signature-wasm';
+
+await init();
+await init(new Uint8Array(0).buffer);
+initSync(new Uint8Array(0));
+
+const webhook = new Webhook(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], { tolerance: 300 });
+const headers: HeadersLike = new Headers({ 'webhook-id': 'msg_1' });
+const plain: HeadersLike = { 'svix-id': 'msg_1', 'x-many': ['a', 'b'], absent: undefined };
+const index: number = webhook.verify({ headers, body: new Uint8Array(0), now: 1700000000 });
+webhook.verify({ headers: plain, body: 'text' });
+const header: string = webhook.sign('msg_1', 1700000000, new ArrayBuffer(0));
+webhook.free();
+{
+  using scoped = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  scoped.verify({ headers, body: new DataView(new ArrayBuffer(0)) });
+}
+
+try {
+  await verify({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', headers, body: '', tolerance: 60 });
+} catch (error) {
+  if (error instanceof WebhookVerificationError) {
+    const code: ErrorCode = error.code;
+    const status: number | undefined = error.status;
+    console.log(code, status);
+  }
+}
+const limits: number = KEY_SLOTS + MAX_BODY;
+console.log(index, header, limits);
+
+// @ts-expect-error: a body is bytes or a string, not a number
+webhook.verify({ headers, body: 42 });
+// @ts-expect-error: secrets are strings
+new Webhook(42);
