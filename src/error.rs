@@ -64,6 +64,34 @@ pub enum Error {
 }
 
 impl Error {
+    /// The variant's name, e.g. `"NoMatchingSignature"`: a stable code for
+    /// logs, metrics and other languages' bindings (the Python package's
+    /// `.code`, the npm package's `code`).
+    ///
+    /// # Examples
+    /// ```
+    /// use webhook_signature::{Error, HeaderName};
+    /// assert_eq!(Error::NoMatchingSignature.name(), "NoMatchingSignature");
+    /// assert_eq!(Error::MissingHeader(HeaderName::Id).name(), "MissingHeader");
+    /// ```
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::InvalidSecret => "InvalidSecret",
+            Self::InvalidId => "InvalidId",
+            Self::MissingHeader(_) => "MissingHeader",
+            Self::InvalidHeader(_) => "InvalidHeader",
+            Self::InvalidTimestamp => "InvalidTimestamp",
+            Self::TimestampTooOld => "TimestampTooOld",
+            Self::TimestampTooNew => "TimestampTooNew",
+            Self::NoSupportedSignature => "NoSupportedSignature",
+            Self::NoMatchingSignature => "NoMatchingSignature",
+            Self::CannotSign => "CannotSign",
+            Self::BufferTooSmall => "BufferTooSmall",
+            Self::TooManyKeys => "TooManyKeys",
+        }
+    }
+
     /// A short, static, lower-case description of the error.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
@@ -95,3 +123,33 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::{Error, HeaderName};
+
+    extern crate std;
+
+    #[test]
+    fn names_are_the_variants() {
+        let all = [
+            Error::InvalidSecret,
+            Error::InvalidId,
+            Error::MissingHeader(HeaderName::Id),
+            Error::InvalidHeader(HeaderName::Signature),
+            Error::InvalidTimestamp,
+            Error::TimestampTooOld,
+            Error::TimestampTooNew,
+            Error::NoSupportedSignature,
+            Error::NoMatchingSignature,
+            Error::CannotSign,
+            Error::BufferTooSmall,
+            Error::TooManyKeys,
+        ];
+        for error in all {
+            let debug = std::format!("{error:?}");
+            assert!(debug.starts_with(error.name()), "{debug} / {}", error.name());
+            assert_eq!(debug.split('(').next(), Some(error.name()));
+        }
+    }
+}

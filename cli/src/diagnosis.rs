@@ -222,10 +222,7 @@ pub(crate) fn diagnose(inputs: &Inputs) -> Diagnosis {
         Webhook::verify_any(&loaded, &headers, &inputs.body, Timestamp::from_unix_secs(inputs.now))
     };
     let valid = verified.is_ok();
-    let error = verified.err().map(|e| {
-        let name = format!("{e:?}");
-        name.split('(').next().unwrap_or_default().to_owned()
-    });
+    let error = verified.err().map(|e| e.name().to_owned());
 
     // Every way of keying the MAC, the right one first for each secret.
     let mut keys = Vec::new();
