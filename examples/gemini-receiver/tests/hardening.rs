@@ -268,7 +268,8 @@ async fn metrics_on_their_own_listener_and_json_logs() {
     let started = Instant::now();
     loop {
         let log = std::fs::read_to_string(dir.join("receiver.stderr")).unwrap();
-        let lines: Vec<serde_json::Value> = log.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let lines: Vec<serde_json::Value> =
+            log.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
         let about = |id: &str| lines.iter().any(|line| line["fields"]["webhook_id"] == id);
         if (0..5).all(|i| about(&format!("msg_ok_{i}"))) {
             break;

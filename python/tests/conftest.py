@@ -1,0 +1,26 @@
+"""Shared fixtures: the known-answer vectors and the demo JWT keys, from the
+repository's one fixtures folder (tests/fixtures, see its READMEs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+# The Standard Webhooks spec's example secret and delivery (vector A1).
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+TIMESTAMP = 1614265330
+BODY = b'{"test": 2432232314}'
+SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def vectors() -> list[dict[str, Any]]:
+    """tests/fixtures/vectors.json: generated from the Rust tests' vectors (tests/vectors.rs)."""
+    loaded: list[dict[str, Any]] = json.loads((FIXTURES / "vectors.json").read_text())
+    return loaded
+
+
+def headers(signature: str = SIGNATURE, msg_id: str = MSG_ID, timestamp: int | str = TIMESTAMP) -> dict[str, str]:
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": signature}

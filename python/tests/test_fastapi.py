@@ -1,0 +1,69 @@
+"""The FastAPI dependencies through TestClient: 204, 400, 401 and 413, with
+bodies that do not say which check failed."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from fastapi import Depends, FastAPI, Response
+from fastapi.testclient import TestClient
+
+import webhook_signature as ws
+from conftest import SECRET
+from test_gemini import AUDIENCE, BODY, JWKS_A, token
+from webhook_signature.fastapi import GeminiDelivery, GeminiVerifier, VerifiedDelivery, WebhookVerifier
+
+app = FastAPI()
+seen: list[VerifiedDelivery] = []
+
+
+@app.post("/webhooks")
+async def receive(delivery: VerifiedDelivery = Depends(WebhookVerifier(SECRET, max_body=1024))) -> Response:
+    seen.append(delivery)
+    return Response(status_code=204)
+
+
+@app.post("/gemini")
+async def gemini(delivery: GeminiDelivery = Depends(GeminiVerifier(audience=AUDIENCE, jwks=json.loads(JWKS_A)))) -> Response:
+    return Response(status_code=204, headers={"x-mode": delivery.delivery.mode})
+
+
+client = TestClient(app)
+
+
+def signed(body: bytes, msg_id: str = "msg_api", timestamp: int | None = None) -> dict[str, str]:
+    now = int(time.time()) if timestamp is None else timestamp
+    signature = ws.Webhook(SECRET).sign(msg_id, now, body)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(now), "webhook-signature": signature}
+
+
+def test_a_valid_delivery_reaches_the_handler() -> None:
+    body = b'{"type":"batch.succeeded"}'
+    response = client.post("/webhooks", content=body, headers=signed(body))
+    assert response.status_code == 204
+    assert seen[-1].body == body and seen[-1].id == "msg_api" and seen[-1].json() == {"type": "batch.succeeded"}
+
+
+def test_rejections() -> None:
+    body = b'{"type":"batch.succeeded"}'
+    cases = [
+        (body + b" ", signed(body), 401),  # tampered
+        (body, signed(body, timestamp=int(time.time()) - 3600), 401),  # stale
+        (body, {k: v for k, v in signed(body).items() if k != "webhook-id"}, 400),  # missing header
+        (body, {**signed(body), "webhook-timestamp": "soon"}, 400),  # malformed timestamp
+        (b"x" * 2000, signed(b"x" * 2000), 413),  # over max_body
+    ]
+    for content, headers, status in cases:
+        response = client.post("/webhooks", content=content, headers=headers)
+        assert response.status_code == status, (headers, response.text)
+        assert "signature" not in response.text.lower() and "timestamp" not in response.text.lower()
+
+
+def test_gemini_dependency() -> None:
+    now = int(time.time())
+    headers = {"webhook-id": "msg_g", "webhook-timestamp": str(now), "webhook-signature": token({"iat": now, "exp": now + 300})}
+    response = client.post("/gemini", content=BODY, headers=headers)
+    assert (response.status_code, response.headers["x-mode"]) == (204, "dynamic")
+    forged = {**headers, "webhook-signature": token({"iat": now, "exp": now + 300, "aud": "https://other.example"})}
+    assert client.post("/gemini", content=BODY, headers=forged).status_code == 401
