@@ -91,9 +91,10 @@ impl Receiver {
         now: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Delivery> {
         let body = input::body(body)?;
-        let [id, timestamp, signature] = input::headers(headers)?;
+        let values = input::headers(headers)?;
+        let [id, timestamp, signature] = values.texts(py)?;
         let now = input::now(now)?;
-        let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
+        let headers = Headers { id, timestamp, signature };
         let bytes = body.bytes();
         let verified = match &self.keys {
             Keys::Given(jwks) => {

@@ -3,6 +3,7 @@
 
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString};
 use webhook_signature::{HeaderName, Timestamp};
@@ -52,68 +53,112 @@ pub(crate) fn body<'py>(data: &Bound<'py, PyAny>) -> PyResult<Body<'py>> {
     }
 }
 
-/// The three header values, `""` where absent; `svix-*` where `webhook-*` is absent.
-pub(crate) fn headers(mapping: &Bound<'_, PyAny>) -> PyResult<[String; 3]> {
-    let mut values = [None, None, None];
-    for (slot, name) in values.iter_mut().zip(NAMES) {
+/// One header's value: borrowed from Python's `str` where it is one.
+pub(crate) enum Value<'py> {
+    Absent,
+    Borrowed(Bound<'py, PyString>),
+    Owned(String),
+}
+
+impl Value<'_> {
+    fn as_str(&self) -> PyResult<&str> {
+        match self {
+            Self::Absent => Ok(""),
+            Self::Borrowed(text) => text.to_str(),
+            Self::Owned(text) => Ok(text),
+        }
+    }
+}
+
+/// The three header values: `webhook-*`, else `svix-*`.
+pub(crate) struct HeaderValues<'py>([Value<'py>; 3]);
+
+impl HeaderValues<'_> {
+    /// The values as text, `""` where absent, checked as the Rust `http`
+    /// adapter reads headers: visible ASCII, spaces and tabs only.
+    pub(crate) fn texts(&self, py: Python<'_>) -> PyResult<[&str; 3]> {
+        let [id, timestamp, signature] = &self.0;
+        let texts = [id.as_str()?, timestamp.as_str()?, signature.as_str()?];
+        for (value, name) in texts.iter().zip([HeaderName::Id, HeaderName::Timestamp, HeaderName::Signature])
+        {
+            if !value.bytes().all(|byte| byte == b'\t' || (0x20..0x7f).contains(&byte)) {
+                return Err(crate::errors::core(py, webhook_signature::Error::InvalidHeader(name)));
+            }
+        }
+        Ok(texts)
+    }
+}
+
+/// The three header values, `webhook-*` or else `svix-*`, names matched without case.
+pub(crate) fn headers<'py>(mapping: &Bound<'py, PyAny>) -> PyResult<HeaderValues<'py>> {
+    let py = mapping.py();
+    // Interned: a dict lookup with them hashes nothing.
+    let names =
+        [intern!(py, "webhook-id"), intern!(py, "webhook-timestamp"), intern!(py, "webhook-signature")];
+    let mut values = [Value::Absent, Value::Absent, Value::Absent];
+    for (slot, name) in values.iter_mut().zip(names) {
         *slot = lookup(mapping, name)?;
     }
-    if values.iter().any(Option::is_none) {
-        // A mapping whose `get` is case-sensitive, holding `Webhook-Id` and the like.
-        let folded = fold(mapping)?;
+    if values.iter().any(|value| matches!(value, Value::Absent)) {
+        // Svix's names, or a mapping whose `get` is case-sensitive holding `Webhook-Id`.
+        let mut folded = fold(mapping)?.into_iter();
+        let mut standard: Vec<Value<'py>> = folded.by_ref().take(3).collect();
+        let mut svix: Vec<Value<'py>> = folded.collect();
         for (i, slot) in values.iter_mut().enumerate() {
-            if slot.is_none() {
-                *slot = folded[i].clone().or_else(|| folded[i + 3].clone());
+            if matches!(slot, Value::Absent) {
+                let found = std::mem::replace(&mut standard[i], Value::Absent);
+                *slot = if matches!(found, Value::Absent) {
+                    std::mem::replace(&mut svix[i], Value::Absent)
+                } else {
+                    found
+                };
             }
         }
     }
-    let values = values.map(Option::unwrap_or_default);
-    // As the Rust `http` adapter reads headers: visible ASCII, spaces and tabs only.
-    for (value, name) in values.iter().zip([HeaderName::Id, HeaderName::Timestamp, HeaderName::Signature]) {
-        if !value.bytes().all(|byte| byte == b'\t' || (0x20..0x7f).contains(&byte)) {
-            return Err(crate::errors::core(mapping.py(), webhook_signature::Error::InvalidHeader(name)));
-        }
-    }
-    Ok(values)
+    Ok(HeaderValues(values))
 }
 
 /// `mapping.get(name)` (a dict's item, or the mapping's own, case-insensitive `get`).
-fn lookup(mapping: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<String>> {
+fn lookup<'py>(mapping: &Bound<'py, PyAny>, name: &Bound<'py, PyString>) -> PyResult<Value<'py>> {
     let value = match mapping.cast::<PyDict>() {
         Ok(dict) => dict.get_item(name)?,
         Err(_) => {
-            let value = mapping.call_method1("get", (name,)).map_err(|_| not_a_mapping(mapping))?;
+            let value = mapping
+                .call_method1(intern!(mapping.py(), "get"), (name,))
+                .map_err(|_| not_a_mapping(mapping))?;
             (!value.is_none()).then_some(value)
         }
     };
-    value.map(|value| text(&value, name)).transpose()
+    value.map_or(Ok(Value::Absent), |value| text(value, name.to_str()?))
 }
 
 /// One pass over the items: the six names, matched without case.
-fn fold(mapping: &Bound<'_, PyAny>) -> PyResult<[Option<String>; 6]> {
-    let mut found: [Option<String>; 6] = Default::default();
+fn fold<'py>(mapping: &Bound<'py, PyAny>) -> PyResult<[Value<'py>; 6]> {
+    let mut found: [Value<'py>; 6] = std::array::from_fn(|_| Value::Absent);
     let items = mapping.call_method0("items").map_err(|_| not_a_mapping(mapping))?;
     for item in items.try_iter()? {
-        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
+        let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
         let Ok(key) = key.extract::<String>() else { continue };
         let key = key.to_ascii_lowercase();
         if let Some(index) = NAMES.iter().chain(SVIX.iter()).position(|name| *name == key)
             && let Some(slot) = found.get_mut(index)
         {
-            *slot = Some(text(&value, &key)?);
+            *slot = text(value, &key)?;
         }
     }
     Ok(found)
 }
 
-fn text(value: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
-    if let Ok(text) = value.cast::<PyString>() {
-        return Ok(text.to_str()?.to_owned());
-    }
-    if let Ok(bytes) = value.cast::<PyBytes>() {
-        // Header bytes that are not UTF-8 are not visible ASCII either: the core rejects them.
-        return Ok(String::from_utf8_lossy(bytes.as_bytes()).into_owned());
-    }
+fn text<'py>(value: Bound<'py, PyAny>, name: &str) -> PyResult<Value<'py>> {
+    let value = match value.cast_into::<PyString>() {
+        Ok(text) => return Ok(Value::Borrowed(text)),
+        Err(error) => error.into_inner(),
+    };
+    let value = match value.cast_into::<PyBytes>() {
+        // Header bytes that are not UTF-8 are not visible ASCII either: rejected as invalid.
+        Ok(bytes) => return Ok(Value::Owned(String::from_utf8_lossy(bytes.as_bytes()).into_owned())),
+        Err(error) => error.into_inner(),
+    };
     Err(PyTypeError::new_err(format!("header {name} must be a str, not {}", value.get_type().name()?)))
 }
 

@@ -67,12 +67,16 @@ impl Webhook {
         json_parse: bool,
     ) -> PyResult<(Bound<'py, PyAny>, usize)> {
         let body = input::body(data)?;
-        let [id, timestamp, signature] = input::headers(headers)?;
+        let values = input::headers(headers)?;
+        let [id, timestamp, signature] = values.texts(py)?;
         let now = input::now(now)?;
-        let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
+        let headers = Headers { id, timestamp, signature };
         let bytes = body.bytes();
         let keys = &self.keys;
-        let verify = || webhook_signature::Webhook::verify_any(keys, &headers, bytes, now);
+        let verify = || match keys.as_slice() {
+            [key] => key.verify(&headers, bytes, now).map(|()| 0),
+            keys => webhook_signature::Webhook::verify_any(keys, &headers, bytes, now),
+        };
         let key = if bytes.len() >= GIL_RELEASE_BYTES { py.detach(verify) } else { verify() };
         let key = key.map_err(|error| errors::core(py, error))?;
         let payload = if json_parse { parse_json(py, bytes)? } else { py.None().into_bound(py) };
