@@ -37,7 +37,7 @@ impl BodyBinding {
 }
 
 /// Claim names that say "this is a digest of the body", compared after
-/// [`normalize`] (lower case, without `_`, `-` and `.`), so `body_sha256`,
+/// normalisation (lower case, without `_`, `-` and `.`), so `body_sha256`,
 /// `bodySha256` and `body-sha256` are one name. A nested claim is named
 /// `parent.member` (`webhook.sha256`).
 ///

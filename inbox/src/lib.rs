@@ -1,13 +1,4 @@
-//! A durable inbox for webhook deliveries: the receiver answers 2xx only
-//! after the delivery is committed, a retried id is stored once, workers
-//! process rows under leases (at least once), and rows whose handler keeps
-//! failing become dead letters. SQLite (bundled, WAL, `synchronous=FULL`) for
-//! one instance; PostgreSQL for several behind one load balancer.
-//!
-//! Cargo features `sqlite` and `postgres` (both on by default) pick the
-//! backends compiled in.
-//!
-//! See the README section "A receiver that loses nothing" for the guarantees.
+#![doc = include_str!("../README.md")]
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("webhook-signature-inbox needs a backend: enable the `sqlite` or the `postgres` feature");
