@@ -10,12 +10,11 @@ use webhook_signature_axum::{
     check_timestamp_window, widest_tolerance,
 };
 
-use crate::binding::BodyBinding;
 use crate::dynamic::SignedToken;
 use crate::error::Error;
 use crate::event::{Envelope, NotAnEnvelope};
 use crate::fetch::JwksCache;
-use crate::receiver::{Authenticated, Mode, Receiver};
+use crate::receiver::{Authenticated, Mode, Receiver, Route};
 
 /// A [`Receiver`] and its [`JwksCache`], as a [`WebhookVerifier`]: use
 /// `VerifiedWebhook<GeminiVerifier>` in a handler.
@@ -101,14 +100,15 @@ impl WebhookVerifier for GeminiVerifier {
         now: Timestamp,
     ) -> impl Future<Output = Result<GeminiPending<'a>, VerifyError>> + Send + 'a {
         async move {
-            if !Receiver::is_dynamic(&headers) {
-                let pending = StaticPending::begin(self.receiver.secrets(), &headers, now)?;
-                return Ok(GeminiPending::Static(pending));
+            match self.receiver.route(&headers, now).map_err(reject)? {
+                Route::Static => {
+                    Ok(GeminiPending::Static(StaticPending::begin(self.receiver.secrets(), &headers, now)?))
+                }
+                Route::Dynamic(prechecked) => {
+                    let jwks = self.jwks.keys(prechecked.key_id(), now).await.map_err(reject)?;
+                    Ok(GeminiPending::Dynamic(prechecked.verify_signature(&jwks).map_err(reject)?))
+                }
             }
-            let verifier = self.receiver.dynamic().ok_or(Error::DynamicNotConfigured).map_err(reject)?;
-            let prechecked = verifier.precheck(&headers, now).map_err(reject)?;
-            let jwks = self.jwks.keys(prechecked.key_id(), now).await.map_err(reject)?;
-            Ok(GeminiPending::Dynamic(prechecked.verify_signature(&jwks).map_err(reject)?))
         }
     }
 }
@@ -135,10 +135,7 @@ impl PendingVerification for GeminiPending<'_> {
             }
             Self::Dynamic(token) => {
                 let verified = token.bind(body).map_err(reject)?;
-                let authenticated = match verified.body {
-                    BodyBinding::Bound { .. } => Authenticated::Signature,
-                    BodyBinding::BearerToken => Authenticated::BearerToken,
-                };
+                let authenticated = Authenticated::from(&verified.body);
                 Ok(GeminiVerified { mode: Mode::Dynamic(verified), authenticated, envelope })
             }
         }

@@ -184,7 +184,10 @@ impl JwksCache {
         &self.shared.url
     }
 
-    /// How many fetches were started so far.
+    /// How many fetches were started so far (for tests; the receiver's
+    /// metrics use the successful and failed counts).
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
     #[must_use]
     pub fn fetches(&self) -> u64 {
         self.shared.lock().fetches

@@ -1,23 +1,33 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// What a receiver needs is at the root; the building blocks (the dynamic
+// verifier's steps, the JWKS, the token's shape, the axum verifier's state)
+// are in the modules below; test helpers are behind the `test-util` feature.
+
+/// `GeminiVerifier` for `webhook-signature-axum`, and its state between the headers and the body.
 #[cfg(feature = "axum")]
-mod axum;
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod axum;
 mod binding;
-mod dynamic;
+/// The dynamic (RS256 JWT) mode, step by step: cheap checks, then the key and signature, then the body.
+pub mod dynamic;
 mod error;
 mod event;
 #[cfg(feature = "fetch")]
 mod fetch;
-mod jwks;
+/// A JSON Web Key Set, reduced to the RSA keys that can check RS256.
+pub mod jwks;
 mod receiver;
+#[cfg(feature = "test-util")]
 mod sign;
-mod token;
+/// A compact JWS's shape, read before anything is trusted.
+pub mod token;
 
 #[cfg(feature = "axum")]
-pub use axum::{GeminiPending, GeminiVerified, GeminiVerifier};
+pub use axum::{GeminiVerified, GeminiVerifier};
 pub use binding::{BODY_DIGEST_CLAIMS, BodyBinding};
-pub use dynamic::{DynamicVerified, DynamicVerifier, Prechecked, SignedToken};
+pub use dynamic::{DynamicVerified, DynamicVerifier};
 pub use error::{Claim, Error, Malformed};
 pub use event::{Envelope, Event, EventData, NotAnEnvelope};
 #[cfg(feature = "fetch")]
@@ -26,6 +36,9 @@ pub use fetch::{
 };
 pub use jwks::{InvalidJwks, Jwks, MAX_RSA_BITS, MIN_RSA_BITS, SkipReason, SkippedKey};
 pub use receiver::{Authenticated, Delivery, Mode, Receiver};
+/// Signing dynamic test deliveries (the CLI's `sign --jwt-key`, the tests): never needed to receive.
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use sign::{SignError, TokenSigner};
 pub use token::{MAX_TOKEN_LEN, UnverifiedToken, is_compact_jws};
 /// The core crate, re-exported so both are always the same version.

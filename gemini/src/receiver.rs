@@ -4,7 +4,7 @@
 use webhook_signature::{Headers, Timestamp, Webhook};
 
 use crate::binding::BodyBinding;
-use crate::dynamic::{DynamicVerified, DynamicVerifier};
+use crate::dynamic::{DynamicVerified, DynamicVerifier, Prechecked};
 use crate::error::Error;
 use crate::event::{Envelope, NotAnEnvelope};
 use crate::jwks::Jwks;
@@ -74,6 +74,27 @@ pub enum Authenticated {
     BearerToken,
 }
 
+impl From<&BodyBinding> for Authenticated {
+    /// A token that binds the body authenticates it; any other, only the sender.
+    fn from(binding: &BodyBinding) -> Self {
+        match binding {
+            BodyBinding::Bound { .. } => Self::Signature,
+            BodyBinding::BearerToken => Self::BearerToken,
+        }
+    }
+}
+
+/// Where the headers alone send a delivery: the one decision every entry
+/// point ([`Receiver::verify`], [`Receiver::verify_fetching`], the axum
+/// verifier) starts from.
+#[derive(Debug)]
+pub(crate) enum Route<'a> {
+    /// `v1`/`v1a` signatures, checked with the static secrets.
+    Static,
+    /// A token whose every cheap check passed: its key and RSA signature remain.
+    Dynamic(Prechecked<'a>),
+}
+
 impl Authenticated {
     /// `"signature"` or `"bearer-token"`, as stored in the receiver's inbox.
     #[must_use]
@@ -132,12 +153,13 @@ impl Receiver {
         now: Timestamp,
         jwks: Option<&Jwks>,
     ) -> Result<Delivery<'a>, Error> {
-        if !Self::is_dynamic(headers) {
-            return self.verify_static(headers, body, now);
+        match self.route(headers, now)? {
+            Route::Static => self.verify_static(headers, body, now),
+            Route::Dynamic(prechecked) => {
+                let verified = prechecked.finish(body, jwks.ok_or(Error::KeysUnavailable)?)?;
+                Ok(Self::dynamic_delivery(headers.id, verified, body))
+            }
         }
-        let prechecked = self.dynamic.as_ref().ok_or(Error::DynamicNotConfigured)?.precheck(headers, now)?;
-        let verified = prechecked.finish(body, jwks.ok_or(Error::KeysUnavailable)?)?;
-        Ok(Self::dynamic_delivery(headers.id, verified, body))
     }
 
     /// [`verify`](Self::verify), fetching the JWKS through `cache` only when
@@ -155,13 +177,23 @@ impl Receiver {
         now: Timestamp,
         cache: &crate::JwksCache,
     ) -> Result<Delivery<'a>, Error> {
-        if !Self::is_dynamic(headers) {
-            return self.verify_static(headers, body, now);
+        match self.route(headers, now)? {
+            Route::Static => self.verify_static(headers, body, now),
+            Route::Dynamic(prechecked) => {
+                let jwks = cache.keys(prechecked.key_id(), now).await?;
+                Ok(Self::dynamic_delivery(headers.id, prechecked.finish(body, &jwks)?, body))
+            }
         }
-        let prechecked = self.dynamic.as_ref().ok_or(Error::DynamicNotConfigured)?.precheck(headers, now)?;
-        let jwks = cache.keys(prechecked.key_id(), now).await?;
-        let verified = prechecked.finish(body, &jwks)?;
-        Ok(Self::dynamic_delivery(headers.id, verified, body))
+    }
+
+    /// A compact JWS goes to the dynamic verifier's cheap checks; anything
+    /// else to the static secrets.
+    pub(crate) fn route<'a>(&self, headers: &Headers<'a>, now: Timestamp) -> Result<Route<'a>, Error> {
+        if !Self::is_dynamic(headers) {
+            return Ok(Route::Static);
+        }
+        let verifier = self.dynamic.as_ref().ok_or(Error::DynamicNotConfigured)?;
+        Ok(Route::Dynamic(verifier.precheck(headers, now)?))
     }
 
     fn verify_static<'a>(
@@ -182,10 +214,7 @@ impl Receiver {
     }
 
     fn dynamic_delivery<'a>(id: &'a str, verified: DynamicVerified, body: &[u8]) -> Delivery<'a> {
-        let authenticated = match verified.body {
-            BodyBinding::Bound { .. } => Authenticated::Signature,
-            BodyBinding::BearerToken => Authenticated::BearerToken,
-        };
+        let authenticated = Authenticated::from(&verified.body);
         Delivery {
             id,
             timestamp: verified.timestamp,

@@ -2,7 +2,7 @@
 //! rotation, failed refreshes, `kid` floods and `max-age`. Time is passed in,
 //! so nothing here waits on the clock.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
-#![cfg(feature = "fetch")]
+#![cfg(all(feature = "fetch", feature = "test-util"))]
 
 mod common;
 
