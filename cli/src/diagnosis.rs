@@ -25,6 +25,7 @@ pub(crate) enum Cause {
     TimestampMilliseconds,
     ClockSkew,
     MalformedSignatureHeader,
+    InvalidSecret,
     WrongSecret,
 }
 
@@ -39,6 +40,7 @@ impl Cause {
             Self::TimestampMilliseconds => "timestamp-milliseconds",
             Self::ClockSkew => "clock-skew",
             Self::MalformedSignatureHeader => "malformed-signature-header",
+            Self::InvalidSecret => "invalid-secret",
             Self::WrongSecret => "wrong-secret",
         }
     }
@@ -65,6 +67,9 @@ impl Cause {
             Self::MalformedSignatureHeader => {
                 "no entry of `webhook-signature` is a well-formed `v1,<base64>` value"
             }
+            Self::InvalidSecret => {
+                "a secret is not `whsec_` + base64 (nor bare base64): it cannot be the endpoint's signing secret"
+            }
             Self::WrongSecret => "the entries are well-formed, but no supplied secret produced them",
         }
     }
@@ -84,6 +89,9 @@ impl Cause {
             Self::ClockSkew => "synchronise the clocks (NTP), or check that the timestamp is the send time",
             Self::MalformedSignatureHeader => {
                 "send `webhook-signature: v1,<base64 of the HMAC>` (space-separated for several)"
+            }
+            Self::InvalidSecret => {
+                "copy the endpoint's signing secret (`whsec_…`) from the sender's dashboard, not a name or a password"
             }
             Self::WrongSecret => {
                 "use the secret of this endpoint (the current one, or the previous during a rotation)"
@@ -338,6 +346,12 @@ pub(crate) fn diagnose(inputs: &Inputs) -> Diagnosis {
         if causes.is_empty() {
             causes.push(Cause::WrongSecret);
         }
+    }
+    // Unexplained, with a secret that cannot be one: that, not a wrong secret, is the cause.
+    let unusable = inputs.secrets.iter().any(|text| decode_secret(&strip_pasted(text)).is_none());
+    if unusable && causes.contains(&Cause::WrongSecret) {
+        causes.retain(|cause| *cause != Cause::WrongSecret);
+        causes.push(Cause::InvalidSecret);
     }
     causes.sort();
     causes.dedup();

@@ -51,10 +51,34 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
         Ok(delivery) => println!("{}", describe(&delivery.mode, key_count)),
         Err(error) => {
             eprintln!("invalid: {error}");
+            eprintln!("hint: {}", hint(&error, &args.timestamp, now, args.tolerance));
             return Ok(ExitCode::FAILURE);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What to try next: the numbers of a timestamp failure, and the command that
+/// names the integration mistake.
+fn hint(error: &webhook_signature_gemini::Error, timestamp: &str, now: Timestamp, tolerance: u64) -> String {
+    use webhook_signature::Error as Core;
+    use webhook_signature_gemini::Error as Gemini;
+    let skew = timestamp.parse::<u64>().ok().map(|sent| {
+        let (gap, way) = if sent <= now.as_unix_secs() {
+            (now.as_unix_secs() - sent, "behind")
+        } else {
+            (sent - now.as_unix_secs(), "ahead of")
+        };
+        format!("the timestamp is {gap} s {way} now (tolerance {tolerance} s); ")
+    });
+    match error {
+        Gemini::Webhook(Core::TimestampTooOld | Core::TimestampTooNew) => format!(
+            "{}check the sender's clock, or pass --now; `webhook-signature diagnose` with the same arguments says more",
+            skew.unwrap_or_default()
+        ),
+        Gemini::Webhook(_) => "run `webhook-signature diagnose` with the same arguments: it names the integration mistake".to_owned(),
+        _ => "run `webhook-signature inspect --signature <token>` to see the token's header and claims (unverified)".to_owned(),
+    }
 }
 
 /// `valid`, `valid (key #2)`, `valid (dynamic, key <kid>); body bound` or

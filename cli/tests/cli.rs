@@ -61,13 +61,20 @@ fn verify_exits_zero_when_valid_and_one_with_the_reason() {
 
     let tampered = run(&[&base[..], &["--signature", SIGNATURE]].concat(), "{}");
     assert_eq!(tampered.status.code(), Some(1));
-    assert_eq!(stderr(&tampered), "invalid: no matching signature\n");
+    assert_eq!(stderr(&tampered).lines().next(), Some("invalid: no matching signature"));
+    assert!(stderr(&tampered).lines().nth(1).is_some_and(|hint| hint.contains("webhook-signature diagnose")));
 
     let stale = run(
         &[&base[..5], &["--timestamp", TIMESTAMP, "--now", "1614266000", "--signature", SIGNATURE]].concat(),
         PAYLOAD,
     );
-    assert_eq!(stderr(&stale), "invalid: webhook timestamp too old\n");
+    assert_eq!(stderr(&stale).lines().next(), Some("invalid: webhook timestamp too old"));
+    // The numbers: 1614266000 - 1614265330 = 670 s behind, against the default 300 s.
+    assert!(
+        stderr(&stale).contains("hint: the timestamp is 670 s behind now (tolerance 300 s)"),
+        "{}",
+        stderr(&stale)
+    );
     let tolerant = run(
         &[
             &base[..5],

@@ -230,3 +230,28 @@ fn diagnose_raw(args: &[&str]) -> (i32, String) {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn an_unparsable_secret_is_its_own_cause() {
+    // A dashboard password where the whsec_ secret belongs: not wrong-secret, invalid-secret.
+    let output = common::run(
+        &[
+            "diagnose",
+            "--secret",
+            "my-dashboard-secret",
+            "--id",
+            "msg_1",
+            "--timestamp",
+            "1614265330",
+            "--now",
+            "1614265330",
+            "--signature",
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            "--json",
+        ],
+        "{}",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["causes"], serde_json::json!(["invalid-secret"]), "{report}");
+    assert_eq!(output.status.code(), Some(1));
+}
