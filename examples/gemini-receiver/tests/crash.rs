@@ -24,15 +24,12 @@ const TOTAL: usize = 2000;
 const SENDERS: usize = 32;
 const DEADLINE: Duration = Duration::from_secs(180);
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gemini-crash-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+use common::free_port;
+
+fn scratch(name: &str) -> PathBuf {
+    common::scratch("crash", name)
 }
 
 /// Starts the receiver binary as `instance` on `port`.
@@ -255,21 +252,7 @@ async fn postgres_survives_losing_one_of_two_instances() {
     .await;
     assert_eq!(acked.len(), TOTAL);
 
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    let started = Instant::now();
-    loop {
-        let pending: i64 = client
-            .query_one("SELECT count(*) FROM deliveries WHERE processed_at IS NULL", &[])
-            .await
-            .unwrap()
-            .get(0);
-        if pending == 0 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(90), "{pending} rows never processed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let client = all_processed(&url).await;
     let rows = client.query("SELECT webhook_id, processed_by FROM deliveries", &[]).await.unwrap();
     assert_eq!(rows.len(), TOTAL);
     let by: HashMap<String, String> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
@@ -281,6 +264,25 @@ async fn postgres_survives_losing_one_of_two_instances() {
         assert_eq!(calls[id].last(), Some(committed_by), "{id}: the committing instance handled it last");
     }
     check_handler_calls(&dir, &expected_ids(), "pb");
+}
+
+/// A client on `url`, once every row of its inbox is processed (90 s at most).
+async fn all_processed(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let started = Instant::now();
+    loop {
+        let pending: i64 = client
+            .query_one("SELECT count(*) FROM deliveries WHERE processed_at IS NULL", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if pending == 0 {
+            return client;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "{pending} rows never processed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Restarts the local PostgreSQL cluster (`pg_ctlcluster … restart -m fast`,
@@ -319,21 +321,7 @@ async fn postgres_restart_mid_run_heals_without_a_receiver_restart() {
     .await;
     assert_eq!(acked.len(), TOTAL);
 
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    let started = Instant::now();
-    loop {
-        let pending: i64 = client
-            .query_one("SELECT count(*) FROM deliveries WHERE processed_at IS NULL", &[])
-            .await
-            .unwrap()
-            .get(0);
-        if pending == 0 {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(90), "{pending} rows never processed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let client = all_processed(&url).await;
     let rows = client.query("SELECT webhook_id FROM deliveries", &[]).await.unwrap();
     let stored: HashSet<String> = rows.iter().map(|r| r.get(0)).collect();
     assert_eq!((rows.len(), stored), (TOTAL, expected_ids()), "every acknowledged id stored once");

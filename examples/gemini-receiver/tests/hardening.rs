@@ -22,15 +22,12 @@ const JWKS_A: &str = include_str!("../../../tests/fixtures/jwt/jwks-a.json");
 const BODY: &str = r#"{"type":"batch.succeeded","version":"v1","data":{"id":"batches/hardening"}}"#;
 const PATIENCE: Duration = Duration::from_secs(20);
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gemini-hardening-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+use common::free_port;
+
+fn scratch(name: &str) -> PathBuf {
+    common::scratch("hardening", name)
 }
 
 /// The receiver binary, killed when dropped.

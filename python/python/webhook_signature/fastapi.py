@@ -43,14 +43,12 @@ _NAMES = (("webhook-id", "svix-id"), ("webhook-timestamp", "svix-timestamp"), ("
 
 
 @dataclass(frozen=True)
-class VerifiedDelivery:
-    """A verified delivery: its id (deduplicate on it), timestamp and raw body."""
+class _Verified:
+    """What every verified delivery has: its id (deduplicate on it), timestamp and raw body."""
 
     id: str
     timestamp: int
     body: bytes
-    #: The index of the secret that matched (0: the current one).
-    key: int
 
     def json(self) -> Any:
         """The body, parsed as JSON."""
@@ -58,18 +56,19 @@ class VerifiedDelivery:
 
 
 @dataclass(frozen=True)
-class GeminiDelivery:
+class VerifiedDelivery(_Verified):
+    """A verified Standard Webhooks delivery."""
+
+    #: The index of the secret that matched (0: the current one).
+    key: int
+
+
+@dataclass(frozen=True)
+class GeminiDelivery(_Verified):
     """A verified Gemini delivery: the raw body and what the receiver found."""
 
-    id: str
-    timestamp: int
-    body: bytes
     #: Mode, key or kid, what was authenticated, and the typed event.
     delivery: Delivery
-
-    def json(self) -> Any:
-        """The body, parsed as JSON."""
-        return json.loads(self.body)
 
 
 def _reject(status: int, reason: str) -> HTTPException:
