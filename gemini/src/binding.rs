@@ -4,6 +4,17 @@
 //! sent the request: anyone who sees one delivery can replay its token with
 //! another body while it lives. So the body counts as authenticated only when a
 //! claim pins it down.
+//!
+//! Two forms pin it: a digest of the exact bytes (the strong form, and the
+//! only one whose mismatch is a rejection), or the event itself embedded as a
+//! claim and equal to the body's JSON. The embedded form compares parsed
+//! values (serde_json: the last of duplicate keys wins, numbers compare as
+//! JSON numbers), so a body that another parser reads differently (duplicate
+//! keys, numbers beyond 2^53) could bind while your application sees other
+//! data. It is kept because Google does not document which claim, if any,
+//! carries the body; the `claim` in [`BodyBinding::Bound`] says which form
+//! bound it, and a receiver that wants only byte-exact binding can require a
+//! digest claim by name.
 
 use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
 use serde_json::{Map, Value};
