@@ -99,7 +99,7 @@ impl SqliteOptions {
 /// starts the writer thread.
 pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<Op>, InboxError> {
     let lock = if options.exclusive {
-        Some(lock_exclusively(path)?)
+        Some(lock_exclusively(path, options.busy_timeout)?)
     } else if !path.exists() {
         return Err(InboxError::Database(format!("{}: no such inbox", path.display())));
     } else {
@@ -143,8 +143,10 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<
 
 /// `<database>.lock`, locked exclusively (`flock`): one process per SQLite
 /// inbox, so a claim found at start belongs to a dead process. Readers (the
-/// CLI, backups) are not affected: they never take this lock.
-fn lock_exclusively(path: &Path) -> Result<std::fs::File, InboxError> {
+/// CLI, backups) are not affected: they never take this lock. Waits up to
+/// `wait` for a holder that is going away (a process exiting, or an inbox of
+/// this process whose writer thread is finishing).
+fn lock_exclusively(path: &Path, wait: Duration) -> Result<std::fs::File, InboxError> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
     let file = std::fs::OpenOptions::new()
@@ -153,11 +155,17 @@ fn lock_exclusively(path: &Path) -> Result<std::fs::File, InboxError> {
         .write(true)
         .open(&name)
         .map_err(|e| InboxError::Database(format!("{}: {e}", std::path::Path::new(&name).display())))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(InboxError::Locked),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(InboxError::Database(format!("{}: {e}", std::path::Path::new(&name).display())))
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(InboxError::Locked),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(InboxError::Database(format!("{}: {e}", std::path::Path::new(&name).display())));
+            }
         }
     }
 }
