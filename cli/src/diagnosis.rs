@@ -3,10 +3,8 @@
 //! header's signature (a sender mistake) and against `--computed` (a mistake
 //! in the user's own receiver). At most 64 MACs over the body.
 
-use base64ct::{Base64, Base64Unpadded, Encoding};
-use hmac::{Hmac, KeyInit, Mac};
+use base64ct::{Base64, Encoding};
 use serde_json::{Map, Value, json};
-use sha2::Sha256;
 use webhook_signature::{Headers, Timestamp, Webhook};
 
 use crate::reserialize::{self, Style};
@@ -155,19 +153,16 @@ fn strip_pasted(text: &str) -> String {
     }
 }
 
-/// The key bytes of a `whsec_` secret (or bare base64), if it decodes.
+/// The key bytes of a `whsec_` secret (or bare base64), if it decodes: the
+/// core's own decoding, so a secret decodes here exactly when it loads there.
 fn decode_secret(text: &str) -> Option<Vec<u8>> {
-    let encoded = text.strip_prefix("whsec_").unwrap_or(text);
-    let key = Base64::decode_vec(encoded).or_else(|_| Base64Unpadded::decode_vec(encoded)).ok()?;
-    (!key.is_empty()).then_some(key)
+    let mut key = vec![0; webhook_signature::MAX_KEY_LEN];
+    webhook_signature::decode_hmac_secret(text, &mut key).ok().map(<[u8]>::to_vec)
 }
 
+/// The core's HMAC-SHA256, the one that verifies.
 fn mac(key: &[u8], content: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| {
-        <Hmac<Sha256> as KeyInit>::new_from_slice(&[0]).unwrap_or_else(|_| unreachable!("HMAC takes any key"))
-    });
-    mac.update(content);
-    mac.finalize().into_bytes().into()
+    webhook_signature::hmac_sha256(key, &[content])
 }
 
 /// The `v1` entries of a header that decode to 32 bytes.
