@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tiny_http::{Request, Response, Server};
-use webhook_signature::{HeaderName, Headers, Timestamp};
+use webhook_signature::{Headers, Timestamp};
 
 use crate::{dynamic, gemini, keys, request, verify};
 
@@ -114,24 +114,17 @@ impl Receiver {
     }
 
     fn decide(&mut self, request: &mut Request) -> (Report, Vec<u8>) {
-        // The `svix-*` names count too, as in `Headers::from_header_map`.
-        let header = |name: &'static str| {
-            let named = |n: &str, h: &&tiny_http::Header| h.field.as_str().as_str().eq_ignore_ascii_case(n);
-            let svix = name.replacen("webhook-", "svix-", 1);
-            let name = if request.headers().iter().any(|h| named(name, &h)) { name } else { svix.as_str() };
-            let mut values = request.headers().iter().filter(|h| named(name, h)).map(|h| h.value.as_str());
-            match (values.next(), values.next()) {
-                (Some(value), None) => Ok(value.to_owned()),
-                (None, _) => Ok(String::new()),
-                (Some(_), Some(_)) => Err(()),
-            }
-        };
-        let (id, timestamp, signature) = (
-            header(HeaderName::Id.as_str()),
-            header(HeaderName::Timestamp.as_str()),
-            header(HeaderName::Signature.as_str()),
-        );
-        let shown_id = id.clone().ok().filter(|id| !id.is_empty()).unwrap_or_else(|| "-".to_owned());
+        // The core's own reading of the headers: one value each, the `svix-*`
+        // names where `webhook-*` are absent, a duplicate or non-ASCII value refused.
+        let map = header_map(request.headers());
+        let found = Headers::from_header_map(&map)
+            .map(|h| (h.id.to_owned(), h.timestamp.to_owned(), h.signature.to_owned()));
+        let shown_id = found
+            .as_ref()
+            .ok()
+            .map(|(id, _, _)| id.clone())
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| "-".to_owned());
         let report = |event: &str, status, outcome: String| Report {
             id: shown_id.clone(),
             event: event.to_owned(),
@@ -149,8 +142,9 @@ impl Receiver {
             return (report("-", 400, format!("cannot read body: {error}")), body);
         }
         let event = gemini::event_type(&body).unwrap_or_else(|| "-".to_owned());
-        let (Ok(id), Ok(timestamp), Ok(signature)) = (id, timestamp, signature) else {
-            return (report(&event, 401, "duplicate webhook header".to_owned()), body);
+        let (id, timestamp, signature) = match found {
+            Ok(values) => values,
+            Err(error) => return (report(&event, 401, error.to_string()), body),
         };
         let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
         let verified =
@@ -162,4 +156,18 @@ impl Receiver {
         };
         (report, body)
     }
+}
+
+/// tiny_http's headers as an `http` map, for `Headers::from_header_map`.
+/// A name or value `http` refuses is dropped; the webhook headers are ASCII.
+fn header_map(headers: &[tiny_http::Header]) -> http::HeaderMap {
+    let mut map = http::HeaderMap::with_capacity(headers.len());
+    for header in headers {
+        let name = http::HeaderName::from_bytes(header.field.as_str().as_str().as_bytes());
+        let value = http::HeaderValue::from_bytes(header.value.as_str().as_bytes());
+        if let (Ok(name), Ok(value)) = (name, value) {
+            map.append(name, value);
+        }
+    }
+    map
 }
