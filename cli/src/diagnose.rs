@@ -17,7 +17,7 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Secret (`whsec_…`); repeat during rotation. Default: $WEBHOOK_SECRET.
-    #[arg(long = "secret")]
+    #[arg(long = "secret", env = "WEBHOOK_SECRET", value_delimiter = ' ', hide_env_values = true)]
     secrets: Vec<String>,
     /// The `webhook-id` header (read from the request with --request).
     #[arg(long, required_unless_present = "request")]
@@ -60,14 +60,8 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
 }
 
 fn inputs(args: &Args) -> crate::Result<Option<Inputs>> {
-    let mut secrets = args.secrets.clone();
-    if secrets.is_empty() {
-        secrets = std::env::var("WEBHOOK_SECRET")
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-    }
+    // `--secret`, or clap's reading of `WEBHOOK_SECRET` (split on spaces).
+    let secrets: Vec<String> = args.secrets.iter().filter(|secret| !secret.is_empty()).cloned().collect();
     if secrets.is_empty() {
         eprintln!("error: no secret: pass --secret or set WEBHOOK_SECRET (see --help)");
         return Ok(None);

@@ -18,15 +18,10 @@ pub(crate) fn load_for(secrets: &[String], dynamic: bool) -> crate::Result<Vec<W
     if dynamic { load_optional(secrets) } else { load(secrets) }
 }
 
-/// As [`load`], but no secret at all is fine.
+/// As [`load`], but no secret at all is fine. `secrets` are `--secret`'s, or
+/// clap's reading of `WEBHOOK_SECRET` (split on spaces; empty pieces skipped).
 fn load_optional(secrets: &[String]) -> crate::Result<Vec<Webhook>> {
-    let from_env;
-    let texts: Vec<&str> = if secrets.is_empty() {
-        from_env = std::env::var("WEBHOOK_SECRET").unwrap_or_default();
-        from_env.split_whitespace().collect()
-    } else {
-        secrets.iter().map(String::as_str).collect()
-    };
+    let texts: Vec<&str> = secrets.iter().map(String::as_str).filter(|text| !text.is_empty()).collect();
     texts
         .iter()
         .enumerate()

@@ -16,7 +16,7 @@ use crate::{dynamic, gemini, keys, request, verify};
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Secret (`whsec_…` or `whpk_…`); repeat during rotation. Default: $WEBHOOK_SECRET.
-    #[arg(long = "secret")]
+    #[arg(long = "secret", env = "WEBHOOK_SECRET", value_delimiter = ' ', hide_env_values = true)]
     secrets: Vec<String>,
     #[command(flatten)]
     dynamic: dynamic::Args,

@@ -13,7 +13,7 @@ pub(crate) struct Args {
     /// Where to POST the delivery.
     url: String,
     /// Secret (`whsec_…` or `whsk_…`); repeat for several entries. Default: $WEBHOOK_SECRET.
-    #[arg(long = "secret")]
+    #[arg(long = "secret", env = "WEBHOOK_SECRET", value_delimiter = ' ', hide_env_values = true)]
     secrets: Vec<String>,
     /// The message id (default: a random `msg_…`).
     #[arg(long)]

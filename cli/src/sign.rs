@@ -17,7 +17,7 @@ use crate::{input, keys};
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Secret (`whsec_…` or `whsk_…`); repeat for several entries. Default: $WEBHOOK_SECRET.
-    #[arg(long = "secret")]
+    #[arg(long = "secret", env = "WEBHOOK_SECRET", value_delimiter = ' ', hide_env_values = true)]
     secrets: Vec<String>,
     /// The message id (`webhook-id`).
     #[arg(long)]
@@ -26,7 +26,9 @@ pub(crate) struct Args {
     #[arg(long)]
     timestamp: Option<u64>,
     /// Sign a dynamic delivery instead: an RS256 JWT with this RSA private key (PKCS#8 PEM file).
-    #[arg(long, requires_all = ["kid", "audiences"], conflicts_with = "secrets")]
+    /// (`--secret` on the command line conflicts with it; a `WEBHOOK_SECRET` in
+    /// the environment is ignored, see `run`.)
+    #[arg(long, requires_all = ["kid", "audiences"])]
     jwt_key: Option<PathBuf>,
     /// The token's `kid` (with --jwt-key).
     #[arg(long, requires = "jwt_key")]
@@ -63,6 +65,16 @@ pub(crate) fn signature_header(
 }
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
+    // clap fills `secrets` from WEBHOOK_SECRET too, so its own conflict check
+    // would refuse `--jwt-key` whenever that variable is set: only a
+    // `--secret` typed on the command line conflicts.
+    let typed_secret = std::env::args().any(|arg| arg == "--secret" || arg.starts_with("--secret="));
+    if args.jwt_key.is_some() && typed_secret {
+        eprintln!(
+            "error: the argument '--jwt-key <JWT_KEY>' cannot be used with '--secret <SECRETS>' (see --help)"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let body = input::read(&args.file)?;
     let timestamp = args.timestamp.map_or_else(Timestamp::now, Timestamp::from_unix_secs);
     let signature = match &args.jwt_key {
