@@ -210,8 +210,31 @@ pub(crate) fn diagnose(inputs: &Inputs) -> Diagnosis {
     if inputs.signature.split(' ').filter(|e| !e.is_empty()).count() > 1 {
         warnings.push("several-entries: code comparing against `split(\",\")[-1]` of this header checks only the last entry");
     }
+    let (valid, error) = verify(inputs);
+    let (keys, right_keys) = key_variants(inputs);
+    let contents = content_variants(inputs);
+    let combos = combinations(&keys, right_keys, &contents);
+    let tags: Vec<[u8; 32]> = combos.iter().map(|(key, content)| mac(&key.bytes, &content.bytes)).collect();
+    let mut computed_right = None;
+    let mut causes = if let Some(computed) = inputs.computed {
+        let (right, causes) =
+            receiver_mistake(computed, &keys[..right_keys], &contents[0], &combos, &tags, &mut details);
+        computed_right = Some(right);
+        causes
+    } else if valid {
+        Vec::new()
+    } else {
+        sender_mistake(inputs, &combos, &tags, &mut details)
+    };
+    invalid_secret(inputs, &mut causes);
+    causes.sort();
+    causes.dedup();
+    details.insert("macs".into(), json!(combos.len()));
+    Diagnosis { valid, error, computed_right, causes, warnings, details }
+}
 
-    // The real verification first, with the secrets that load as given.
+/// The real verification, with the secrets that load as given.
+fn verify(inputs: &Inputs) -> (bool, Option<String>) {
     let loaded: Vec<Webhook> = inputs
         .secrets
         .iter()
@@ -224,10 +247,12 @@ pub(crate) fn diagnose(inputs: &Inputs) -> Diagnosis {
     } else {
         Webhook::verify_any(&loaded, &headers, &inputs.body, Timestamp::from_unix_secs(inputs.now))
     };
-    let valid = verified.is_ok();
-    let error = verified.err().map(|e| e.name().to_owned());
+    (verified.is_ok(), verified.err().map(|e| e.name().to_owned()))
+}
 
-    // Every way of keying the MAC, the right one first for each secret.
+/// `secret-prefix-kept` and `secret-not-decoded`: every way of keying the
+/// MAC, the right one first for each secret; and how many are right.
+fn key_variants(inputs: &Inputs) -> (Vec<KeyVariant>, usize) {
     let mut keys = Vec::new();
     for (index, text) in inputs.secrets.iter().enumerate() {
         match decode_secret(text) {
@@ -257,7 +282,12 @@ pub(crate) fn diagnose(inputs: &Inputs) -> Diagnosis {
             });
         }
     }
+    (keys, right_keys)
+}
 
+/// `body-only`, `trailing-newline` and `reserialized-json`: every way of
+/// forming the signed content, the right one first.
+fn content_variants(inputs: &Inputs) -> Vec<ContentVariant> {
     let prefix = format!("{}.{}.", inputs.id, inputs.timestamp).into_bytes();
     let full = |body: &[u8]| [&prefix[..], body].concat();
     let mut contents = vec![
@@ -283,75 +313,103 @@ pub(crate) fn diagnose(inputs: &Inputs) -> Diagnosis {
             });
         }
     }
+    contents
+}
 
-    // The combinations, simplest first: the right key with each content
-    // variant, then the text keys with the plain contents.
+/// The combinations, simplest first: the right key with each content
+/// variant, then the text keys with the plain contents; at most [`MAX_MACS`].
+fn combinations<'a>(
+    keys: &'a [KeyVariant],
+    right_keys: usize,
+    contents: &'a [ContentVariant],
+) -> Vec<(&'a KeyVariant, &'a ContentVariant)> {
+    let (right, text) = keys.split_at(right_keys.min(keys.len()));
     let mut combos: Vec<(&KeyVariant, &ContentVariant)> = Vec::new();
-    for key in &keys[..right_keys] {
+    for key in right {
         combos.extend(contents.iter().map(|content| (key, content)));
     }
-    for key in &keys[right_keys..] {
+    for key in text {
         combos.extend(contents.iter().take(2).map(|content| (key, content)));
     }
     combos.truncate(MAX_MACS);
-    let tags: Vec<[u8; 32]> = combos.iter().map(|(key, content)| mac(&key.bytes, &content.bytes)).collect();
+    combos
+}
+
+/// The causes of one combination, its details noted.
+fn note(combo: (&KeyVariant, &ContentVariant), details: &mut Map<String, Value>) -> Vec<Cause> {
+    let (key, content) = combo;
+    details.insert("secret".into(), json!(key.secret + 1));
+    if let Some((name, value)) = &content.detail {
+        details.insert((*name).into(), value.clone());
+    }
+    let mut causes: Vec<Cause> = key.causes.iter().chain(&content.causes).copied().collect();
+    causes.sort();
+    causes
+}
+
+/// `--computed`: whether the user's receiver computes the right value, and
+/// if not, which mistake made it (else `wrong-secret`).
+fn receiver_mistake(
+    computed: [u8; 32],
+    right_keys: &[KeyVariant],
+    right_content: &ContentVariant,
+    combos: &[(&KeyVariant, &ContentVariant)],
+    tags: &[[u8; 32]],
+    details: &mut Map<String, Value>,
+) -> (bool, Vec<Cause>) {
+    let right: Vec<[u8; 32]> = right_keys.iter().map(|key| mac(&key.bytes, &right_content.bytes)).collect();
+    let computed_right = right.contains(&computed) && right_keys.iter().all(|key| key.causes.is_empty());
+    if computed_right {
+        return (true, Vec::new());
+    }
+    match tags.iter().position(|tag| *tag == computed) {
+        Some(at) => (false, note(combos[at], details)),
+        None => (false, vec![Cause::WrongSecret]),
+    }
+}
+
+/// The header's entries: `malformed-signature-header`, a mistake that
+/// explains them (then `clock-skew` or `timestamp-milliseconds` if the
+/// signature is right), or else `wrong-secret`.
+fn sender_mistake(
+    inputs: &Inputs,
+    combos: &[(&KeyVariant, &ContentVariant)],
+    tags: &[[u8; 32]],
+    details: &mut Map<String, Value>,
+) -> Vec<Cause> {
     let explain =
         |targets: &[[u8; 32]]| -> Option<usize> { tags.iter().position(|tag| targets.contains(tag)) };
-    let note = |details: &mut Map<String, Value>, at: usize| {
-        let (key, content) = combos[at];
-        details.insert("secret".into(), json!(key.secret + 1));
-        if let Some((name, value)) = &content.detail {
-            details.insert((*name).into(), value.clone());
-        }
-        let mut causes: Vec<Cause> = key.causes.iter().chain(&content.causes).copied().collect();
-        causes.sort();
-        causes
-    };
-
     let mut causes = Vec::new();
-    let mut computed_right = None;
-    if let Some(computed) = inputs.computed {
-        // The user's own receiver: is its value right, and if not, which mistake made it?
-        let right: Vec<[u8; 32]> = (0..right_keys).map(|k| mac(&keys[k].bytes, &contents[0].bytes)).collect();
-        computed_right =
-            Some(right.contains(&computed) && keys[..right_keys].iter().all(|k| k.causes.is_empty()));
-        if computed_right == Some(false) {
-            match explain(&[computed]) {
-                Some(at) => causes = note(&mut details, at),
-                None => causes.push(Cause::WrongSecret),
-            }
+    let found = header_tags(&inputs.signature);
+    if found.is_empty() {
+        let bare: Vec<[u8; 32]> = parse_computed(&inputs.signature).into_iter().collect();
+        causes.push(Cause::MalformedSignatureHeader);
+        details.insert("found".into(), json!(describe_malformed(&inputs.signature)));
+        if let Some(at) = explain(&bare) {
+            note(combos[at], details);
         }
-    } else if !valid {
-        let found = header_tags(&inputs.signature);
-        if found.is_empty() {
-            let bare: Vec<[u8; 32]> = parse_computed(&inputs.signature).into_iter().collect();
-            causes.push(Cause::MalformedSignatureHeader);
-            details.insert("found".into(), json!(describe_malformed(&inputs.signature)));
-            if let Some(at) = explain(&bare) {
-                note(&mut details, at);
-            }
-        } else if let Some(at) = explain(&found) {
-            causes = note(&mut details, at);
-            if causes.is_empty() || causes == [Cause::SecretPrefixKept] {
-                causes.extend(timing(inputs, &mut details));
-            }
-        } else {
-            causes.push(Cause::WrongSecret);
+    } else if let Some(at) = explain(&found) {
+        causes = note(combos[at], details);
+        if causes.is_empty() || causes == [Cause::SecretPrefixKept] {
+            causes.extend(timing(inputs, details));
         }
-        if causes.is_empty() {
-            causes.push(Cause::WrongSecret);
-        }
+    } else {
+        causes.push(Cause::WrongSecret);
     }
-    // Unexplained, with a secret that cannot be one: that, not a wrong secret, is the cause.
+    if causes.is_empty() {
+        causes.push(Cause::WrongSecret);
+    }
+    causes
+}
+
+/// `invalid-secret`: unexplained, with a secret that cannot be one, that (not
+/// a wrong secret) is the cause.
+fn invalid_secret(inputs: &Inputs, causes: &mut Vec<Cause>) {
     let unusable = inputs.secrets.iter().any(|text| decode_secret(&strip_pasted(text)).is_none());
     if unusable && causes.contains(&Cause::WrongSecret) {
         causes.retain(|cause| *cause != Cause::WrongSecret);
         causes.push(Cause::InvalidSecret);
     }
-    causes.sort();
-    causes.dedup();
-    details.insert("macs".into(), json!(combos.len()));
-    Diagnosis { valid, error, computed_right, causes, warnings, details }
 }
 
 /// With the signature right, what is wrong with the time.
