@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use webhook_signature_gemini::UnverifiedToken;
+use webhook_signature_gemini::token::UnverifiedToken;
 
 #[derive(clap::Args)]
 pub(crate) struct Args {

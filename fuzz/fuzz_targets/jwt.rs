@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use webhook_signature::{Headers, Timestamp};
-use webhook_signature_gemini::{DynamicVerifier, Jwks, TokenSigner, UnverifiedToken};
+use webhook_signature_gemini::token::UnverifiedToken;
+use webhook_signature_gemini::{DynamicVerifier, Jwks, TokenSigner};
 
 const KEY_A: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
 const JWKS_MIXED: &str = include_str!("../../tests/fixtures/jwt/jwks-mixed.json");

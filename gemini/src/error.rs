@@ -13,7 +13,7 @@ pub enum Error {
     Webhook(webhook_signature::Error),
     /// A dynamic (JWT) delivery arrived, but no audience is configured for that mode.
     DynamicNotConfigured,
-    /// The token is longer than [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN); nothing of it was parsed.
+    /// The token is longer than [`MAX_TOKEN_LEN`](crate::token::MAX_TOKEN_LEN); nothing of it was parsed.
     TokenTooLong,
     /// The token is not three base64url segments of a JSON header, JSON claims and a signature.
     MalformedToken(Malformed),

@@ -34,12 +34,11 @@ pub use event::{Envelope, Event, EventData, NotAnEnvelope};
 pub use fetch::{
     FETCH_TIMEOUT, GOOGLE_JWKS_URL, JwksCache, JwksSetupError, MAX_CACHE, MIN_CACHE, STALE_LIMIT,
 };
-pub use jwks::{InvalidJwks, Jwks, MAX_RSA_BITS, MIN_RSA_BITS, SkipReason, SkippedKey};
+pub use jwks::Jwks;
 pub use receiver::{Authenticated, Delivery, Mode, Receiver};
 /// Signing dynamic test deliveries (the CLI's `sign --jwt-key`, the tests): never needed to receive.
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use sign::{SignError, TokenSigner};
-pub use token::{MAX_TOKEN_LEN, UnverifiedToken, is_compact_jws};
 /// The core crate, re-exported so both are always the same version.
 pub use webhook_signature;

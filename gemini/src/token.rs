@@ -19,7 +19,7 @@ pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 ///
 /// # Examples
 /// ```
-/// use webhook_signature_gemini::is_compact_jws;
+/// use webhook_signature_gemini::token::is_compact_jws;
 /// assert!(is_compact_jws("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln"));
 /// assert!(!is_compact_jws("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="));
 /// ```

@@ -9,7 +9,8 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 use webhook_signature::{Error as CoreError, HeaderName, Headers, Timestamp};
-use webhook_signature_gemini::{BodyBinding, Claim, DynamicVerifier, Error, Malformed, SkipReason};
+use webhook_signature_gemini::jwks::SkipReason;
+use webhook_signature_gemini::{BodyBinding, Claim, DynamicVerifier, Error, Malformed};
 
 fn verifier() -> DynamicVerifier {
     DynamicVerifier::new([AUDIENCE])
