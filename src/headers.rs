@@ -65,6 +65,29 @@ impl<'a> Headers<'a> {
         }
     }
 
+    /// The checks that need no key and no body: every header present, the
+    /// timestamp well-formed and within `tolerance` of `now`, in the order
+    /// verification makes them (so the same error wins). A streaming
+    /// receiver runs them before it looks at `Content-Length`.
+    ///
+    /// # Errors
+    /// [`Error::MissingHeader`], [`Error::InvalidTimestamp`],
+    /// [`Error::TimestampTooOld`] or [`Error::TimestampTooNew`].
+    ///
+    /// # Examples
+    /// ```
+    /// use std::time::Duration;
+    /// use webhook_signature::{Error, Headers, Timestamp};
+    /// let headers = Headers { id: "msg_1", timestamp: "1614265330", signature: "v1,x" };
+    /// let now = Timestamp::from_unix_secs(1614265330 + 301);
+    /// assert_eq!(headers.check_timestamp(now, Duration::from_secs(300)), Err(Error::TimestampTooOld));
+    /// ```
+    pub fn check_timestamp(&self, now: Timestamp, tolerance: Duration) -> Result<Timestamp, Error> {
+        let checked = self.check()?;
+        checked.check_window(Some(now), tolerance)?;
+        Ok(checked.timestamp)
+    }
+
     /// Checks that every header is present and that the timestamp parses.
     #[inline]
     pub(crate) fn check(&self) -> Result<Checked<'a>, Error> {

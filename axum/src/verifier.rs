@@ -4,7 +4,7 @@
 use core::future::Future;
 use std::fmt;
 
-use webhook_signature::{AnyVerification, Error, HeaderName, Headers, Timestamp, Verification, Webhook};
+use webhook_signature::{AnyVerification, Error, Headers, Timestamp, Verification, Webhook};
 
 use crate::reason::Reason;
 
@@ -135,9 +135,9 @@ impl From<Error> for VerifyError {
     }
 }
 
-/// The headers' presence and the timestamp window, as the core checks them
-/// (in the same order, so the same error wins): what a
-/// [`WebhookVerifier::check_headers`] of Standard Webhooks keys does.
+/// The headers' presence and the timestamp window
+/// ([`Headers::check_timestamp`]): what a [`WebhookVerifier::check_headers`]
+/// of Standard Webhooks keys does.
 ///
 /// # Errors
 /// [`Error::MissingHeader`], [`Error::InvalidTimestamp`],
@@ -147,16 +147,7 @@ pub fn check_timestamp_window(
     now: Timestamp,
     tolerance: core::time::Duration,
 ) -> Result<(), VerifyError> {
-    for (value, name) in [
-        (headers.id, HeaderName::Id),
-        (headers.timestamp, HeaderName::Timestamp),
-        (headers.signature, HeaderName::Signature),
-    ] {
-        if value.is_empty() {
-            return Err(Error::MissingHeader(name).into());
-        }
-    }
-    Ok(Timestamp::parse(headers.timestamp)?.check_window(now, tolerance)?)
+    headers.check_timestamp(now, tolerance).map(drop).map_err(VerifyError::from)
 }
 
 /// Static Standard Webhooks keys (`whsec_`, or `whpk_` with the core's

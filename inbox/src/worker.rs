@@ -129,7 +129,7 @@ impl Worker {
             // than the lease is never run a second time elsewhere meanwhile.
             let outcome = tokio::select! {
                 outcome = handler(row) => outcome,
-                () = self.keep_leased(&id) => unreachable_renewal(),
+                never = self.keep_leased(&id) => match never {},
             };
             match outcome {
                 Ok(()) => {
@@ -182,7 +182,7 @@ impl Worker {
 
     /// Renews the lease on `id` every third of the lease, forever; the
     /// handler's end cancels it.
-    async fn keep_leased(&self, id: &str) {
+    async fn keep_leased(&self, id: &str) -> core::convert::Infallible {
         let every = (self.lease / 3).max(Duration::from_millis(100));
         loop {
             tokio::time::sleep(every).await;
@@ -195,11 +195,6 @@ impl Worker {
             }
         }
     }
-}
-
-/// `keep_leased` never returns; this documents it to the type checker.
-fn unreachable_renewal() -> Result<(), String> {
-    Err("lease renewal ended".to_owned())
 }
 
 /// Deletes old processed and failed rows every `every`, forever.

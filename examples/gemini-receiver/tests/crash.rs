@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,15 +18,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use webhook_signature::{Timestamp, Webhook};
 
-// The Standard Webhooks spec's example secret.
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const TOTAL: usize = 2000;
 const SENDERS: usize = 32;
 const DEADLINE: Duration = Duration::from_secs(180);
 
 mod common;
 
-use common::free_port;
+use common::{SECRET, free_port};
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("crash", name)
@@ -34,19 +32,12 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Starts the receiver binary as `instance` on `port`.
 fn spawn(instance: &str, port: u16, dir: &Path, database: &[(&str, String)], lease: u64) -> Child {
-    let log = std::fs::File::create(dir.join(format!("{instance}.stderr"))).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gemini-receiver"));
+    let mut command = common::receiver(port, &dir.join(format!("{instance}.stderr")));
     command
-        .env_clear()
-        .env("GEMINI_WEBHOOK_SECRET", SECRET)
-        .env("HOST", "127.0.0.1")
-        .env("PORT", port.to_string())
         .env("GEMINI_RECEIVER_INSTANCE", instance)
         .env("GEMINI_RECEIVER_LEASE_SECS", lease.to_string())
         .env("GEMINI_RECEIVER_HANDLER_LOG", dir.join("handled.log"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log);
+        .env("RUST_LOG", "warn");
     for (name, value) in database {
         command.env(name, value);
     }

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use axum::routing::get;
@@ -14,8 +14,6 @@ use tokio::net::TcpStream;
 use webhook_signature::{Timestamp, Webhook};
 use webhook_signature_gemini::TokenSigner;
 
-// The Standard Webhooks spec's example secret.
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
 const KEY_A: &str = include_str!("../../../tests/fixtures/jwt/demo-2048-a.pem");
 const JWKS_A: &str = include_str!("../../../tests/fixtures/jwt/jwks-a.json");
@@ -24,7 +22,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 
 mod common;
 
-use common::free_port;
+use common::{SECRET, free_port};
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("hardening", name)
@@ -41,17 +39,8 @@ impl Receiver {
     async fn start(dir: &Path, env: &[(&str, String)]) -> Self {
         let port = free_port();
         let db = dir.join("inbox.sqlite3");
-        let log = std::fs::File::create(dir.join("receiver.stderr")).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_gemini-receiver"));
-        command
-            .env_clear()
-            .env("GEMINI_WEBHOOK_SECRET", SECRET)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .env("GEMINI_RECEIVER_DB", &db)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log);
+        let mut command = common::receiver(port, &dir.join("receiver.stderr"));
+        command.env("GEMINI_RECEIVER_DB", &db).env("RUST_LOG", "info");
         for (name, value) in env {
             command.env(name, value);
         }
