@@ -35,9 +35,8 @@ impl<V> WebhookConfig<V> {
     /// as soon as it passes the limit. axum's `DefaultBodyLimit` applies too:
     /// the smaller of the two wins.
     #[must_use]
-    pub fn with_max_body(mut self, max_body: usize) -> Self {
-        self.max_body = max_body;
-        self
+    pub fn with_max_body(self, max_body: usize) -> Self {
+        Self { max_body, ..self }
     }
 
     /// The clock, for tests.

@@ -64,37 +64,32 @@ impl Default for Limits {
 impl Limits {
     /// The header-read timeout.
     #[must_use]
-    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
-        self.header_read_timeout = timeout;
-        self
+    pub fn with_header_read_timeout(self, timeout: Duration) -> Self {
+        Self { header_read_timeout: timeout, ..self }
     }
 
     /// The whole-body timeout.
     #[must_use]
-    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
-        self
+    pub fn with_body_timeout(self, timeout: Duration) -> Self {
+        Self { body_timeout: timeout, ..self }
     }
 
     /// The idle-connection timeout.
     #[must_use]
-    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = timeout;
-        self
+    pub fn with_idle_timeout(self, timeout: Duration) -> Self {
+        Self { idle_timeout: timeout, ..self }
     }
 
     /// The connection limit (at least 1).
     #[must_use]
-    pub fn with_max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max.max(1);
-        self
+    pub fn with_max_connections(self, max: usize) -> Self {
+        Self { max_connections: max.max(1), ..self }
     }
 
     /// How long shutdown waits for requests in flight.
     #[must_use]
-    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
-        self
+    pub fn with_shutdown_timeout(self, timeout: Duration) -> Self {
+        Self { shutdown_timeout: timeout, ..self }
     }
 }
 

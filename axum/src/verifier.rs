@@ -88,9 +88,8 @@ impl VerifyError {
 
     /// The [`Reason`] it is counted as.
     #[must_use]
-    pub fn with_label(mut self, label: Reason) -> Self {
-        self.label = label;
-        self
+    pub fn with_label(self, label: Reason) -> Self {
+        Self { label, ..self }
     }
 
     /// The [`Reason`] it is counted as.

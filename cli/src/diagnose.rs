@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use serde_json::json;
+use webhook_signature::Headers;
 
 use crate::diagnosis::{self, Diagnosis, Inputs};
 use crate::input;
@@ -80,22 +81,18 @@ fn inputs(args: &Args) -> crate::Result<Option<Inputs>> {
     let (id, timestamp, signature, body, received) = match &args.request {
         Some(path) => {
             let saved = Saved::parse(&std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?)?;
-            let mut lookup = |name: &str| -> String {
-                let svix = name.replacen("webhook-", "svix-", 1);
-                match (saved.header(name), saved.header(&svix)) {
-                    (Some(value), _) => value.to_owned(),
-                    (None, Some(value)) => {
-                        if !warnings.contains(&SVIX_WARNING) {
-                            warnings.push(SVIX_WARNING);
-                        }
-                        value.to_owned()
-                    }
-                    (None, None) => String::new(),
-                }
-            };
-            let id = lookup("webhook-id");
-            let timestamp = lookup("webhook-timestamp");
-            let signature = lookup("webhook-signature");
+            // The core's reading of the headers, as a receiver's: one value
+            // each, the `svix-*` names where `webhook-*` are absent.
+            let map = saved.header_map();
+            let headers = Headers::from_header_map(&map).map_err(|e| format!("{}: {e}", path.display()))?;
+            let aliased = ["id", "timestamp", "signature"].iter().any(|name| {
+                !map.contains_key(format!("webhook-{name}")) && map.contains_key(format!("svix-{name}"))
+            });
+            if aliased {
+                warnings.push(SVIX_WARNING);
+            }
+            let (id, timestamp, signature) =
+                (headers.id.to_owned(), headers.timestamp.to_owned(), headers.signature.to_owned());
             let received = saved.received_at();
             (id, timestamp, signature, saved.body, received)
         }

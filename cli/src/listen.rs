@@ -116,7 +116,9 @@ impl Receiver {
     fn decide(&mut self, request: &mut Request) -> (Report, Vec<u8>) {
         // The core's own reading of the headers: one value each, the `svix-*`
         // names where `webhook-*` are absent, a duplicate or non-ASCII value refused.
-        let map = header_map(request.headers());
+        let map = crate::request::header_map(
+            request.headers().iter().map(|h| (h.field.as_str().as_str(), h.value.as_str().as_bytes())),
+        );
         let found = Headers::from_header_map(&map)
             .map(|h| (h.id.to_owned(), h.timestamp.to_owned(), h.signature.to_owned()));
         let shown_id = found
@@ -152,22 +154,8 @@ impl Receiver {
         let report = match verified {
             Err(error) => report(&event, 401, error.to_string()),
             Ok(_) if !self.seen.insert(id.clone()) => report(&event, 409, "replayed webhook-id".to_owned()),
-            Ok(delivery) => report(&event, 204, verify::describe(&delivery.mode, self.key_count)),
+            Ok(delivery) => report(&event, 204, verify::describe(&delivery.verified.mode, self.key_count)),
         };
         (report, body)
     }
-}
-
-/// tiny_http's headers as an `http` map, for `Headers::from_header_map`.
-/// A name or value `http` refuses is dropped; the webhook headers are ASCII.
-fn header_map(headers: &[tiny_http::Header]) -> http::HeaderMap {
-    let mut map = http::HeaderMap::with_capacity(headers.len());
-    for header in headers {
-        let name = http::HeaderName::from_bytes(header.field.as_str().as_str().as_bytes());
-        let value = http::HeaderValue::from_bytes(header.value.as_str().as_bytes());
-        if let (Ok(name), Ok(value)) = (name, value) {
-            map.append(name, value);
-        }
-    }
-    map
 }

@@ -36,10 +36,29 @@ impl Saved {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
+    /// The headers as `http` holds them, for [`webhook_signature::Headers::from_header_map`].
+    pub(crate) fn header_map(&self) -> http::HeaderMap {
+        header_map(self.headers.iter().map(|(name, value)| (name.as_str(), value.as_bytes())))
+    }
+
     /// When `listen --save` received it.
     pub(crate) fn received_at(&self) -> Option<u64> {
         self.header(RECEIVED_AT)?.parse().ok()
     }
+}
+
+/// `pairs` as an `http::HeaderMap`, every value kept (a repeated header is
+/// the core's to refuse); a name or value `http` cannot hold is left out.
+pub(crate) fn header_map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> http::HeaderMap {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in pairs {
+        let name = http::HeaderName::from_bytes(name.as_bytes());
+        let value = http::HeaderValue::from_bytes(value);
+        if let (Ok(name), Ok(value)) = (name, value) {
+            map.append(name, value);
+        }
+    }
+    map
 }
 
 fn split_head(bytes: &[u8]) -> Option<(&[u8], &[u8])> {

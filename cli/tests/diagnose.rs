@@ -255,3 +255,34 @@ fn an_unparsable_secret_is_its_own_cause() {
     assert_eq!(report["causes"], serde_json::json!(["invalid-secret"]), "{report}");
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// A saved request is read as a receiver reads it, by the core: `svix-*`
+/// names are found (with a warning), a repeated header is refused by name.
+#[test]
+fn saved_requests_are_read_by_the_core() {
+    let dir = std::env::temp_dir().join(format!("diagnose-saved-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let save = |name: &str, headers: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("POST /hook HTTP/1.1\r\n{headers}\r\n{BODY}")).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let svix = save(
+        "svix.http",
+        &format!("svix-id: {ID}\r\nsvix-timestamp: {TS}\r\nsvix-signature: {SIGNATURE}\r\n"),
+    );
+    let (code, json) = diagnose(&["--secret", SECRET, "--now", TS, "--request", &svix], "");
+    assert_eq!((code, json["valid"].as_bool()), (0, Some(true)), "{json}");
+    assert_eq!(json["warnings"][0], "svix-headers", "{json}");
+
+    let repeated = save(
+        "repeated.http",
+        &format!(
+            "webhook-id: {ID}\r\nwebhook-timestamp: {TS}\r\nwebhook-signature: {SIGNATURE}\r\nwebhook-signature: v1,AAAA\r\n"
+        ),
+    );
+    let (code, stderr) = diagnose_raw(&["--secret", SECRET, "--now", TS, "--request", &repeated]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("webhook-signature"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

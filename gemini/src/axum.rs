@@ -12,9 +12,8 @@ use webhook_signature_axum::{
 
 use crate::dynamic::SignedToken;
 use crate::error::Error;
-use crate::event::{Envelope, NotAnEnvelope};
 use crate::fetch::JwksCache;
-use crate::receiver::{Authenticated, Mode, Receiver, Route};
+use crate::receiver::{GeminiVerified, Receiver, Route};
 
 /// A [`Receiver`] and its [`JwksCache`], as a [`WebhookVerifier`]: use
 /// `VerifiedWebhook<GeminiVerifier>` in a handler.
@@ -47,18 +46,6 @@ impl GeminiVerifier {
     pub fn jwks(&self) -> &JwksCache {
         &self.jwks
     }
-}
-
-/// What a Gemini delivery verified, beside its body, id and timestamp.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct GeminiVerified {
-    /// Which mode and key verified it.
-    pub mode: Mode,
-    /// The body itself, or only the sender (a token that does not bind the body).
-    pub authenticated: Authenticated,
-    /// The typed event, or why the authentic body is not an envelope.
-    pub envelope: Result<Envelope, NotAnEnvelope>,
 }
 
 /// A Gemini verification waiting for the body.
@@ -123,21 +110,9 @@ impl PendingVerification for GeminiPending<'_> {
     }
 
     fn finish(self, body: &[u8]) -> Result<GeminiVerified, VerifyError> {
-        let envelope = Envelope::parse(body);
         match self {
-            Self::Static(pending) => {
-                let key = pending.finish(body)?;
-                Ok(GeminiVerified {
-                    mode: Mode::Static { key },
-                    authenticated: Authenticated::Signature,
-                    envelope,
-                })
-            }
-            Self::Dynamic(token) => {
-                let verified = token.bind(body).map_err(reject)?;
-                let authenticated = Authenticated::from(&verified.body);
-                Ok(GeminiVerified { mode: Mode::Dynamic(verified), authenticated, envelope })
-            }
+            Self::Static(pending) => Ok(GeminiVerified::signed(pending.finish(body)?, body)),
+            Self::Dynamic(token) => Ok(GeminiVerified::token(token.bind(body).map_err(reject)?, body)),
         }
     }
 }

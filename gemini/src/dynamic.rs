@@ -129,50 +129,43 @@ impl DynamicVerifier {
 
     /// The clock difference allowed on `exp`, `nbf` and `iat` (default 60 s).
     #[must_use]
-    pub fn with_leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
-        self
+    pub fn with_leeway(self, leeway: Duration) -> Self {
+        Self { leeway, ..self }
     }
 
     /// Rejects tokens whose `iat` is older than `max_age` (plus the leeway);
     /// `iat` becomes required.
     #[must_use]
-    pub fn with_max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = Some(max_age);
-        self
+    pub fn with_max_age(self, max_age: Duration) -> Self {
+        Self { max_age: Some(max_age), ..self }
     }
 
     /// Accepts tokens without `exp`, which is only safe with a maximum age on
     /// `iat`: so this takes one.
     #[must_use]
-    pub fn allow_missing_exp(mut self, max_age: Duration) -> Self {
-        self.require_exp = false;
-        self.max_age = Some(max_age);
-        self
+    pub fn allow_missing_exp(self, max_age: Duration) -> Self {
+        Self { require_exp: false, max_age: Some(max_age), ..self }
     }
 
     /// Rejects tokens that do not bind the body ([`Error::BodyNotBound`]), for
     /// when the sender documents a claim that does. Without it, such a token
     /// is accepted as [`BodyBinding::BearerToken`].
     #[must_use]
-    pub fn require_bound_body(mut self) -> Self {
-        self.require_bound_body = true;
-        self
+    pub fn require_bound_body(self) -> Self {
+        Self { require_bound_body: true, ..self }
     }
 
     /// The window for `webhook-timestamp` (default 5 minutes, as on the static path).
     #[must_use]
-    pub fn with_tolerance(mut self, tolerance: Duration) -> Self {
-        self.tolerance = Some(tolerance);
-        self
+    pub fn with_tolerance(self, tolerance: Duration) -> Self {
+        Self { tolerance: Some(tolerance), ..self }
     }
 
     /// Does not check `webhook-timestamp` against `now` (it must still be present
     /// and well-formed), e.g. to replay stored deliveries.
     #[must_use]
-    pub fn without_timestamp_window(mut self) -> Self {
-        self.tolerance = None;
-        self
+    pub fn without_timestamp_window(self) -> Self {
+        Self { tolerance: None, ..self }
     }
 
     /// Every check that needs no key: the headers, the token's length, shape,

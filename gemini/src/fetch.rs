@@ -166,16 +166,14 @@ impl JwksCache {
 
     /// The least time between two fetches caused by unknown `kid`s or failures.
     #[must_use]
-    pub fn with_min_refresh_interval(mut self, interval: Duration) -> Self {
-        self.min_refresh_interval = interval;
-        self
+    pub fn with_min_refresh_interval(self, interval: Duration) -> Self {
+        Self { min_refresh_interval: interval, ..self }
     }
 
     /// The bound on one fetch, and so on any caller's wait (default [`FETCH_TIMEOUT`]).
     #[must_use]
-    pub fn with_fetch_timeout(mut self, timeout: Duration) -> Self {
-        self.fetch_timeout = timeout;
-        self
+    pub fn with_fetch_timeout(self, timeout: Duration) -> Self {
+        Self { fetch_timeout: timeout, ..self }
     }
 
     /// The URL fetched.

@@ -76,8 +76,8 @@ impl fmt::Display for SkipReason {
 }
 
 /// The JWKS document is not a JSON object with a `keys` array.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InvalidJwks(String);
+#[derive(Debug)]
+pub struct InvalidJwks(serde_json::Error);
 
 impl fmt::Display for InvalidJwks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -110,7 +110,7 @@ impl Jwks {
     /// [`InvalidJwks`] if the document is not a JSON object with a `keys`
     /// array. Individual unusable keys are skipped, not errors.
     pub fn parse(document: &[u8]) -> Result<Self, InvalidJwks> {
-        let document: Document = serde_json::from_slice(document).map_err(|e| InvalidJwks(e.to_string()))?;
+        let document: Document = serde_json::from_slice(document).map_err(InvalidJwks)?;
         let mut jwks = Self::default();
         for entry in document.keys {
             let Ok(jwk) = Jwk::deserialize(&entry) else {

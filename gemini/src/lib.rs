@@ -25,7 +25,7 @@ mod sign;
 pub mod token;
 
 #[cfg(feature = "axum")]
-pub use axum::{GeminiVerified, GeminiVerifier};
+pub use axum::GeminiVerifier;
 pub use binding::{BODY_DIGEST_CLAIMS, BodyBinding};
 pub use dynamic::{DynamicVerified, DynamicVerifier};
 pub use error::{Claim, Error, Malformed};
@@ -35,7 +35,7 @@ pub use fetch::{
     FETCH_TIMEOUT, GOOGLE_JWKS_URL, JwksCache, JwksSetupError, MAX_CACHE, MIN_CACHE, STALE_LIMIT,
 };
 pub use jwks::Jwks;
-pub use receiver::{Authenticated, Delivery, Mode, Receiver};
+pub use receiver::{Authenticated, Delivery, GeminiVerified, Mode, Receiver};
 /// Signing dynamic test deliveries (the CLI's `sign --jwt-key`, the tests): never needed to receive.
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

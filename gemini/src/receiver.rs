@@ -25,8 +25,8 @@ use crate::token::is_compact_jws;
 /// };
 /// let now = Timestamp::from_unix_secs(1614265330);
 /// let delivery = receiver.verify(&headers, br#"{"test": 2432232314}"#, now, None)?;
-/// assert_eq!(delivery.authenticated, Authenticated::Signature);
-/// assert!(delivery.envelope.is_err(), "authentic, but not a Gemini envelope");
+/// assert_eq!(delivery.verified.authenticated, Authenticated::Signature);
+/// assert!(delivery.verified.envelope.is_err(), "authentic, but not a Gemini envelope");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Default)]
@@ -35,7 +35,8 @@ pub struct Receiver {
     dynamic: Option<DynamicVerifier>,
 }
 
-/// A verified delivery.
+/// A verified delivery: its headers and what verified it, as the axum
+/// extractor's `VerifiedWebhook<GeminiVerifier>` holds them.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Delivery<'a> {
@@ -43,6 +44,15 @@ pub struct Delivery<'a> {
     pub id: &'a str,
     /// `webhook-timestamp`.
     pub timestamp: Timestamp,
+    /// Which mode verified it, what that authenticated, and the event.
+    pub verified: GeminiVerified,
+}
+
+/// What verified a Gemini delivery, and its event: the same for
+/// [`Receiver::verify`] and the axum extractor.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct GeminiVerified {
     /// Which mode and key verified it.
     pub mode: Mode,
     /// What was authenticated: the body, or only the sender.
@@ -50,6 +60,26 @@ pub struct Delivery<'a> {
     /// The typed event, or why the authentic body is not an envelope (answer
     /// 2xx anyway, or Gemini retries for 24 hours).
     pub envelope: Result<Envelope, NotAnEnvelope>,
+}
+
+impl GeminiVerified {
+    /// A static signature made with the secret at index `key`.
+    pub(crate) fn signed(key: usize, body: &[u8]) -> Self {
+        Self {
+            mode: Mode::Static { key },
+            authenticated: Authenticated::Signature,
+            envelope: Envelope::parse(body),
+        }
+    }
+
+    /// A verified token: it authenticates the body only if it binds it.
+    pub(crate) fn token(verified: DynamicVerified, body: &[u8]) -> Self {
+        Self {
+            authenticated: Authenticated::from(&verified.body),
+            mode: Mode::Dynamic(verified),
+            envelope: Envelope::parse(body),
+        }
+    }
 }
 
 /// Which mode verified a delivery.
@@ -116,9 +146,8 @@ impl Receiver {
 
     /// Also accepts dynamic deliveries checked by `verifier`.
     #[must_use]
-    pub fn with_dynamic(mut self, verifier: DynamicVerifier) -> Self {
-        self.dynamic = Some(verifier);
-        self
+    pub fn with_dynamic(self, verifier: DynamicVerifier) -> Self {
+        Self { dynamic: Some(verifier), ..self }
     }
 
     /// The static secrets, the current one first.
@@ -207,20 +236,11 @@ impl Receiver {
             id: headers.id,
             // verify_any parsed it already; this cannot fail.
             timestamp: Timestamp::parse(headers.timestamp)?,
-            mode: Mode::Static { key },
-            authenticated: Authenticated::Signature,
-            envelope: Envelope::parse(body),
+            verified: GeminiVerified::signed(key, body),
         })
     }
 
     fn dynamic_delivery<'a>(id: &'a str, verified: DynamicVerified, body: &[u8]) -> Delivery<'a> {
-        let authenticated = Authenticated::from(&verified.body);
-        Delivery {
-            id,
-            timestamp: verified.timestamp,
-            mode: Mode::Dynamic(verified),
-            authenticated,
-            envelope: Envelope::parse(body),
-        }
+        Delivery { id, timestamp: verified.timestamp, verified: GeminiVerified::token(verified, body) }
     }
 }

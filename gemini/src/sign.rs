@@ -13,17 +13,22 @@ pub struct TokenSigner {
     kid: String,
 }
 
-/// The PEM is not an RSA private key, or signing failed.
+/// The PEM is not an RSA private key, or signing failed; the cause is its
+/// [`source`](std::error::Error::source).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignError(String);
+pub struct SignError(jsonwebtoken::errors::Error);
 
 impl fmt::Display for SignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot sign token: {}", self.0)
+        f.write_str("cannot sign token")
     }
 }
 
-impl std::error::Error for SignError {}
+impl std::error::Error for SignError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
 
 impl TokenSigner {
     /// A signer from an RSA private key in PEM (PKCS#8 or PKCS#1).
@@ -31,7 +36,7 @@ impl TokenSigner {
     /// # Errors
     /// [`SignError`] if the PEM holds no RSA private key.
     pub fn from_pem(pem: &[u8], kid: impl Into<String>) -> Result<Self, SignError> {
-        let key = EncodingKey::from_rsa_pem(pem).map_err(|e| SignError(e.to_string()))?;
+        let key = EncodingKey::from_rsa_pem(pem).map_err(SignError)?;
         Ok(Self { key, kid: kid.into() })
     }
 
@@ -48,7 +53,7 @@ impl TokenSigner {
     pub fn sign(&self, claims: &Map<String, Value>) -> Result<String, SignError> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.key).map_err(|e| SignError(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &self.key).map_err(SignError)
     }
 }
 

@@ -24,11 +24,11 @@ fn signed(secret: &str) -> String {
 fn static_delivery_reports_the_key() {
     let signature = signed(PREVIOUS);
     let delivery = receiver().verify(&headers(&signature), BODY, now(), None).unwrap();
-    assert_eq!(delivery.mode, Mode::Static { key: 1 });
-    assert_eq!(delivery.authenticated, Authenticated::Signature);
+    assert_eq!(delivery.verified.mode, Mode::Static { key: 1 });
+    assert_eq!(delivery.verified.authenticated, Authenticated::Signature);
     assert_eq!(delivery.id, ID);
     assert_eq!(delivery.timestamp, now());
-    assert!(matches!(delivery.envelope.unwrap().event, Event::VideoGenerated(_)));
+    assert!(matches!(delivery.verified.envelope.unwrap().event, Event::VideoGenerated(_)));
 }
 
 #[test]
@@ -44,9 +44,9 @@ fn static_failures_are_the_core_errors() {
 fn dynamic_delivery_is_a_bearer_token_unless_bound() {
     let token = token(&claims());
     let delivery = receiver().verify(&headers(&token), BODY, now(), Some(&jwks(JWKS_A))).unwrap();
-    assert_eq!(delivery.authenticated, Authenticated::BearerToken);
-    assert_eq!(delivery.authenticated.as_str(), "bearer-token");
-    let Mode::Dynamic(verified) = delivery.mode else { panic!("not dynamic") };
+    assert_eq!(delivery.verified.authenticated, Authenticated::BearerToken);
+    assert_eq!(delivery.verified.authenticated.as_str(), "bearer-token");
+    let Mode::Dynamic(verified) = delivery.verified.mode else { panic!("not dynamic") };
     assert_eq!(verified.kid, "demo-a");
 }
 
@@ -69,7 +69,7 @@ fn authentic_body_that_is_not_an_envelope() {
     let body = b"\x00\x01 not json";
     let signature = Webhook::new(SECRET).unwrap().sign(ID, now(), body).unwrap().to_string();
     let delivery = receiver().verify(&headers(&signature), body, now(), None).unwrap();
-    assert!(delivery.envelope.is_err());
+    assert!(delivery.verified.envelope.is_err());
 }
 
 #[test]

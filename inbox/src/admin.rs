@@ -162,23 +162,20 @@ impl Default for Filter {
 impl Filter {
     /// Only rows in `state`.
     #[must_use]
-    pub fn state(mut self, state: Option<State>) -> Self {
-        self.state = state;
-        self
+    pub fn state(self, state: Option<State>) -> Self {
+        Self { state, ..self }
     }
 
     /// Only rows of `event_type`.
     #[must_use]
-    pub fn event_type(mut self, event_type: Option<String>) -> Self {
-        self.event_type = event_type;
-        self
+    pub fn event_type(self, event_type: Option<String>) -> Self {
+        Self { event_type, ..self }
     }
 
     /// At most `limit` rows.
     #[must_use]
-    pub fn limit(mut self, limit: usize) -> Self {
-        self.limit = limit;
-        self
+    pub fn limit(self, limit: usize) -> Self {
+        Self { limit, ..self }
     }
 }
 

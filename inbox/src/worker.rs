@@ -45,16 +45,14 @@ impl Worker {
 
     /// How long a claim lasts before another worker may take the row (default 60 s).
     #[must_use]
-    pub fn with_lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
-        self
+    pub fn with_lease(self, lease: Duration) -> Self {
+        Self { lease, ..self }
     }
 
     /// How long to wait when nothing is due (default 50 ms).
     #[must_use]
-    pub fn with_poll(mut self, poll: Duration) -> Self {
-        self.poll = poll;
-        self
+    pub fn with_poll(self, poll: Duration) -> Self {
+        Self { poll, ..self }
     }
 
     /// The clock, Unix seconds, for tests.

@@ -109,7 +109,7 @@ impl Receiver {
             Keys::Fetched(_) => self.receiver.verify(&headers, bytes, now, None),
         };
         let delivery = verified.map_err(|error| errors::gemini(py, &error))?;
-        let (mode, key, kid, bound_by) = match &delivery.mode {
+        let (mode, key, kid, bound_by) = match &delivery.verified.mode {
             Mode::Static { key } => ("static", Some(*key), None, None),
             Mode::Dynamic(token) => {
                 let bound = match &token.body {
@@ -120,7 +120,7 @@ impl Receiver {
             }
             _ => ("unknown", None, None, None),
         };
-        let (event, event_type, not_envelope) = match &delivery.envelope {
+        let (event, event_type, not_envelope) = match &delivery.verified.envelope {
             Ok(envelope) => {
                 (Some(parse_json(py, bytes)?.unbind()), Some(envelope.event.kind().to_owned()), None)
             }
@@ -132,7 +132,7 @@ impl Receiver {
             mode,
             key,
             kid,
-            authenticated: match delivery.authenticated {
+            authenticated: match delivery.verified.authenticated {
                 Authenticated::Signature => "signature",
                 Authenticated::BearerToken => "bearer_token",
             },

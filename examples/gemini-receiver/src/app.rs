@@ -54,9 +54,8 @@ impl AppState {
 
     /// Serves `/metrics` from `metrics` on the router built from this state.
     #[must_use]
-    pub fn with_metrics(mut self, metrics: Option<Arc<Metrics>>) -> Self {
-        self.metrics = metrics;
-        self
+    pub fn with_metrics(self, metrics: Option<Arc<Metrics>>) -> Self {
+        Self { metrics, ..self }
     }
 
     /// The clock for `received_at`, for tests.
