@@ -7,14 +7,17 @@
 //!
 //! Two forms pin it: a digest of the exact bytes (the strong form, and the
 //! only one whose mismatch is a rejection), or the event itself embedded as a
-//! claim and equal to the body's JSON. The embedded form compares parsed
-//! values (serde_json: the last of duplicate keys wins, numbers compare as
-//! JSON numbers), so a body that another parser reads differently (duplicate
-//! keys, numbers beyond 2^53) could bind while your application sees other
-//! data. It is kept because Google does not document which claim, if any,
+//! claim and equal to the body's JSON. Comparing parsed JSON would invite
+//! parser differentials (duplicate names, integers past 2^53: the body binds
+//! here while your application's parser reads other data), so the embedded
+//! form binds only a body that is I-JSON ([RFC 7493], read in `ijson.rs`):
+//! the subset every conforming parser reads the same. Any other body is
+//! still accepted with a valid token, as [`BodyBinding::BearerToken`]. The
+//! form is kept because Google does not document which claim, if any,
 //! carries the body; the `claim` in [`BodyBinding::Bound`] says which form
-//! bound it, and a receiver that wants only byte-exact binding can require a
-//! digest claim by name.
+//! bound it.
+//!
+//! [RFC 7493]: https://www.rfc-editor.org/rfc/rfc7493
 
 use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
 use serde_json::{Map, Value};
@@ -102,10 +105,11 @@ pub(crate) fn body_binding(claims: &Map<String, Value>, body: &[u8]) -> Result<B
     ];
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     let is_digest = |text: &str| encodings.iter().any(|e| e == text) || text.eq_ignore_ascii_case(&hex);
-    let body_json: Option<Value> = serde_json::from_slice(body).ok();
+    // Parsed only if a claim could embed it, and only as I-JSON.
+    let body_json = std::cell::OnceCell::new();
     let binds = |value: &Value| match value {
         Value::String(text) => is_digest(text),
-        Value::Object(_) => body_json.as_ref() == Some(value),
+        Value::Object(_) => body_json.get_or_init(|| crate::ijson::parse(body)).as_ref() == Some(value),
         _ => false,
     };
     // Every claim with its name (`parent.member` for nested ones).
@@ -172,6 +176,21 @@ mod tests {
         let embedded =
             body_binding(&claims(json!({"event": {"data": {"id": "b1"}, "type": "batch.succeeded"}})), body);
         assert_eq!(embedded, BodyBinding::Bound { claim: "event".into() });
+    }
+
+    #[test]
+    fn an_embedded_event_binds_only_i_json() {
+        let event = claims(json!({"event": {"type": "batch.succeeded", "data": {"id": "b1", "n": 1}}}));
+        // serde_json keeps the last `id`; a parser that keeps the first reads b0.
+        let duplicate = br#"{"type":"batch.succeeded","data":{"id":"b0","id":"b1","n":1}}"#;
+        assert_eq!(body_binding(&event, duplicate), BodyBinding::BearerToken);
+        // 2^53 + 1 reads as 2^53 in a double parser, and as itself elsewhere.
+        let big = claims(json!({"event": {"n": 9_007_199_254_740_993_u64}}));
+        assert_eq!(body_binding(&big, br#"{"n":9007199254740993}"#), BodyBinding::BearerToken);
+        let exact = br#"{"type":"batch.succeeded","data":{"id":"b1","n":1.0e0}}"#;
+        assert!(!body_binding(&event, exact).is_bound(), "1.0 is a float, not the integer 1");
+        let spaced = b" {\"data\": {\"n\": 1, \"id\": \"b1\"}, \"type\": \"batch.succeeded\"}\n";
+        assert!(body_binding(&event, spaced).is_bound());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod error;
 mod event;
 #[cfg(feature = "fetch")]
 mod fetch;
+mod ijson;
 /// A JSON Web Key Set, reduced to the RSA keys that can check RS256.
 pub mod jwks;
 mod receiver;
