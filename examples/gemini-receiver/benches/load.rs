@@ -2,7 +2,8 @@
 //! 64 keep-alive connections, (a) through verification only, (b) into the
 //! SQLite inbox and (c) into the PostgreSQL inbox at `DATABASE_URL` (each with
 //! its worker running), as deliveries per second and p50/p99 latency, side by
-//! side in one run, with (b)/(a); and this disk's fsync rate, which bounds
+//! side in one run, with (b)/(a) and the process's CPU time per delivery
+//! (every thread: receiver, inbox and load generator); and this disk's fsync rate, which bounds
 //! what (b) can commit without group commit. All three are served by
 //! `webhook_signature_axum::serve`, as the receiver is. Bounded: 3 runs of
 //! 20,000 deliveries per route.
@@ -52,15 +53,17 @@ fn main() {
                 println!("(c) skipped: DATABASE_URL is not set (bash scripts/postgres.sh starts a server)")
             }
         }
-        println!("\n| run | route | deliveries/s | p50 | p99 |");
-        println!("|---|---|---|---|---|");
+        println!("\n| run | route | deliveries/s | p50 | p99 | CPU per delivery |");
+        println!("|---|---|---|---|---|---|");
         let mut ratios = Vec::new();
         for run in 1..=RUNS {
             let mut rates = Vec::new();
             for (name, addr) in &routes {
+                let cpu = cpu_time();
                 let (rate, p50, p99) =
                     load(*addr, &format!("{run}{}-{}", &name[1..2], std::process::id())).await;
-                println!("| {run} | {name} | {rate:.0} | {p50:.2?} | {p99:.2?} |");
+                let per_delivery = (cpu_time() - cpu) / DELIVERIES as u32;
+                println!("| {run} | {name} | {rate:.0} | {p50:.2?} | {p99:.2?} | {per_delivery:.1?} |");
                 rates.push(rate);
             }
             ratios.push(rates[1] / rates[0]);
@@ -106,6 +109,17 @@ async fn serve(app: Router) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(webhook_signature_axum::serve(listener, app, Limits::default(), std::future::pending()));
     addr
+}
+
+/// This process's CPU time (user + system, every thread: the receiver, the
+/// load generator, the inbox), from `/proc/self/stat` in clock ticks (1/100 s).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name.
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
 /// Writes and fsyncs 4 KiB 200 times: how many durable commits per second
