@@ -235,26 +235,18 @@ impl JwksCache {
         let usable = state.usable(now);
         let has_kid = usable.as_ref().is_some_and(|jwks| jwks.contains(kid));
         if has_kid && now < state.fresh_until {
-            return Step::Done(usable.ok_or(Error::KeysUnavailable));
+            return Step::Done(answer(usable, kid));
         }
         if let Some(deadline) = state.in_flight {
             // A known kid is served while the refresh runs; any other caller
             // waits for the fetch, which may bring its key.
-            return if has_kid {
-                Step::Done(usable.ok_or(Error::KeysUnavailable))
-            } else {
-                Step::Wait(deadline)
-            };
+            return if has_kid { Step::Done(answer(usable, kid)) } else { Step::Wait(deadline) };
         }
         let allowed = state
             .last_attempt
             .is_none_or(|last| now >= last.saturating_add(self.min_refresh_interval.as_secs()));
         if !allowed {
-            return Step::Done(match usable {
-                Some(jwks) if has_kid => Ok(jwks),
-                Some(_) => Err(Error::UnknownKeyId),
-                None => Err(Error::KeysUnavailable),
-            });
+            return Step::Done(answer(usable, kid));
         }
         let timeout = self.fetch_timeout;
         let deadline = Instant::now() + timeout;
@@ -287,11 +279,7 @@ impl Shared {
 
     /// The answer once a fetch finished (or its deadline passed): no new fetch.
     fn lookup(&self, kid: &str, now: u64) -> Result<Arc<Jwks>, Error> {
-        match self.lock().usable(now) {
-            Some(jwks) if jwks.contains(kid) => Ok(jwks),
-            Some(_) => Err(Error::UnknownKeyId),
-            None => Err(Error::KeysUnavailable),
-        }
+        answer(self.lock().usable(now), kid)
     }
 
     /// The body of the fetch task. The guard releases the claim and wakes the
@@ -330,6 +318,15 @@ impl Shared {
             return Err("JWKS has no usable RS256 key".to_owned());
         }
         Ok((jwks, lifetime))
+    }
+}
+
+/// The keys if they hold `kid`; else whether there are keys at all.
+fn answer(usable: Option<Arc<Jwks>>, kid: &str) -> Result<Arc<Jwks>, Error> {
+    match usable {
+        Some(jwks) if jwks.contains(kid) => Ok(jwks),
+        Some(_) => Err(Error::UnknownKeyId),
+        None => Err(Error::KeysUnavailable),
     }
 }
 

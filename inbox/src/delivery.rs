@@ -57,6 +57,21 @@ pub enum Failed {
     LeaseLost,
 }
 
+impl Failed {
+    /// The outcome as the failing UPDATE returned the row's `failed_at` and
+    /// `next_attempt_at`: the same reading for both databases.
+    pub(crate) fn from_columns(
+        failed_at: Option<i64>,
+        next_attempt_at: Option<i64>,
+    ) -> Result<Self, crate::InboxError> {
+        match (failed_at, next_attempt_at) {
+            (Some(_), _) => Ok(Self::DeadLetter),
+            (None, Some(next_attempt_at)) => Ok(Self::Retry { next_attempt_at }),
+            (None, None) => Err(crate::InboxError::Database("a retry without next_attempt_at".to_owned())),
+        }
+    }
+}
+
 /// Handler attempts before a row becomes a dead letter.
 pub const MAX_ATTEMPTS: i64 = 10;
 

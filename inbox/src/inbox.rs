@@ -129,7 +129,7 @@ impl Inbox {
         now: i64,
         limit: usize,
     ) -> Result<Vec<Claimed>, InboxError> {
-        let until = now.saturating_add(i64::try_from(lease.as_secs()).unwrap_or(i64::MAX));
+        let until = lease_end(now, lease);
         match &self.0 {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(queue) => {
@@ -165,11 +165,12 @@ impl Inbox {
     }
 
     /// Extends `worker`'s lease on a row whose handler is still running, to
-    /// `until` (Unix seconds). `false` if `worker` no longer holds it.
+    /// `lease` from `now` (Unix seconds). `false` if `worker` no longer holds it.
     ///
     /// # Errors
     /// [`InboxError`].
-    pub async fn renew(&self, id: &str, worker: &str, until: i64) -> Result<bool, InboxError> {
+    pub async fn renew(&self, id: &str, worker: &str, lease: Duration, now: i64) -> Result<bool, InboxError> {
+        let until = lease_end(now, lease);
         match &self.0 {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(queue) => {
@@ -221,6 +222,11 @@ impl Inbox {
             Backend::Postgres(pg) => pg.purge(now).await,
         }
     }
+}
+
+/// When a lease of `lease` taken at `now` (Unix seconds) ends.
+fn lease_end(now: i64, lease: Duration) -> i64 {
+    now.saturating_add(i64::try_from(lease.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// The writer answers each request with its own variant; anything else is a bug here.

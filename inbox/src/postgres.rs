@@ -142,13 +142,7 @@ impl Postgres {
         let Some(row) = client.query_opt(&statement, &[&id, &worker, &now, &max]).await? else {
             return Ok(Failed::LeaseLost);
         };
-        let failed_at: Option<i64> = row.try_get(0)?;
-        let next_attempt_at: Option<i64> = row.try_get(1)?;
-        Ok(match (failed_at, next_attempt_at) {
-            (Some(_), _) => Failed::DeadLetter,
-            (None, Some(next_attempt_at)) => Failed::Retry { next_attempt_at },
-            (None, None) => return Err(InboxError::Database("a retry without next_attempt_at".to_owned())),
-        })
+        Failed::from_columns(row.try_get(0)?, row.try_get(1)?)
     }
 
     pub(crate) async fn purge(&self, now: i64) -> Result<u64, InboxError> {

@@ -329,13 +329,7 @@ fn fail(
     )?;
     let mut rows = statement.query(params![id, worker, now, MAX_ATTEMPTS])?;
     let Some(row) = rows.next()? else { return Ok(Failed::LeaseLost) };
-    let failed_at: Option<i64> = row.get(0)?;
-    let next_attempt_at: Option<i64> = row.get(1)?;
-    Ok(match (failed_at, next_attempt_at) {
-        (Some(_), _) => Failed::DeadLetter,
-        (None, Some(next_attempt_at)) => Failed::Retry { next_attempt_at },
-        (None, None) => return Err(InboxError::Database("a retry without next_attempt_at".to_owned())),
-    })
+    Failed::from_columns(row.get(0)?, row.get(1)?)
 }
 
 fn purge(transaction: &rusqlite::Transaction<'_>, now: i64) -> Result<u64, InboxError> {

@@ -184,9 +184,7 @@ impl Worker {
         let every = (self.lease / 3).max(Duration::from_millis(100));
         loop {
             tokio::time::sleep(every).await;
-            let until =
-                (self.clock)().saturating_add(i64::try_from(self.lease.as_secs()).unwrap_or(i64::MAX));
-            match self.inbox.renew(id, &self.id, until).await {
+            match self.inbox.renew(id, &self.id, self.lease, (self.clock)()).await {
                 Ok(true) => {}
                 Ok(false) => tracing::warn!(webhook_id = %id, worker = %self.id, "lease lost while handling"),
                 Err(error) => tracing::warn!(webhook_id = %id, %error, "cannot renew the lease; retrying"),
