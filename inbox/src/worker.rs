@@ -3,6 +3,9 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::future::join_all;
+use tokio::sync::watch;
+
 use crate::delivery::{Claimed, Failed};
 use crate::error::InboxError;
 use crate::inbox::Inbox;
@@ -13,20 +16,26 @@ pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Claims rows and hands them to a handler, one at a time: a row is claimed
-/// only when its handler is about to run, so no claim waits out its lease
-/// behind a slow handler, and a stopping worker holds no unstarted claim.
+/// Claims rows and hands them to a handler, one at a time per loop (one
+/// loop unless [`with_concurrency`](Self::with_concurrency) says more): a row
+/// is claimed only when its handler is about to run, so no claim waits out
+/// its lease behind a slow handler, and a stopping worker holds no unstarted
+/// claim.
 ///
 /// A row is handled at least once: if the worker dies after its handler ran
 /// but before `processed_at` was committed, the lease expires and another
 /// worker (or this one, restarted) handles it again. Rows whose lease expired
-/// are picked up on start like any other due row.
+/// are picked up on start like any other due row. The same holds between
+/// the loops of one worker, which share its name: a row whose lease ran out
+/// while its handler still ran (the database away for two thirds of a lease)
+/// may be claimed and handled again by another loop.
 #[derive(Clone, Debug)]
 pub struct Worker {
     inbox: Inbox,
     id: String,
     lease: Duration,
     poll: Duration,
+    concurrency: usize,
     clock: fn() -> i64,
 }
 
@@ -39,6 +48,7 @@ impl Worker {
             id: id.into(),
             lease: Duration::from_secs(60),
             poll: Duration::from_millis(50),
+            concurrency: 1,
             clock: unix_now,
         }
     }
@@ -53,6 +63,16 @@ impl Worker {
     #[must_use]
     pub fn with_poll(self, poll: Duration) -> Self {
         Self { poll, ..self }
+    }
+
+    /// How many rows are handled at once (default 1), each by its own loop
+    /// that claims one row, handles it and records the outcome: a slow
+    /// handler holds up only its own loop, and the inbox's commits are shared
+    /// by the loops' claims and outcomes. The loops share the worker's name.
+    /// At least 1.
+    #[must_use]
+    pub fn with_concurrency(self, concurrency: usize) -> Self {
+        Self { concurrency: concurrency.max(1), ..self }
     }
 
     /// The clock, Unix seconds, for tests.
@@ -84,15 +104,29 @@ impl Worker {
         H: Fn(Claimed) -> F,
         F: Future<Output = Result<(), String>>,
     {
-        let mut stop = std::pin::pin!(stop);
-        loop {
-            // Between rows only: a handler is never cut off half-way.
-            tokio::select! {
-                biased;
-                () = &mut stop => break,
-                () = std::future::ready(()) => {}
+        let (stopping, stopped) = watch::channel(false);
+        let loops = join_all((0..self.concurrency).map(|_| self.handle_rows(&handler, stopped.clone())));
+        let mut loops = std::pin::pin!(loops);
+        tokio::select! {
+            _ = &mut loops => {}
+            () = stop => {
+                let _ = stopping.send(true);
+                loops.await;
             }
-            let pause = match self.run_once(&handler).await {
+        }
+        tracing::info!(worker = %self.id, "inbox worker stopped");
+    }
+
+    /// One of the worker's loops: claim, handle, record; wait when nothing
+    /// is due; stop between rows once `stopped` turns true.
+    async fn handle_rows<H, F>(&self, handler: &H, mut stopped: watch::Receiver<bool>)
+    where
+        H: Fn(Claimed) -> F,
+        F: Future<Output = Result<(), String>>,
+    {
+        // Between rows only: a handler is never cut off half-way.
+        while !*stopped.borrow_and_update() {
+            let pause = match self.run_once(handler).await {
                 Ok(0) => true,
                 Ok(_) => false,
                 Err(error) => {
@@ -102,12 +136,12 @@ impl Worker {
             };
             if pause {
                 tokio::select! {
-                    () = &mut stop => break,
+                    // A change, or the sender gone: either way, stop.
+                    _ = stopped.changed() => break,
                     () = tokio::time::sleep(self.poll) => {}
                 }
             }
         }
-        tracing::info!(worker = %self.id, "inbox worker stopped");
     }
 
     /// Claims one due row and handles it; returns how many rows it claimed (0 or 1).

@@ -62,6 +62,13 @@ async fn a_handler_slower_than_its_lease_runs_once() {
     slow_handlers_never_run_twice(&inbox).await;
 }
 
+#[tokio::test]
+async fn a_worker_handles_rows_concurrently_and_stops_cleanly() {
+    let Some(url) = database("loops").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    concurrent_loops_share_the_work(&inbox).await;
+}
+
 /// The test CA that `scripts/postgres.sh` made, from `DATABASE_SSLROOTCERT`
 /// (required in CI, as the server is).
 fn test_ca() -> Option<String> {

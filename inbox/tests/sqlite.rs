@@ -122,6 +122,12 @@ async fn a_handler_slower_than_its_lease_runs_once() {
 }
 
 #[tokio::test]
+async fn a_worker_handles_rows_concurrently_and_stops_cleanly() {
+    let inbox = Inbox::open_sqlite(temp_db("loops"), &SqliteOptions::default()).unwrap();
+    concurrent_loops_share_the_work(&inbox).await;
+}
+
+#[tokio::test]
 async fn one_process_per_file_and_a_restart_releases_old_claims() {
     let path = temp_db("restart");
     let inbox = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();

@@ -7,6 +7,11 @@ use webhook_signature_axum::Limits;
 use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, JwksCache, Receiver};
 use webhook_signature_inbox::{Inbox, SqliteOptions};
 
+/// Handlers running at once unless `GEMINI_RECEIVER_CONCURRENCY` says otherwise:
+/// enough for the worker to keep up with a burst of deliveries on SQLite,
+/// whose commits its loops share (see the README's load figures).
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
 /// Everything `main` reads from the environment.
 #[derive(Debug)]
 pub struct Config {
@@ -25,6 +30,8 @@ pub struct Config {
     pub instance: String,
     /// `GEMINI_RECEIVER_LEASE_SECS`, default 60.
     pub lease: Duration,
+    /// `GEMINI_RECEIVER_CONCURRENCY`: how many handlers run at once, default [`DEFAULT_CONCURRENCY`].
+    pub concurrency: usize,
     /// `GEMINI_RECEIVER_HANDLER_LOG`: a file recording every handler call.
     pub handler_log: Option<std::path::PathBuf>,
     /// What a client may hold: `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS` (10),
@@ -125,6 +132,10 @@ impl Config {
             ),
         };
         let lease = number("GEMINI_RECEIVER_LEASE_SECS", 60)?;
+        let concurrency = match number("GEMINI_RECEIVER_CONCURRENCY", DEFAULT_CONCURRENCY)? {
+            0 => return Err("GEMINI_RECEIVER_CONCURRENCY: must be at least 1".to_owned()),
+            n => n,
+        };
         let metrics_addr = env("GEMINI_RECEIVER_METRICS_ADDR")
             .map(|addr| {
                 addr.parse().map_err(|_| format!("GEMINI_RECEIVER_METRICS_ADDR: not host:port: {addr}"))
@@ -143,6 +154,7 @@ impl Config {
             database,
             instance: env("GEMINI_RECEIVER_INSTANCE").unwrap_or_else(default_instance),
             lease: Duration::from_secs(lease),
+            concurrency,
             handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
             limits,
             metrics_addr,

@@ -6,6 +6,6 @@ mod handler;
 pub mod metrics;
 
 pub use app::{AppState, MAX_BODY, metrics_router, router};
-pub use config::Config;
+pub use config::{Config, DEFAULT_CONCURRENCY};
 pub use handler::Handler;
 pub use webhook_signature_gemini::{Authenticated, Envelope, Event, EventData, NotAnEnvelope};

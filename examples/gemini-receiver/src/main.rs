@@ -39,7 +39,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (stop, stopped) = watch::channel(false);
 
     let handler = Handler { instance: config.instance.clone(), log: config.handler_log.clone() };
-    let worker = Worker::new(inbox.clone(), config.instance.clone()).with_lease(config.lease);
+    let worker = Worker::new(inbox.clone(), config.instance.clone())
+        .with_lease(config.lease)
+        .with_concurrency(config.concurrency);
     let worker = tokio::spawn({
         let stopped = stopped.clone();
         async move {

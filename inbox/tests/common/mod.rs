@@ -153,6 +153,65 @@ pub async fn slow_handlers_never_run_twice(inbox: &Inbox) {
     assert!(inbox.claim("w3", lease, now + 3600, 10).await.unwrap().is_empty(), "all processed");
 }
 
+/// A worker with 3 loops handles 3 rows at once (each handler waits until
+/// all 3 have started, which one loop would never see), never more; stopped
+/// with 3 handlers running, it finishes and records them, and leaves the
+/// other rows unclaimed. Bounded to 10 s per wait.
+pub async fn concurrent_loops_share_the_work(inbox: &Inbox) {
+    for i in 0..5 {
+        inbox.insert(delivery(&format!("c{i}"), T0 + i)).await.unwrap();
+    }
+    let (started, mut seen) = tokio::sync::watch::channel(Vec::<String>::new());
+    let (release, released) = tokio::sync::watch::channel(false);
+    let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let most = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let handler = |row: webhook_signature_inbox::Claimed| {
+        let (started, mut released, running, most) =
+            (started.clone(), released.clone(), running.clone(), most.clone());
+        async move {
+            let now = running.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+            started.send_modify(|ids| ids.push(row.webhook_id.clone()));
+            released.wait_for(|go| *go).await.unwrap();
+            running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = Worker::new(inbox.clone(), "loops").with_concurrency(3).with_poll(Duration::from_millis(20));
+    let run = async {
+        worker
+            .run_until(handler, async move {
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .await;
+    };
+    let drive = async {
+        tokio::time::timeout(Duration::from_secs(10), seen.wait_for(|ids| ids.len() == 3))
+            .await
+            .expect("three handlers at once")
+            .unwrap();
+        stop.send(true).unwrap();
+        // Stopping waits for the running handlers; none more starts.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(seen.borrow().len(), 3);
+        release.send(true).unwrap();
+    };
+    tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(run, drive) })
+        .await
+        .expect("the worker stops once its handlers finish");
+    assert_eq!(most.load(std::sync::atomic::Ordering::SeqCst), 3, "never more than 3 at once");
+    let mut handled = seen.borrow().clone();
+    handled.sort_unstable();
+    assert_eq!(handled, ["c0", "c1", "c2"], "the oldest rows, each once");
+    let now = webhook_signature_inbox::unix_now();
+    let rest = inbox.claim("after", Duration::from_secs(60), now, 10).await.unwrap();
+    let mut rest: Vec<_> = rest.iter().map(|row| (row.webhook_id.as_str(), row.attempts)).collect();
+    rest.sort_unstable();
+    assert_eq!(rest, [("c3", 1), ("c4", 1)], "the rest unclaimed, the handled rows processed");
+}
+
 /// The operator's console on an empty inbox: counts, lists, one row with its
 /// body, a retry of a dead letter that is then processed, and purges.
 pub async fn operator_console(inbox: &Inbox) {
