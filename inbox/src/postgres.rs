@@ -4,7 +4,8 @@
 //!   connections, so a restarted server is reconnected on the next checkout,
 //!   without a restart of the receiver.
 //! - Inserts go through one writer task that commits everything queued in one
-//!   transaction (group commit). A batch that fails because its connection
+//!   transaction (group commit), its inserts pipelined (one round trip), on
+//!   connections of its own that nothing else can hold. A batch that fails because its connection
 //!   broke is retried once on a fresh one (the insert is idempotent:
 //!   `ON CONFLICT DO NOTHING`) before its callers hear an error (503).
 //! - Claims use `FOR UPDATE SKIP LOCKED`; every state change is one
@@ -17,14 +18,20 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, R
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS};
 use crate::error::InboxError;
 use crate::{postgres_tls, schema};
 
 const MAX_BATCH: usize = 1024;
-/// Connections per instance: the writer, a worker, retention and readiness.
-const POOL_SIZE: usize = 8;
+/// Connections for the insert writer, in a pool of their own: a delivery's
+/// commit never waits for a connection that worker loops, retention or an
+/// operator hold. Two, so a retry on a fresh connection finds one at once.
+const INSERT_POOL_SIZE: usize = 2;
+/// Connections for everything else: the worker's loops (each holds one only
+/// for a statement), retention, readiness and the operator's console.
+const POOL_SIZE: usize = 16;
 /// How long a checkout, a connect or a recycling check may take.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -74,19 +81,10 @@ impl Postgres {
     /// starts the writer task.
     pub(crate) async fn connect(url: &str) -> Result<Self, InboxError> {
         let (config, tls) = postgres_tls::configure(url)?;
-        let manager =
-            Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(POOL_TIMEOUT))
-            .create_timeout(Some(POOL_TIMEOUT))
-            .recycle_timeout(Some(POOL_TIMEOUT))
-            .build()
-            .map_err(|e| InboxError::Database(e.to_string()))?;
+        let pool = build_pool(config.clone(), tls.clone(), POOL_SIZE)?;
         migrate(&mut checkout(&pool).await?).await?;
         let (inserts, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_inserts(pool.clone(), queue));
+        tokio::spawn(write_inserts(build_pool(config, tls, INSERT_POOL_SIZE)?, queue));
         Ok(Self { pool, inserts })
     }
 
@@ -149,6 +147,25 @@ impl Postgres {
         let client = checkout(&self.pool).await?;
         Ok(client.execute(PURGE, &[&now.saturating_sub(RETENTION_SECS)]).await?)
     }
+}
+
+/// A pool of `size` connections (none connected until first use) whose
+/// recycling check replaces closed ones, every wait bounded by [`POOL_TIMEOUT`].
+fn build_pool(
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    size: usize,
+) -> Result<Pool, InboxError> {
+    let manager =
+        Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(POOL_TIMEOUT))
+        .create_timeout(Some(POOL_TIMEOUT))
+        .recycle_timeout(Some(POOL_TIMEOUT))
+        .build()
+        .map_err(|e| InboxError::Database(e.to_string()))
 }
 
 /// A pooled connection; a closed one is replaced by the pool's recycling check.
@@ -270,26 +287,21 @@ fn is_connection_error(error: &tokio_postgres::Error) -> bool {
     }
 }
 
+/// The batch's inserts are pipelined: all are sent before the first answer
+/// is read (tokio-postgres pipelines the queries a connection is given at
+/// once), so a batch costs one round trip and a commit, not one per delivery.
 async fn insert_batch(client: &mut Object, batch: &[InsertOp]) -> Result<Vec<Inserted>, Failure> {
     let transaction = client.transaction().await?;
     let statement = transaction.prepare_cached(INSERT).await?;
-    let mut outcomes = Vec::with_capacity(batch.len());
-    for (d, _) in batch {
-        let changed = transaction
-            .execute(
-                &statement,
-                &[
-                    &d.webhook_id,
-                    &d.event_type,
-                    &d.webhook_timestamp,
-                    &d.body,
-                    &d.authenticated,
-                    &d.received_at,
-                ],
-            )
-            .await?;
-        outcomes.push(if changed == 1 { Inserted::New } else { Inserted::Duplicate });
-    }
+    let inserts = batch.iter().map(|(d, _)| async {
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+            [&d.webhook_id, &d.event_type, &d.webhook_timestamp, &d.body, &d.authenticated, &d.received_at];
+        transaction.execute(&statement, &params).await
+    });
+    let changed = futures_util::future::try_join_all(inserts).await?;
     transaction.commit().await?;
-    Ok(outcomes)
+    Ok(changed
+        .into_iter()
+        .map(|changed| if changed == 1 { Inserted::New } else { Inserted::Duplicate })
+        .collect())
 }
