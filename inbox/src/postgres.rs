@@ -3,11 +3,12 @@
 //! - Connections come from a deadpool pool whose recycling check drops closed
 //!   connections, so a restarted server is reconnected on the next checkout,
 //!   without a restart of the receiver.
-//! - Inserts go through one writer task that commits everything queued in one
-//!   transaction (group commit), its inserts pipelined (one round trip), on
-//!   connections of its own that nothing else can hold. A batch that fails because its connection
-//!   broke is retried once on a fresh one (the insert is idempotent:
-//!   `ON CONFLICT DO NOTHING`) before its callers hear an error (503).
+//! - Inserts and completions (the writes that come once per delivery) go
+//!   through one writer task that commits everything queued in one
+//!   transaction (group commit), its statements pipelined (one round trip),
+//!   on connections of its own that nothing else can hold. A batch that
+//!   fails because its connection broke is retried once on a fresh one (both
+//!   writes are safe to repeat) before its callers hear an error (503).
 //! - Claims use `FOR UPDATE SKIP LOCKED`; every state change is one
 //!   conditional statement whose affected rows are checked.
 //! - Rows are read with `try_get`: a schema surprise is an error, never a panic.
@@ -25,22 +26,53 @@ use crate::error::InboxError;
 use crate::{postgres_tls, schema};
 
 const MAX_BATCH: usize = 1024;
-/// Connections for the insert writer, in a pool of their own: a delivery's
-/// commit never waits for a connection that worker loops, retention or an
-/// operator hold. Two, so a retry on a fresh connection finds one at once.
-const INSERT_POOL_SIZE: usize = 2;
+/// Connections for the writer, in a pool of their own: a delivery's commit
+/// never waits for a connection that worker loops, retention or an operator
+/// hold. Two, so a retry on a fresh connection finds one at once.
+const WRITER_POOL_SIZE: usize = 2;
 /// Connections for everything else: the worker's loops (each holds one only
 /// for a statement), retention, readiness and the operator's console.
 const POOL_SIZE: usize = 16;
 /// How long a checkout, a connect or a recycling check may take.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
 
-type InsertOp = (NewDelivery, oneshot::Sender<Result<Inserted, InboxError>>);
+/// A write the writer task commits together with everything else queued:
+/// the two that come once per delivery.
+enum Write {
+    Insert(NewDelivery, oneshot::Sender<Result<Inserted, InboxError>>),
+    Complete { id: String, worker: String, now: i64, reply: oneshot::Sender<Result<bool, InboxError>> },
+}
+
+impl Write {
+    /// Tells the caller how many rows its statement changed, after the commit.
+    /// A caller that went away (its request was cancelled) needs no answer.
+    fn answer(self, changed: u64) {
+        match self {
+            Self::Insert(_, reply) => {
+                let _ = reply.send(Ok(if changed == 1 { Inserted::New } else { Inserted::Duplicate }));
+            }
+            Self::Complete { reply, .. } => {
+                let _ = reply.send(Ok(changed == 1));
+            }
+        }
+    }
+
+    fn refuse(self, error: InboxError) {
+        match self {
+            Self::Insert(_, reply) => {
+                let _ = reply.send(Err(error));
+            }
+            Self::Complete { reply, .. } => {
+                let _ = reply.send(Err(error));
+            }
+        }
+    }
+}
 
 /// The pool and the writer of a PostgreSQL inbox.
 pub(crate) struct Postgres {
     pool: Pool,
-    inserts: mpsc::UnboundedSender<InsertOp>,
+    writes: mpsc::UnboundedSender<Write>,
 }
 
 const INSERT: &str = "INSERT INTO deliveries \
@@ -83,14 +115,14 @@ impl Postgres {
         let (config, tls) = postgres_tls::configure(url)?;
         let pool = build_pool(config.clone(), tls.clone(), POOL_SIZE)?;
         migrate(&mut checkout(&pool).await?).await?;
-        let (inserts, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_inserts(build_pool(config, tls, INSERT_POOL_SIZE)?, queue));
-        Ok(Self { pool, inserts })
+        let (writes, queue) = mpsc::unbounded_channel();
+        tokio::spawn(write_batches(build_pool(config, tls, WRITER_POOL_SIZE)?, queue));
+        Ok(Self { pool, writes })
     }
 
     pub(crate) async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
         let (reply, answer) = oneshot::channel();
-        self.inserts.send((delivery, reply)).map_err(|_| InboxError::Closed)?;
+        self.writes.send(Write::Insert(delivery, reply)).map_err(|_| InboxError::Closed)?;
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
@@ -118,8 +150,12 @@ impl Postgres {
         rows.iter().map(claimed).collect()
     }
 
+    /// Through the writer: the worker's loops share its commits, as deliveries do.
     pub(crate) async fn complete(&self, id: &str, worker: &str, now: i64) -> Result<bool, InboxError> {
-        self.execute(COMPLETE, id, worker, now).await
+        let (reply, answer) = oneshot::channel();
+        let write = Write::Complete { id: id.to_owned(), worker: worker.to_owned(), now, reply };
+        self.writes.send(write).map_err(|_| InboxError::Closed)?;
+        answer.await.map_err(|_| InboxError::Closed)?
     }
 
     pub(crate) async fn renew(&self, id: &str, worker: &str, until: i64) -> Result<bool, InboxError> {
@@ -208,26 +244,20 @@ async fn migrate(client: &mut Object) -> Result<(), InboxError> {
 
 /// Group commit: everything queued goes into one transaction; callers hear
 /// back only after the commit.
-async fn write_inserts(pool: Pool, mut queue: mpsc::UnboundedReceiver<InsertOp>) {
+async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
-                Ok(op) => batch.push(op),
+                Ok(write) => batch.push(write),
                 Err(_) => break,
             }
         }
-        match insert_retrying(&pool, &batch).await {
-            Ok(outcomes) => {
-                for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
-                    let _ = reply.send(Ok(outcome));
-                }
-            }
+        match commit_retrying(&pool, &batch).await {
+            Ok(changed) => batch.into_iter().zip(changed).for_each(|(write, changed)| write.answer(changed)),
             Err(error) => {
                 tracing::error!(%error, "inbox batch rolled back");
-                for (_, reply) in batch {
-                    let _ = reply.send(Err(error.clone()));
-                }
+                batch.into_iter().for_each(|write| write.refuse(error.clone()));
             }
         }
     }
@@ -235,15 +265,18 @@ async fn write_inserts(pool: Pool, mut queue: mpsc::UnboundedReceiver<InsertOp>)
 
 /// One try, and one more on a fresh connection if the first one's connection
 /// broke (a server restart, a failover, an idle connection cut by a proxy).
-async fn insert_retrying(pool: &Pool, batch: &[InsertOp]) -> Result<Vec<Inserted>, InboxError> {
+/// Both writes may be repeated: an insert that did commit is then a
+/// duplicate (still acknowledged), a completion that did commit changes no
+/// row (the worker logs a lost lease, and the row stays processed).
+async fn commit_retrying(pool: &Pool, batch: &[Write]) -> Result<Vec<u64>, InboxError> {
     let mut client = checkout(pool).await?;
-    match insert_batch(&mut client, batch).await {
+    match commit_batch(&mut client, batch).await {
         Err(Failure::Connection(error)) => {
             tracing::warn!(%error, "inbox connection lost; retrying the batch on a fresh one");
             // Never back in the pool: its replacement is opened now.
             drop(Object::take(client));
             let mut fresh = checkout(pool).await?;
-            insert_batch(&mut fresh, batch).await.map_err(Failure::into_inbox)
+            commit_batch(&mut fresh, batch).await.map_err(Failure::into_inbox)
         }
         other => other.map_err(Failure::into_inbox),
     }
@@ -287,21 +320,33 @@ fn is_connection_error(error: &tokio_postgres::Error) -> bool {
     }
 }
 
-/// The batch's inserts are pipelined: all are sent before the first answer
-/// is read (tokio-postgres pipelines the queries a connection is given at
-/// once), so a batch costs one round trip and a commit, not one per delivery.
-async fn insert_batch(client: &mut Object, batch: &[InsertOp]) -> Result<Vec<Inserted>, Failure> {
+/// The batch's statements are pipelined: all are sent before the first
+/// answer is read (tokio-postgres pipelines the queries a connection is given
+/// at once), so a batch costs one round trip and a commit, not one per write.
+/// Returns how many rows each statement changed.
+async fn commit_batch(client: &mut Object, batch: &[Write]) -> Result<Vec<u64>, Failure> {
     let transaction = client.transaction().await?;
-    let statement = transaction.prepare_cached(INSERT).await?;
-    let inserts = batch.iter().map(|(d, _)| async {
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
-            [&d.webhook_id, &d.event_type, &d.webhook_timestamp, &d.body, &d.authenticated, &d.received_at];
-        transaction.execute(&statement, &params).await
+    let insert = transaction.prepare_cached(INSERT).await?;
+    let complete = transaction.prepare_cached(COMPLETE).await?;
+    let statements = batch.iter().map(|write| async {
+        match write {
+            Write::Insert(d, _) => {
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+                    &d.webhook_id,
+                    &d.event_type,
+                    &d.webhook_timestamp,
+                    &d.body,
+                    &d.authenticated,
+                    &d.received_at,
+                ];
+                transaction.execute(&insert, &params).await
+            }
+            Write::Complete { id, worker, now, .. } => {
+                transaction.execute(&complete, &[id, worker, now]).await
+            }
+        }
     });
-    let changed = futures_util::future::try_join_all(inserts).await?;
+    let changed = futures_util::future::try_join_all(statements).await?;
     transaction.commit().await?;
-    Ok(changed
-        .into_iter()
-        .map(|changed| if changed == 1 { Inserted::New } else { Inserted::Duplicate })
-        .collect())
+    Ok(changed)
 }
