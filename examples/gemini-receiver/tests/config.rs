@@ -1,0 +1,30 @@
+//! Bad settings stop the receiver before it listens, with the variable's name.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{free_port, receiver, scratch};
+
+/// Runs the receiver with `name=value` and returns its exit status and stderr.
+fn run_with(name: &str, value: &str) -> (std::process::ExitStatus, String) {
+    let dir = scratch("config", &name.to_lowercase());
+    let log = dir.join("stderr");
+    let status = receiver(free_port(), &log)
+        .env("GEMINI_RECEIVER_DB", dir.join("inbox.sqlite3"))
+        .env(name, value)
+        .status()
+        .unwrap();
+    (status, std::fs::read_to_string(&log).unwrap())
+}
+
+#[test]
+fn zero_or_garbled_concurrency_is_refused() {
+    for (value, message) in [
+        ("0", "GEMINI_RECEIVER_CONCURRENCY: must be at least 1"),
+        ("many", "GEMINI_RECEIVER_CONCURRENCY: not a number: many"),
+    ] {
+        let (status, stderr) = run_with("GEMINI_RECEIVER_CONCURRENCY", value);
+        assert!(!status.success(), "{value}: {stderr}");
+        assert!(stderr.contains(message), "{value}: {stderr}");
+    }
+}
