@@ -4,7 +4,8 @@
 # 512-byte deliveries over 64 connections, (a) verification only, (b) into
 # the SQLite inbox and (c) into the PostgreSQL inbox at $DATABASE_URL (skipped
 # without it; `bash scripts/postgres.sh` prints one), side by side in one run,
-# with (b)/(a) per run, plus this disk's fsync rate.
+# with (b)/(a) per run, how long each inbox's worker took to catch up (the
+# next route waits for it), plus this disk's fsync rate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p gemini-receiver --bench load "$@"

@@ -97,8 +97,8 @@ impl Worker {
         self.run_until(handler, std::future::pending()).await;
     }
 
-    /// Runs until `stop` resolves. A row whose handler is running when it
-    /// does is finished and recorded first; no other row is claimed after.
+    /// Runs until `stop` resolves. The rows whose handlers are running when
+    /// it does are finished and recorded first; no other row is claimed after.
     pub async fn run_until<H, F>(&self, handler: H, stop: impl Future<Output = ()>)
     where
         H: Fn(Claimed) -> F,

@@ -3,7 +3,9 @@
 //! SQLite inbox and (c) into the PostgreSQL inbox at `DATABASE_URL` (each with
 //! its worker running), as deliveries per second and p50/p99 latency, side by
 //! side in one run, with (b)/(a) and the process's CPU time per delivery
-//! (every thread: receiver, inbox and load generator); and this disk's fsync rate, which bounds
+//! (every thread: receiver, inbox and load generator), and how long each inbox's
+//! worker then took to handle the rest (the next route waits for it, so no
+//! backlog runs beside it); and this disk's fsync rate, which bounds
 //! what (b) can commit without group commit. All three are served by
 //! `webhook_signature_axum::serve`, as the receiver is. Bounded: 3 runs of
 //! 20,000 deliveries per route.
