@@ -109,8 +109,8 @@ const PURGE: &str = "DELETE FROM deliveries \
     WHERE (processed_at IS NOT NULL OR failed_at IS NOT NULL) AND received_at < $1";
 
 impl Postgres {
-    /// Builds the pool (nothing is connected until first use), migrates, and
-    /// starts the writer task.
+    /// Builds the pools (nothing is connected until first use), migrates, and
+    /// starts the writer task on a pool of its own.
     pub(crate) async fn connect(url: &str) -> Result<Self, InboxError> {
         let (config, tls) = postgres_tls::configure(url)?;
         let pool = build_pool(config.clone(), tls.clone(), POOL_SIZE)?;
@@ -121,8 +121,16 @@ impl Postgres {
     }
 
     pub(crate) async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
+        self.write(|reply| Write::Insert(delivery, reply)).await
+    }
+
+    /// Queues a write for the writer task and waits for its answer, given after the commit.
+    async fn write<T>(
+        &self,
+        write: impl FnOnce(oneshot::Sender<Result<T, InboxError>>) -> Write,
+    ) -> Result<T, InboxError> {
         let (reply, answer) = oneshot::channel();
-        self.writes.send(Write::Insert(delivery, reply)).map_err(|_| InboxError::Closed)?;
+        self.writes.send(write(reply)).map_err(|_| InboxError::Closed)?;
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
@@ -152,10 +160,7 @@ impl Postgres {
 
     /// Through the writer: the worker's loops share its commits, as deliveries do.
     pub(crate) async fn complete(&self, id: &str, worker: &str, now: i64) -> Result<bool, InboxError> {
-        let (reply, answer) = oneshot::channel();
-        let write = Write::Complete { id: id.to_owned(), worker: worker.to_owned(), now, reply };
-        self.writes.send(write).map_err(|_| InboxError::Closed)?;
-        answer.await.map_err(|_| InboxError::Closed)?
+        self.write(|reply| Write::Complete { id: id.to_owned(), worker: worker.to_owned(), now, reply }).await
     }
 
     pub(crate) async fn renew(&self, id: &str, worker: &str, until: i64) -> Result<bool, InboxError> {

@@ -63,12 +63,15 @@ fn number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     env(name).map_or(Ok(default), |text| text.parse().map_err(|_| format!("{name}: not a number: {text}")))
 }
 
+/// A number from `name` that must be at least 1, or `default` if it is unset.
+fn at_least_one<T: std::str::FromStr + PartialEq + From<u8>>(name: &str, default: T) -> Result<T, String> {
+    let value = number(name, default)?;
+    if value == T::from(0) { Err(format!("{name}: must be at least 1")) } else { Ok(value) }
+}
+
 /// `GEMINI_RECEIVER_*_SECS`, at least one second.
 fn seconds(name: &str, default: u64) -> Result<Duration, String> {
-    match number(name, default)? {
-        0 => Err(format!("{name}: must be at least 1")),
-        secs => Ok(Duration::from_secs(secs)),
-    }
+    at_least_one(name, default).map(Duration::from_secs)
 }
 
 /// `<hostname>-<pid>-<random>`: unique across containers (all pid 1) and restarts.
@@ -132,10 +135,7 @@ impl Config {
             ),
         };
         let lease = number("GEMINI_RECEIVER_LEASE_SECS", 60)?;
-        let concurrency = match number("GEMINI_RECEIVER_CONCURRENCY", DEFAULT_CONCURRENCY)? {
-            0 => return Err("GEMINI_RECEIVER_CONCURRENCY: must be at least 1".to_owned()),
-            n => n,
-        };
+        let concurrency = at_least_one("GEMINI_RECEIVER_CONCURRENCY", DEFAULT_CONCURRENCY)?;
         let metrics_addr = env("GEMINI_RECEIVER_METRICS_ADDR")
             .map(|addr| {
                 addr.parse().map_err(|_| format!("GEMINI_RECEIVER_METRICS_ADDR: not host:port: {addr}"))
