@@ -25,7 +25,7 @@ pub struct Inbox(pub(crate) Backend);
 #[derive(Clone)]
 pub(crate) enum Backend {
     #[cfg(feature = "sqlite")]
-    Sqlite(std::sync::mpsc::Sender<Op>),
+    Sqlite { queue: std::sync::mpsc::Sender<Op>, reader: sqlite::Reader },
     #[cfg(feature = "postgres")]
     Postgres(Arc<Postgres>),
 }
@@ -34,7 +34,7 @@ impl fmt::Debug for Inbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(_) => "sqlite",
+            Backend::Sqlite { .. } => "sqlite",
             #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
         };
@@ -55,7 +55,8 @@ impl Inbox {
     /// the file cannot be opened or migrated.
     #[cfg(feature = "sqlite")]
     pub fn open_sqlite(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, InboxError> {
-        Ok(Self(Backend::Sqlite(sqlite::open(path.as_ref(), options)?)))
+        let (queue, reader) = sqlite::open(path.as_ref(), options)?;
+        Ok(Self(Backend::Sqlite { queue, reader }))
     }
 
     /// Connects to the PostgreSQL inbox at `url` (`postgres://…`), migrating its schema.
@@ -91,7 +92,7 @@ impl Inbox {
     pub async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Insert(delivery)).await? {
+            Backend::Sqlite { queue, .. } => match Self::sqlite(queue, Request::Insert(delivery)).await? {
                 Answer::Inserted(inserted) => Ok(inserted),
                 _ => Err(mismatch()),
             },
@@ -109,7 +110,7 @@ impl Inbox {
     pub async fn ping(&self) -> Result<(), InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Ping).await? {
+            Backend::Sqlite { queue, .. } => match Self::sqlite(queue, Request::Ping).await? {
                 Answer::Pong => Ok(()),
                 _ => Err(mismatch()),
             },
@@ -132,7 +133,7 @@ impl Inbox {
         let until = lease_end(now, lease);
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => {
+            Backend::Sqlite { queue, .. } => {
                 match Self::sqlite(queue, Request::Claim { worker: worker.to_owned(), until, now, limit })
                     .await?
                 {
@@ -152,7 +153,7 @@ impl Inbox {
     pub async fn complete(&self, id: &str, worker: &str, now: i64) -> Result<bool, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => {
+            Backend::Sqlite { queue, .. } => {
                 let request = Request::Complete { id: id.to_owned(), worker: worker.to_owned(), now };
                 match Self::sqlite(queue, request).await? {
                     Answer::Completed(completed) => Ok(completed),
@@ -173,7 +174,7 @@ impl Inbox {
         let until = lease_end(now, lease);
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => {
+            Backend::Sqlite { queue, .. } => {
                 let request = Request::Renew { id: id.to_owned(), worker: worker.to_owned(), until };
                 match Self::sqlite(queue, request).await? {
                     Answer::Renewed(renewed) => Ok(renewed),
@@ -193,7 +194,7 @@ impl Inbox {
     pub async fn fail(&self, id: &str, worker: &str, now: i64) -> Result<Failed, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => {
+            Backend::Sqlite { queue, .. } => {
                 match Self::sqlite(queue, Request::Fail { id: id.to_owned(), worker: worker.to_owned(), now })
                     .await?
                 {
@@ -214,7 +215,7 @@ impl Inbox {
     pub async fn purge(&self, now: i64) -> Result<u64, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => match Self::sqlite(queue, Request::Purge { now }).await? {
+            Backend::Sqlite { queue, .. } => match Self::sqlite(queue, Request::Purge { now }).await? {
                 Answer::Purged(deleted) => Ok(deleted),
                 _ => Err(mismatch()),
             },

@@ -5,7 +5,7 @@ use crate::admin::{Filter, Retry, Row, State, Stats};
 use crate::error::InboxError;
 use crate::inbox::{Backend, Inbox};
 #[cfg(feature = "sqlite")]
-use crate::sqlite::{Answer, Request};
+use crate::sqlite::{self, Answer, Request};
 #[cfg(feature = "sqlite")]
 use crate::sqlite_admin::{Answer as Admin, Request as AdminRequest};
 
@@ -23,17 +23,20 @@ impl Inbox {
 
     /// Counts by state at `now` (Unix seconds), and the oldest unfinished row.
     /// The unfinished counts use the partial index on unfinished rows; the
-    /// finished ones take one pass over the table.
+    /// finished ones take one pass over the table. With SQLite this runs on
+    /// a reader connection: deliveries are committed meanwhile.
     ///
     /// # Errors
     /// [`InboxError`].
     pub async fn stats(&self, now: i64) -> Result<Stats, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => match Self::admin(queue, AdminRequest::Stats { now }).await? {
-                Admin::Stats(stats) => Ok(stats),
-                _ => Err(crate::inbox::mismatch()),
-            },
+            Backend::Sqlite { reader, .. } => {
+                match sqlite::read(reader, AdminRequest::Stats { now }).await? {
+                    Admin::Stats(stats) => Ok(stats),
+                    _ => Err(crate::inbox::mismatch()),
+                }
+            }
             #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.stats(now).await,
         }
@@ -46,8 +49,8 @@ impl Inbox {
     pub async fn list(&self, filter: &Filter, now: i64) -> Result<Vec<Row>, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => {
-                match Self::admin(queue, AdminRequest::List { filter: filter.clone(), now }).await? {
+            Backend::Sqlite { reader, .. } => {
+                match sqlite::read(reader, AdminRequest::List { filter: filter.clone(), now }).await? {
                     Admin::Rows(rows) => Ok(rows),
                     _ => Err(crate::inbox::mismatch()),
                 }
@@ -64,8 +67,8 @@ impl Inbox {
     pub async fn get(&self, id: &str) -> Result<Option<Row>, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => {
-                match Self::admin(queue, AdminRequest::Get { id: id.to_owned() }).await? {
+            Backend::Sqlite { reader, .. } => {
+                match sqlite::read(reader, AdminRequest::Get { id: id.to_owned() }).await? {
                     Admin::Row(row) => Ok(row),
                     _ => Err(crate::inbox::mismatch()),
                 }
@@ -84,10 +87,12 @@ impl Inbox {
     pub async fn retry(&self, which: &Retry) -> Result<u64, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => match Self::admin(queue, AdminRequest::Retry(which.clone())).await? {
-                Admin::Count(count) => Ok(count),
-                _ => Err(crate::inbox::mismatch()),
-            },
+            Backend::Sqlite { queue, .. } => {
+                match Self::admin(queue, AdminRequest::Retry(which.clone())).await? {
+                    Admin::Count(count) => Ok(count),
+                    _ => Err(crate::inbox::mismatch()),
+                }
+            }
             #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.retry(which).await,
         }
@@ -108,7 +113,7 @@ impl Inbox {
     ) -> Result<u64, InboxError> {
         match &self.0 {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(queue) => {
+            Backend::Sqlite { queue, .. } => {
                 let request = AdminRequest::Purge { cutoff, states: states.to_vec(), dry_run };
                 match Self::admin(queue, request).await? {
                     Admin::Count(count) => Ok(count),

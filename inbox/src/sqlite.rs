@@ -4,10 +4,10 @@
 //! only then answers each caller. Concurrent deliveries so share commits.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use tokio::sync::oneshot;
 
 use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS};
@@ -94,10 +94,16 @@ impl SqliteOptions {
     }
 }
 
+/// A read-only connection for the operator's reads (counts, lists, a row),
+/// run on tokio's blocking pool. On the writer thread, a count over a day of
+/// rows held every delivery's commit until it finished; in WAL mode a reader
+/// sees the last commit and neither waits for the writer nor blocks it.
+pub(crate) type Reader = Arc<Mutex<Connection>>;
+
 /// Opens (creating it if missing) and migrates the database, takes the
 /// single-writer lock, releases the claims a previous process left, then
-/// starts the writer thread.
-pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<Op>, InboxError> {
+/// starts the writer thread. Returns its queue and a reader.
+pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<(mpsc::Sender<Op>, Reader), InboxError> {
     let lock = if options.exclusive {
         Some(lock_exclusively(path, options.busy_timeout)?)
     } else if !path.exists() {
@@ -128,6 +134,11 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<
     if released > 0 {
         tracing::info!(released, "released the claims of a previous process");
     }
+    let reader = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    reader.busy_timeout(options.busy_timeout)?;
     let (sender, receiver) = mpsc::channel();
     std::thread::Builder::new()
         .name("inbox-sqlite-writer".to_owned())
@@ -138,7 +149,25 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<mpsc::Sender<
             writer(connection, &receiver);
         })
         .map_err(|e| InboxError::Database(e.to_string()))?;
-    Ok(sender)
+    Ok((sender, Arc::new(Mutex::new(reader))))
+}
+
+/// Runs an operator's read on `reader`, in one read transaction (one
+/// snapshot), on the blocking pool. A caller that goes away leaves the read
+/// to finish; it changes nothing.
+pub(crate) async fn read(
+    reader: &Reader,
+    request: crate::sqlite_admin::Request,
+) -> Result<crate::sqlite_admin::Answer, InboxError> {
+    let reader = Arc::clone(reader);
+    tokio::task::spawn_blocking(move || {
+        let mut connection =
+            reader.lock().map_err(|_| InboxError::Database("the inbox reader panicked".to_owned()))?;
+        let transaction = connection.transaction()?;
+        crate::sqlite_admin::apply(&transaction, &request)
+    })
+    .await
+    .map_err(|_| InboxError::Closed)?
 }
 
 /// `<database>.lock`, locked exclusively (`flock`): one process per SQLite

@@ -1,5 +1,6 @@
-//! The operator's requests against SQLite, run by the writer thread like
-//! every other request.
+//! The operator's requests against SQLite: the reads (stats, list, get) on
+//! the inbox's reader connection, the writes (retry, purge) by the writer
+//! thread like every other write.
 
 use std::rc::Rc;
 

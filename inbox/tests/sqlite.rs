@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::*;
-use webhook_signature_inbox::{Inbox, InboxError, Inserted, SqliteOptions};
+use webhook_signature_inbox::{Filter, Inbox, InboxError, Inserted, SqliteOptions};
 
 /// A fresh directory under the target dir's temp, removed first.
 fn temp_db(name: &str) -> PathBuf {
@@ -113,6 +113,35 @@ async fn a_locked_database_is_busy() {
     assert_eq!(inbox.insert(delivery("y", T0)).await.err(), Some(InboxError::Busy));
     locker.execute_batch("ROLLBACK").unwrap();
     assert_eq!(inbox.insert(delivery("y", T0)).await.unwrap(), Inserted::New);
+}
+
+/// Counting a day of rows once stalled every commit behind it: the
+/// operator's reads run on their own connection, so they answer while the
+/// writer waits for a lock held elsewhere, and see only what was committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_reads_do_not_wait_for_the_writer() {
+    let path = temp_db("reads");
+    let options = SqliteOptions { busy_timeout: Duration::from_secs(60), ..SqliteOptions::default() };
+    let inbox = Inbox::open_sqlite(&path, &options).unwrap();
+    inbox.insert(delivery("a", T0)).await.unwrap();
+    let locker = rusqlite::Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let blocked = tokio::spawn({
+        let inbox = inbox.clone();
+        async move { inbox.insert(delivery("b", T0)).await }
+    });
+    // The bound only turns a regression into a failure instead of a hang.
+    let bound = Duration::from_secs(30);
+    let stats = tokio::time::timeout(bound, inbox.stats(T0)).await.expect("stats waited").unwrap();
+    assert_eq!(stats.pending, 1);
+    let listed = tokio::time::timeout(bound, inbox.list(&Filter::default(), T0)).await.expect("list waited");
+    assert_eq!(listed.unwrap().len(), 1);
+    let got = tokio::time::timeout(bound, inbox.get("a")).await.expect("get waited").unwrap();
+    assert_eq!(got.unwrap().body, Some(delivery("a", T0).body));
+    assert!(!blocked.is_finished(), "the insert cannot commit while the lock is held");
+    locker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(blocked.await.unwrap().unwrap(), Inserted::New);
+    assert_eq!(inbox.stats(T0).await.unwrap().pending, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

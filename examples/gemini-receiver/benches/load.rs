@@ -5,7 +5,9 @@
 //! side in one run, with (b)/(a) and the process's CPU time per delivery
 //! (every thread: receiver, inbox and load generator), and how long each inbox's
 //! worker then took to handle the rest (the next route waits for it, so no
-//! backlog runs beside it); and this disk's fsync rate, which bounds
+//! backlog runs beside it), and where that CPU time went: the tokio workers
+//! (HTTP, verification, both ends of the load) and the SQLite writer thread,
+//! from each thread's `/proc/self/task/*/schedstat`; and this disk's fsync rate, which bounds
 //! what (b) can commit without group commit. All three are served by
 //! `webhook_signature_axum::serve`, as the receiver is. Bounded: 3 runs of
 //! 20,000 deliveries per route.
@@ -59,16 +61,25 @@ fn main() {
                 println!("(c) skipped: DATABASE_URL is not set (bash scripts/postgres.sh starts a server)")
             }
         }
-        println!("\n| run | route | deliveries/s | p50 | p99 | CPU per delivery | worker done after |");
-        println!("|---|---|---|---|---|---|---|");
+        println!(
+            "\n| run | route | deliveries/s | p50 | p99 | CPU per delivery | of which tokio workers | of which SQLite writer | worker done after |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|");
         let mut ratios = Vec::new();
         for run in 1..=RUNS {
             let mut rates = Vec::new();
             for (name, addr, inbox) in &routes {
                 let cpu = cpu_time();
+                let threads = thread_cpu_times();
                 let (rate, p50, p99) =
                     load(*addr, &format!("{run}{}-{}", &name[1..2], std::process::id())).await;
                 let per_delivery = (cpu_time() - cpu) / DELIVERIES as u32;
+                let spent = |name: &str| {
+                    let before = threads.get(name).copied().unwrap_or_default();
+                    let after = thread_cpu_times().get(name).copied().unwrap_or_default();
+                    after.saturating_sub(before) / DELIVERIES as u32
+                };
+                let (tokio, writer) = (spent("tokio-rt-worker"), spent("inbox-sqlite-wr"));
                 // The next route is measured only once this one's worker is idle
                 // again: its backlog would otherwise slow the next route down.
                 let drained = match inbox {
@@ -76,7 +87,7 @@ fn main() {
                     None => "-".to_owned(),
                 };
                 println!(
-                    "| {run} | {name} | {rate:.0} | {p50:.2?} | {p99:.2?} | {per_delivery:.1?} | {drained} |"
+                    "| {run} | {name} | {rate:.0} | {p50:.2?} | {p99:.2?} | {per_delivery:.1?} | {tokio:.1?} | {writer:.1?} | {drained} |"
                 );
                 rates.push(rate);
             }
@@ -147,6 +158,19 @@ fn cpu_time() -> Duration {
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
     // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name.
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// On-CPU time per thread name (threads of one name summed), from each
+/// thread's `schedstat` (nanoseconds, first field). The names are truncated to
+/// 15 bytes by the kernel: `inbox-sqlite-wr` is the inbox's writer thread.
+fn thread_cpu_times() -> std::collections::HashMap<String, Duration> {
+    let mut times = std::collections::HashMap::<String, Duration>::new();
+    for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let read = |file: &str| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
+        let nanos = read("schedstat").split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        *times.entry(read("comm").trim().to_owned()).or_default() += Duration::from_nanos(nanos);
+    }
+    times
 }
 
 /// Writes and fsyncs 4 KiB 200 times: how many durable commits per second
