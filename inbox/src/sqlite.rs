@@ -306,14 +306,24 @@ fn claim(
 /// bound: SQLite's planner reads a bound LIMIT's value, so binding one
 /// expires the statement, and every claim was parsed and planned again
 /// (measured: most of a claim's cost, and more of the writer's time than all
-/// the inserts). One cached statement per limit; the worker asks for 1.
+/// the inserts). One cached statement per limit. The worker's claim of one
+/// row compares the rowid with a scalar subquery: 4.8 µs a claim instead of
+/// 8 µs for `IN`, which builds a temporary table and a Bloom filter.
 fn claim_sql(limit: usize) -> String {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let set = match i64::try_from(limit) {
+        Ok(1) => format!(
+            "rowid = (SELECT rowid FROM deliveries WHERE {} ORDER BY received_at LIMIT 1)",
+            schema::CLAIMABLE
+        ),
+        limit => format!(
+            "rowid IN (SELECT rowid FROM deliveries WHERE {} ORDER BY received_at LIMIT {})",
+            schema::CLAIMABLE,
+            limit.unwrap_or(i64::MAX)
+        ),
+    };
     format!(
-        "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2, attempts = attempts + 1 \
-         WHERE webhook_id IN (SELECT webhook_id FROM deliveries WHERE {} ORDER BY received_at LIMIT {limit}) \
-         RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts",
-        schema::CLAIMABLE
+        "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2, attempts = attempts + 1 WHERE {set} \
+         RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts"
     )
 }
 
@@ -403,8 +413,11 @@ mod tests {
             let claimed = claim(&transaction, "w", now + 60, now, 1).unwrap();
             assert_eq!(claimed.len(), 1);
             assert!(complete(&transaction, &claimed[0].webhook_id, "w", now).unwrap());
+            assert!(claim(&transaction, "w", now + 60, now, 2).unwrap().is_empty());
         }
-        let claim = transaction.prepare_cached(&claim_sql(1)).unwrap();
-        assert_eq!(claim.get_status(rusqlite::StatementStatus::RePrepare), 0);
+        for limit in [1, 2] {
+            let claim = transaction.prepare_cached(&claim_sql(limit)).unwrap();
+            assert_eq!(claim.get_status(rusqlite::StatementStatus::RePrepare), 0, "limit {limit}");
+        }
     }
 }
