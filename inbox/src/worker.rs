@@ -20,7 +20,8 @@ pub fn unix_now() -> i64 {
 /// loop unless [`with_concurrency`](Self::with_concurrency) says more): a row
 /// is claimed only when its handler is about to run, so no claim waits out
 /// its lease behind a slow handler, and a stopping worker holds no unstarted
-/// claim.
+/// claim. A loop claims its next row together with recording the last one's
+/// outcome: one commit to wait for per row.
 ///
 /// A row is handled at least once: if the worker dies after its handler ran
 /// but before `processed_at` was committed, the lease expires and another
@@ -118,30 +119,66 @@ impl Worker {
     }
 
     /// One of the worker's loops: claim, handle, record; wait when nothing
-    /// is due; stop between rows once `stopped` turns true.
+    /// is due; stop between rows once `stopped` turns true. A handler's
+    /// outcome and the claim of the loop's next row are sent together, so
+    /// the SQLite writer commits both at once: one commit to wait for per
+    /// row instead of two.
     async fn handle_rows<H, F>(&self, handler: &H, mut stopped: watch::Receiver<bool>)
     where
         H: Fn(Claimed) -> F,
         F: Future<Output = Result<(), String>>,
     {
-        // Between rows only: a handler is never cut off half-way.
-        while !*stopped.borrow_and_update() {
-            let pause = match self.run_once(handler).await {
-                Ok(0) => true,
-                Ok(_) => false,
-                Err(error) => {
-                    tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying");
-                    true
-                }
+        let mut next = None;
+        // Between rows only: a handler is never cut off half-way, and a row
+        // claimed is handled.
+        while next.is_some() || !*stopped.borrow_and_update() {
+            let row = match next.take() {
+                Some(row) => row,
+                None => match self.claim_one().await {
+                    Ok(Some(row)) => row,
+                    Ok(None) => {
+                        if self.pause(&mut stopped).await {
+                            break;
+                        }
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying");
+                        if self.pause(&mut stopped).await {
+                            break;
+                        }
+                        continue;
+                    }
+                },
             };
-            if pause {
-                tokio::select! {
-                    // A change, or the sender gone: either way, stop.
-                    _ = stopped.changed() => break,
-                    () = tokio::time::sleep(self.poll) => {}
+            let id = row.webhook_id.clone();
+            let outcome = self.run_handler(handler, row).await;
+            let claim_next = async { if *stopped.borrow() { Ok(None) } else { self.claim_one().await } };
+            let (recorded, claimed) = tokio::join!(self.record(&id, outcome), claim_next);
+            if let Err(error) = recorded {
+                tracing::warn!(webhook_id = %id, %error, worker = %self.id, "cannot record the outcome; the row will run again when its lease ends");
+            }
+            match claimed {
+                Ok(row) => next = row,
+                Err(error) => {
+                    tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying")
                 }
             }
         }
+    }
+
+    /// Waits one poll interval; `true` if the worker is stopping.
+    async fn pause(&self, stopped: &mut watch::Receiver<bool>) -> bool {
+        tokio::select! {
+            // A change, or the sender gone: either way, stop.
+            _ = stopped.changed() => true,
+            () = tokio::time::sleep(self.poll) => false,
+        }
+    }
+
+    /// Claims the next due row, if any.
+    async fn claim_one(&self) -> Result<Option<Claimed>, InboxError> {
+        Ok(self.inbox.claim(&self.id, self.lease, (self.clock)(), 1).await?.pop())
     }
 
     /// Claims one due row and handles it; returns how many rows it claimed (0 or 1).
@@ -153,40 +190,51 @@ impl Worker {
         H: Fn(Claimed) -> F,
         F: Future<Output = Result<(), String>>,
     {
-        let claimed = self.inbox.claim(&self.id, self.lease, (self.clock)(), 1).await?;
-        let count = claimed.len();
-        for row in claimed {
-            let id = row.webhook_id.clone();
-            // The lease is renewed while the handler runs, so a handler slower
-            // than the lease is never run a second time elsewhere meanwhile.
-            let outcome = tokio::select! {
-                outcome = handler(row) => outcome,
-                never = self.keep_leased(&id) => match never {},
-            };
-            match outcome {
-                Ok(()) => {
-                    let completed =
-                        self.persist(&id, || self.inbox.complete(&id, &self.id, (self.clock)())).await?;
-                    if !completed {
-                        tracing::warn!(webhook_id = %id, worker = %self.id, "lease lost before completion");
-                    }
-                }
-                Err(error) => {
-                    match self.persist(&id, || self.inbox.fail(&id, &self.id, (self.clock)())).await? {
-                        Failed::Retry { next_attempt_at } => {
-                            tracing::warn!(webhook_id = %id, %error, next_attempt_at, "handler failed; will retry");
-                        }
-                        Failed::DeadLetter => {
-                            tracing::error!(webhook_id = %id, %error, "handler failed for the last time: dead letter");
-                        }
-                        Failed::LeaseLost => {
-                            tracing::warn!(webhook_id = %id, %error, "handler failed after lease loss; not recorded")
-                        }
-                    }
+        let Some(row) = self.claim_one().await? else { return Ok(0) };
+        let id = row.webhook_id.clone();
+        let outcome = self.run_handler(handler, row).await;
+        self.record(&id, outcome).await?;
+        Ok(1)
+    }
+
+    /// Runs the handler on a claimed row, renewing the row's lease while it
+    /// runs, so a handler slower than the lease is never run a second time
+    /// elsewhere meanwhile.
+    async fn run_handler<H, F>(&self, handler: &H, row: Claimed) -> Result<(), String>
+    where
+        H: Fn(Claimed) -> F,
+        F: Future<Output = Result<(), String>>,
+    {
+        let id = row.webhook_id.clone();
+        tokio::select! {
+            outcome = handler(row) => outcome,
+            never = self.keep_leased(&id) => match never {},
+        }
+    }
+
+    /// Records a handler's outcome on row `id`: processed, or a retry or a dead letter.
+    async fn record(&self, id: &str, outcome: Result<(), String>) -> Result<(), InboxError> {
+        match outcome {
+            Ok(()) => {
+                let completed =
+                    self.persist(id, || self.inbox.complete(id, &self.id, (self.clock)())).await?;
+                if !completed {
+                    tracing::warn!(webhook_id = %id, worker = %self.id, "lease lost before completion");
                 }
             }
+            Err(error) => match self.persist(id, || self.inbox.fail(id, &self.id, (self.clock)())).await? {
+                Failed::Retry { next_attempt_at } => {
+                    tracing::warn!(webhook_id = %id, %error, next_attempt_at, "handler failed; will retry");
+                }
+                Failed::DeadLetter => {
+                    tracing::error!(webhook_id = %id, %error, "handler failed for the last time: dead letter");
+                }
+                Failed::LeaseLost => {
+                    tracing::warn!(webhook_id = %id, %error, "handler failed after lease loss; not recorded")
+                }
+            },
         }
-        Ok(count)
+        Ok(())
     }
 
     /// Records a handler's outcome, retrying while the database is away (a
