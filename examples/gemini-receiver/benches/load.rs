@@ -74,10 +74,16 @@ fn main() {
                 let (rate, p50, p99) =
                     load(*addr, &format!("{run}{}-{}", &name[1..2], std::process::id())).await;
                 let per_delivery = (cpu_time() - cpu) / DELIVERIES as u32;
+                let after = thread_cpu_times();
+                // Per thread, then summed by name: tokio's blocking threads
+                // share the workers' name and may exit in between.
                 let spent = |name: &str| {
-                    let before = threads.get(name).copied().unwrap_or_default();
-                    let after = thread_cpu_times().get(name).copied().unwrap_or_default();
-                    after.saturating_sub(before) / DELIVERIES as u32
+                    let total: Duration = after
+                        .iter()
+                        .filter(|(_, (thread, _))| thread == name)
+                        .map(|(tid, (_, cpu))| cpu.saturating_sub(threads.get(tid).map_or(Duration::ZERO, |t| t.1)))
+                        .sum();
+                    total / DELIVERIES as u32
                 };
                 let (tokio, writer) = (spent("tokio-rt-worker"), spent("inbox-sqlite-wr"));
                 // The next route is measured only once this one's worker is idle
@@ -160,15 +166,16 @@ fn cpu_time() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-/// On-CPU time per thread name (threads of one name summed), from each
-/// thread's `schedstat` (nanoseconds, first field). The names are truncated to
-/// 15 bytes by the kernel: `inbox-sqlite-wr` is the inbox's writer thread.
-fn thread_cpu_times() -> std::collections::HashMap<String, Duration> {
-    let mut times = std::collections::HashMap::<String, Duration>::new();
+/// On-CPU time and name of each thread, by thread id, from each thread's
+/// `schedstat` (nanoseconds, first field). The names are truncated to 15
+/// bytes by the kernel: `inbox-sqlite-wr` is the inbox's writer thread.
+fn thread_cpu_times() -> std::collections::HashMap<String, (String, Duration)> {
+    let mut times = std::collections::HashMap::new();
     for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
         let read = |file: &str| std::fs::read_to_string(task.path().join(file)).unwrap_or_default();
         let nanos = read("schedstat").split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
-        *times.entry(read("comm").trim().to_owned()).or_default() += Duration::from_nanos(nanos);
+        let tid = task.file_name().to_string_lossy().into_owned();
+        times.insert(tid, (read("comm").trim().to_owned(), Duration::from_nanos(nanos)));
     }
     times
 }
