@@ -136,14 +136,10 @@ impl Worker {
                 Some(row) => row,
                 None => match self.claim_one().await {
                     Ok(Some(row)) => row,
-                    Ok(None) => {
-                        if self.pause(&mut stopped).await {
-                            break;
+                    nothing => {
+                        if let Err(error) = nothing {
+                            tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying");
                         }
-                        continue;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying");
                         if self.pause(&mut stopped).await {
                             break;
                         }
