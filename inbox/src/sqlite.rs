@@ -310,20 +310,13 @@ fn claim(
 /// row compares the rowid with a scalar subquery: 4.8 µs a claim instead of
 /// 8 µs for `IN`, which builds a temporary table and a Bloom filter.
 fn claim_sql(limit: usize) -> String {
-    let set = match i64::try_from(limit) {
-        Ok(1) => format!(
-            "rowid = (SELECT rowid FROM deliveries WHERE {} ORDER BY received_at LIMIT 1)",
-            schema::CLAIMABLE
-        ),
-        limit => format!(
-            "rowid IN (SELECT rowid FROM deliveries WHERE {} ORDER BY received_at LIMIT {})",
-            schema::CLAIMABLE,
-            limit.unwrap_or(i64::MAX)
-        ),
-    };
+    let (compare, limit) =
+        if limit == 1 { ("=", 1) } else { ("IN", i64::try_from(limit).unwrap_or(i64::MAX)) };
     format!(
-        "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2, attempts = attempts + 1 WHERE {set} \
-         RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts"
+        "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2, attempts = attempts + 1 \
+         WHERE rowid {compare} (SELECT rowid FROM deliveries WHERE {} ORDER BY received_at LIMIT {limit}) \
+         RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts",
+        schema::CLAIMABLE
     )
 }
 

@@ -147,8 +147,7 @@ impl Worker {
                     }
                 },
             };
-            let id = row.webhook_id.clone();
-            let outcome = self.run_handler(handler, row).await;
+            let (id, outcome) = self.run_handler(handler, row).await;
             let claim_next = async { if *stopped.borrow() { Ok(None) } else { self.claim_one().await } };
             let (recorded, claimed) = tokio::join!(self.record(&id, outcome), claim_next);
             if let Err(error) = recorded {
@@ -187,25 +186,25 @@ impl Worker {
         F: Future<Output = Result<(), String>>,
     {
         let Some(row) = self.claim_one().await? else { return Ok(0) };
-        let id = row.webhook_id.clone();
-        let outcome = self.run_handler(handler, row).await;
+        let (id, outcome) = self.run_handler(handler, row).await;
         self.record(&id, outcome).await?;
         Ok(1)
     }
 
     /// Runs the handler on a claimed row, renewing the row's lease while it
     /// runs, so a handler slower than the lease is never run a second time
-    /// elsewhere meanwhile.
-    async fn run_handler<H, F>(&self, handler: &H, row: Claimed) -> Result<(), String>
+    /// elsewhere meanwhile. Returns the row's id with the outcome.
+    async fn run_handler<H, F>(&self, handler: &H, row: Claimed) -> (String, Result<(), String>)
     where
         H: Fn(Claimed) -> F,
         F: Future<Output = Result<(), String>>,
     {
         let id = row.webhook_id.clone();
-        tokio::select! {
+        let outcome = tokio::select! {
             outcome = handler(row) => outcome,
             never = self.keep_leased(&id) => match never {},
-        }
+        };
+        (id, outcome)
     }
 
     /// Records a handler's outcome on row `id`: processed, or a retry or a dead letter.
