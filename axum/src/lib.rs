@@ -6,6 +6,8 @@ mod activity;
 mod config;
 mod deadline;
 mod extract;
+#[cfg(feature = "server")]
+mod listen;
 mod reason;
 mod rejection;
 #[cfg(feature = "server")]
@@ -15,6 +17,9 @@ mod verifier;
 pub use config::WebhookConfig;
 pub use deadline::BodyTimeout;
 pub use extract::VerifiedWebhook;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub use listen::{DEFAULT_BACKLOG, listen};
 pub use reason::{Reason, Rejections};
 pub use rejection::WebhookRejection;
 #[cfg(feature = "server")]

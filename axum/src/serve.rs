@@ -101,10 +101,10 @@ impl Limits {
 /// # Examples
 /// ```no_run
 /// use axum::{Router, routing::get};
-/// use webhook_signature_axum::{Limits, serve};
+/// use webhook_signature_axum::{DEFAULT_BACKLOG, Limits, listen, serve};
 /// # async fn run() -> std::io::Result<()> {
 /// let app = Router::new().route("/", get(|| async { "hi" }));
-/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// let listener = listen("127.0.0.1:8080", DEFAULT_BACKLOG).await?;
 /// let stop = async { tokio::signal::ctrl_c().await.ok(); };
 /// serve(listener, app, Limits::default(), stop).await
 /// # }

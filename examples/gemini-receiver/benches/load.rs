@@ -1,5 +1,5 @@
 //! Load figures on loopback: signed 512-byte deliveries with unique ids over
-//! 64 keep-alive connections, (a) through verification only, (b) into the
+//! 64 keep-alive connections (`LOAD_CONNECTIONS` to change), (a) through verification only, (b) into the
 //! SQLite inbox and (c) into the PostgreSQL inbox at `DATABASE_URL` (each with
 //! its worker running), as deliveries per second and p50/p99 latency, side by
 //! side in one run, with (b)/(a) and the process's CPU time per delivery
@@ -31,6 +31,7 @@ use webhook_signature_gemini::{GeminiVerifier, JwksCache, Receiver};
 use webhook_signature_inbox::{Inbox, SqliteOptions, Worker};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// Connections per route, unless `LOAD_CONNECTIONS` says otherwise.
 const CONNECTIONS: usize = 64;
 const DELIVERIES: usize = 20_000;
 const RUNS: usize = 3;
@@ -40,6 +41,7 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     println!("fsync rate of {}: {:.0} fsyncs/s", dir.display(), fsync_rate(&dir));
+    println!("{} connections per route", connections());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let verify_only = serve(verification_only()).await;
@@ -149,7 +151,8 @@ fn verification_only() -> Router {
 }
 
 async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener =
+        webhook_signature_axum::listen("127.0.0.1:0", webhook_signature_axum::DEFAULT_BACKLOG).await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(webhook_signature_axum::serve(listener, app, Limits::default(), std::future::pending()));
     addr
@@ -193,7 +196,16 @@ fn fsync_rate(dir: &std::path::Path) -> f64 {
     200.0 / started.elapsed().as_secs_f64()
 }
 
-/// Sends `DELIVERIES` signed deliveries over `CONNECTIONS` connections:
+/// `LOAD_CONNECTIONS`, or [`CONNECTIONS`].
+fn connections() -> usize {
+    std::env::var("LOAD_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(CONNECTIONS)
+}
+
+/// Sends `DELIVERIES` signed deliveries over `connections()` connections:
 /// deliveries per second, p50 and p99 latency.
 async fn load(addr: SocketAddr, tag: &str) -> (f64, Duration, Duration) {
     let webhook = Webhook::new(SECRET).unwrap();
@@ -205,7 +217,8 @@ async fn load(addr: SocketAddr, tag: &str) -> (f64, Duration, Duration) {
         body
     };
     let now = Timestamp::now();
-    let mut shares: Vec<Vec<Vec<u8>>> = (0..CONNECTIONS).map(|_| Vec::new()).collect();
+    let connections = connections();
+    let mut shares: Vec<Vec<Vec<u8>>> = (0..connections).map(|_| Vec::new()).collect();
     for i in 0..DELIVERIES {
         let id = format!("msg_load_{tag}_{i}");
         let signature = webhook.sign(&id, now, &body).unwrap();
@@ -214,7 +227,7 @@ async fn load(addr: SocketAddr, tag: &str) -> (f64, Duration, Duration) {
              content-length: {}\r\nwebhook-id: {id}\r\nwebhook-timestamp: {now}\r\nwebhook-signature: {signature}\r\n\r\n",
             body.len()
         );
-        shares[i % CONNECTIONS].push([head.as_bytes(), &body].concat());
+        shares[i % connections].push([head.as_bytes(), &body].concat());
     }
     let started = Instant::now();
     let tasks: Vec<_> = shares.into_iter().map(|share| tokio::spawn(connection(addr, share))).collect();

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use gemini_receiver::metrics::{HANDLER_SECONDS, Metrics};
 use gemini_receiver::{AppState, Config, Handler, MAX_BODY, metrics_router, router};
 use tokio::sync::watch;
-use webhook_signature_axum::{WebhookConfig, serve};
+use webhook_signature_axum::{DEFAULT_BACKLOG, WebhookConfig, listen, serve};
 use webhook_signature_gemini::GeminiVerifier;
 use webhook_signature_inbox::{Worker, run_retention, unix_now};
 
@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = match config.metrics_addr {
         Some(addr) => {
             // Its own listener (keep it off the public port), with the same limits.
-            let listener = tokio::net::TcpListener::bind(addr).await?;
+            let listener = listen(addr, DEFAULT_BACKLOG).await?;
             tracing::info!(addr = %listener.local_addr()?, "metrics listening");
             let metrics_app = metrics_router(state.clone());
             tokio::spawn(serve(listener, metrics_app, config.limits, std::future::pending()));
@@ -73,7 +73,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => router(state),
     };
-    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
+    let listener = listen((config.host.as_str(), config.port), DEFAULT_BACKLOG).await?;
     tracing::info!(addr = %listener.local_addr()?, instance = %config.instance, "listening");
     let limits = config.limits;
     let signalled = Arc::new(OnceLock::new());
