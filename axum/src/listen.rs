@@ -14,9 +14,9 @@ use std::net::SocketAddr;
 
 use tokio::net::{TcpListener, TcpSocket, ToSocketAddrs};
 
-/// The backlog [`listen`] asks for when given none: enough for a burst of as
-/// many new connections as [`Limits::max_connections`](crate::Limits)'s default allows.
-/// Linux caps it at `net.core.somaxconn` (4,096 since Linux 5.4).
+/// A backlog for [`listen`]: room for a burst of as many new connections as
+/// [`Limits::max_connections`](crate::Limits)'s default serves at once.
+/// Linux caps it at `net.core.somaxconn` (4,096 by default since Linux 5.4).
 pub const DEFAULT_BACKLOG: u32 = 4096;
 
 /// Binds `addr` (the first of its addresses that binds, as
