@@ -19,6 +19,8 @@ mod schema;
 mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_admin;
+#[cfg(feature = "sqlite")]
+mod sqlite_sync;
 mod worker;
 
 pub use admin::{Filter, Retry, Row, State, Stats};
