@@ -19,8 +19,6 @@ mod schema;
 mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_admin;
-#[cfg(feature = "sqlite")]
-mod sqlite_sync;
 mod worker;
 
 pub use admin::{Filter, Retry, Row, State, Stats};

@@ -1,11 +1,8 @@
 //! SQLite: one writer thread owns the connection. Every operation is queued
-//! to it; it takes everything queued at once into one IMMEDIATE transaction
-//! and commits it (WAL). Concurrent deliveries so share commits. Each caller
-//! is answered only once the commit is on disk: one fsync per batch, on the
-//! syncer's thread ([`crate::sqlite_sync`]), while the writer runs the next
-//! batch's statements.
+//! to it; it takes everything queued at once into one IMMEDIATE transaction,
+//! commits (one fsync for the whole batch, WAL with `synchronous=FULL`), and
+//! only then answers each caller. Concurrent deliveries so share commits.
 
-use std::fs::File;
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -16,7 +13,6 @@ use tokio::sync::oneshot;
 use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS};
 use crate::error::InboxError;
 use crate::schema;
-use crate::sqlite_sync::Syncer;
 
 /// The most operations committed in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -119,9 +115,7 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<(mpsc::Sender
     rusqlite::vtab::array::load_module(&connection)?;
     connection.busy_timeout(options.busy_timeout)?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
-    // Commits write the WAL; the syncer makes them durable before anyone
-    // is answered. (Checkpoints still fsync the WAL, then the database.)
-    connection.pragma_update(None, "synchronous", "NORMAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
     migrate(&mut connection)?;
     if let Some(pages) = options.max_page_count {
         connection.pragma_update(None, "max_page_count", pages)?;
@@ -145,15 +139,6 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<(mpsc::Sender
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     reader.busy_timeout(options.busy_timeout)?;
-    // The WAL exists from the migration's write on, and stays while the
-    // writer's connection is open.
-    let mut wal_path = path.as_os_str().to_owned();
-    wal_path.push("-wal");
-    let wal = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&wal_path)
-        .map_err(|e| InboxError::Database(format!("{}: {e}", Path::new(&wal_path).display())))?;
-    let syncer = Syncer::start(wal, File::sync_data).map_err(|e| InboxError::Database(e.to_string()))?;
     let (sender, receiver) = mpsc::channel();
     std::thread::Builder::new()
         .name("inbox-sqlite-writer".to_owned())
@@ -161,7 +146,7 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<(mpsc::Sender
             // The lock lives as long as the writer: it is released when the
             // last Inbox clone is dropped, or the process dies.
             let _lock = lock;
-            writer(connection, &receiver, syncer);
+            writer(connection, &receiver);
         })
         .map_err(|e| InboxError::Database(e.to_string()))?;
     Ok((sender, Arc::new(Mutex::new(reader))))
@@ -230,7 +215,7 @@ fn migrate(connection: &mut Connection) -> Result<(), InboxError> {
     Ok(())
 }
 
-fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>, syncer: Syncer) {
+fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -239,41 +224,30 @@ fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>, syncer: Syncer
                 Err(_) => break,
             }
         }
-        run_batch(&mut connection, batch, queue, &syncer);
+        run_batch(&mut connection, batch);
     }
-    // The last batch's callers are answered before the connection closes
-    // and the inbox's lock is released.
-    drop(syncer);
-    drop(connection);
 }
 
 /// Runs every operation in one transaction. If any fails, or the commit does,
 /// the whole batch is rolled back and every caller gets the error: nobody is
-/// told "committed" for a write that was not. While the previous batch's
-/// fsync is under way, operations that arrive join this transaction.
-fn run_batch(connection: &mut Connection, mut batch: Vec<Op>, queue: &mpsc::Receiver<Op>, syncer: &Syncer) {
-    let mut answers = Vec::with_capacity(batch.len());
-    let outcome = (|| -> Result<(), InboxError> {
+/// told "committed" for a write that was not.
+fn run_batch(connection: &mut Connection, batch: Vec<Op>) {
+    let outcome = (|| -> Result<Vec<Answer>, InboxError> {
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for (request, _) in &batch {
-            answers.push(apply(&transaction, request)?);
-        }
-        while batch.len() < MAX_BATCH && !syncer.is_idle() {
-            let Ok(op) = queue.try_recv() else { break };
-            batch.push(op);
-            if let Some((request, _)) = batch.last() {
-                answers.push(apply(&transaction, request)?);
+        let answers =
+            batch.iter().map(|(request, _)| apply(&transaction, request)).collect::<Result<_, _>>()?;
+        transaction.commit()?;
+        Ok(answers)
+    })();
+    // A caller that went away (its request was cancelled) needs no answer.
+    match outcome {
+        Ok(answers) => {
+            for ((_, reply), answer) in batch.into_iter().zip(answers) {
+                let _ = reply.send(Ok(answer));
             }
         }
-        syncer.wait_idle()?;
-        transaction.commit()?;
-        Ok(())
-    })();
-    match outcome {
-        Ok(()) => syncer.submit(batch.into_iter().map(|(_, reply)| reply).zip(answers).collect()),
         Err(error) => {
             tracing::error!(%error, "inbox batch rolled back");
-            // A caller that went away (its request was cancelled) needs no answer.
             for (_, reply) in batch {
                 let _ = reply.send(Err(error.clone()));
             }
