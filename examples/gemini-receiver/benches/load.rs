@@ -1,14 +1,15 @@
 //! Load figures on loopback: signed 512-byte deliveries with unique ids over
-//! 64 keep-alive connections (`LOAD_CONNECTIONS` to change), (a) through verification only, (b) into the
-//! SQLite inbox and (c) into the PostgreSQL inbox at `DATABASE_URL` (each with
-//! its worker running), as deliveries per second and p50/p99 latency, side by
-//! side in one run, with (b)/(a) and the process's CPU time per delivery
-//! (every thread: receiver, inbox and load generator), and how long each inbox's
-//! worker then took to handle the rest (the next route waits for it, so no
-//! backlog runs beside it), and where that CPU time went: the tokio workers
-//! (HTTP, verification, both ends of the load) and the SQLite writer thread,
-//! from each thread's `/proc/self/task/*/schedstat`; and this disk's fsync rate, which bounds
-//! what (b) can commit without group commit. All three are served by
+//! 64 keep-alive connections (`LOAD_CONNECTIONS` to change), (a) through
+//! verification only, (b) into the SQLite inbox and (c) into the PostgreSQL
+//! inbox at `DATABASE_URL` (each with its worker running), side by side in
+//! one run. For each: deliveries per second, p50/p99 latency, (b)/(a), the
+//! process's CPU time per delivery (every thread: receiver, inbox and load
+//! generator), and how long the inbox's worker then took to handle the rest
+//! (the next route waits for it, so no backlog runs beside it). The CPU time
+//! is split by thread, from each thread's `/proc/self/task/*/schedstat`: the
+//! tokio workers (HTTP, verification, both ends of the load) and the SQLite
+//! writer thread. Also this disk's fsync rate, which bounds what (b) can
+//! commit without group commit. All three are served by
 //! `webhook_signature_axum::serve`, as the receiver is. Bounded: 3 runs of
 //! 20,000 deliveries per route.
 //!
