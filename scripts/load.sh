@@ -6,7 +6,8 @@
 # PostgreSQL inbox at $DATABASE_URL (skipped without it; `bash
 # scripts/postgres.sh` prints one), side by side in one run, with (b)/(a)
 # per run, how long each inbox's worker took to catch up (the next route
-# waits for it), plus this disk's fsync rate.
+# waits for it), plus this disk's fsync rate. Also (d), the floor under any
+# durable store: a plain file with one fdatasync per batch, and (d)/(a).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench -p gemini-receiver --bench load "$@"

@@ -1,20 +1,29 @@
 //! Load figures on loopback: signed 512-byte deliveries with unique ids over
-//! 64 keep-alive connections (`LOAD_CONNECTIONS` to change), (a) through
-//! verification only, (b) into the SQLite inbox and (c) into the PostgreSQL
-//! inbox at `DATABASE_URL` (each with its worker running), side by side in
-//! one run. For each: deliveries per second, p50/p99 latency, (b)/(a), the
-//! process's CPU time per delivery (every thread: receiver, inbox and load
-//! generator), and how long the inbox's worker then took to handle the rest
-//! (the next route waits for it, so no backlog runs beside it). The CPU time
-//! is split by thread, from each thread's `/proc/self/task/*/schedstat`: the
-//! tokio workers (HTTP, verification, both ends of the load) and the SQLite
-//! writer thread. Also this disk's fsync rate, which bounds what (b) can
-//! commit without group commit. All three are served by
+//! 64 keep-alive connections (`LOAD_CONNECTIONS` to change), side by side in
+//! one run:
+//! - (a) through verification only;
+//! - (b) into the SQLite inbox, with its worker running;
+//! - (c) into the PostgreSQL inbox at `DATABASE_URL`, with its worker running;
+//! - (d) the floor under any durable store: a plain file with one
+//!   `fdatasync` per batch ([`floor`]).
+//!
+//! For each: deliveries per second, p50/p99 latency, the process's CPU time
+//! per delivery (every thread: receiver, inbox and load generator), and how
+//! long the inbox's worker then took to handle the rest (the next route
+//! waits for it, so no backlog runs beside it); then (b)/(a) and (d)/(a) per
+//! run. The CPU time is split by thread, from each thread's
+//! `/proc/self/task/*/schedstat`: the tokio workers (HTTP, verification,
+//! both ends of the load) and the writer thread (SQLite's for (b), the
+//! file's for (d)). Also this disk's fsync rate, which bounds what (b) can
+//! commit without group commit. All four are served by
 //! `webhook_signature_axum::serve`, as the receiver is. Bounded: 3 runs of
 //! 20,000 deliveries per route.
 //!
 //! `bash scripts/load.sh` (= `cargo bench -p gemini-receiver --bench load`)
 #![allow(clippy::indexing_slicing, clippy::unwrap_used)] // a bench: a bad index is a crashed run
+
+#[path = "load/floor.rs"]
+mod floor;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -36,6 +45,9 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const CONNECTIONS: usize = 64;
 const DELIVERIES: usize = 20_000;
 const RUNS: usize = 3;
+/// The SQLite inbox's writer thread, as `/proc/self/task/*/comm` shows it
+/// (the kernel truncates names to 15 bytes).
+const SQLITE_WRITER: &str = "inbox-sqlite-wr";
 
 fn main() {
     let dir = std::env::temp_dir().join(format!("gemini-load-{}", std::process::id()));
@@ -50,28 +62,30 @@ fn main() {
         spawn_worker(inbox.clone());
         let with_sqlite = serve(router(AppState::new(config(), inbox.clone()))).await;
         let mut routes = vec![
-            ("(a) verification only", verify_only, None),
-            ("(b) SQLite inbox", with_sqlite, Some(inbox)),
+            ("(a) verification only", verify_only, None, None),
+            ("(b) SQLite inbox", with_sqlite, Some(inbox), Some(SQLITE_WRITER)),
         ];
         match std::env::var("DATABASE_URL") {
             Ok(url) => {
                 let inbox = Inbox::connect_postgres(&url).await.unwrap();
                 spawn_worker(inbox.clone());
                 let app = serve(router(AppState::new(config(), inbox.clone()))).await;
-                routes.push(("(c) PostgreSQL inbox", app, Some(inbox)));
+                routes.push(("(c) PostgreSQL inbox", app, Some(inbox), None));
             }
             Err(_) => {
                 println!("(c) skipped: DATABASE_URL is not set (bash scripts/postgres.sh starts a server)")
             }
         }
+        let file_only = serve(floor::router(&dir, config())).await;
+        routes.push(("(d) floor: a file, fdatasync per batch", file_only, None, Some(floor::THREAD)));
         println!(
-            "\n| run | route | deliveries/s | p50 | p99 | CPU per delivery | of which tokio workers | of which SQLite writer | worker done after |"
+            "\n| run | route | deliveries/s | p50 | p99 | CPU per delivery | of which tokio workers | of which writer thread | worker done after |"
         );
         println!("|---|---|---|---|---|---|---|---|---|");
-        let mut ratios = Vec::new();
+        let (mut ratios, mut floors) = (Vec::new(), Vec::new());
         for run in 1..=RUNS {
             let mut rates = Vec::new();
-            for (name, addr, inbox) in &routes {
+            for (name, addr, inbox, writer) in &routes {
                 let cpu = cpu_time();
                 let threads = thread_cpu_times();
                 let (rate, p50, p99) =
@@ -88,7 +102,7 @@ fn main() {
                         .sum();
                     total / DELIVERIES as u32
                 };
-                let (tokio, writer) = (spent("tokio-rt-worker"), spent("inbox-sqlite-wr"));
+                let (tokio, writer) = (spent("tokio-rt-worker"), writer.map_or(Duration::ZERO, spent));
                 // The next route is measured only once this one's worker is idle
                 // again: its backlog would otherwise slow the next route down.
                 let drained = match inbox {
@@ -101,9 +115,13 @@ fn main() {
                 rates.push(rate);
             }
             ratios.push(rates[1] / rates[0]);
+            floors.push(rates[rates.len() - 1] / rates[0]);
         }
-        ratios.sort_by(f64::total_cmp);
-        println!("\n(b) / (a) per run: {ratios:.2?}, median {:.2}", ratios[ratios.len() / 2]);
+        println!();
+        for (name, ratios) in [("(b)", &mut ratios), ("(d)", &mut floors)] {
+            ratios.sort_by(f64::total_cmp);
+            println!("{name} / (a) per run: {ratios:.2?}, median {:.2}", ratios[ratios.len() / 2]);
+        }
     });
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -172,7 +190,7 @@ fn cpu_time() -> Duration {
 
 /// On-CPU time and name of each thread, by thread id, from each thread's
 /// `schedstat` (nanoseconds, first field). The names are truncated to 15
-/// bytes by the kernel: `inbox-sqlite-wr` is the inbox's writer thread.
+/// bytes by the kernel ([`SQLITE_WRITER`], [`floor::THREAD`]).
 fn thread_cpu_times() -> std::collections::HashMap<String, (String, Duration)> {
     let mut times = std::collections::HashMap::new();
     for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
