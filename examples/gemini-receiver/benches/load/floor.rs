@@ -65,13 +65,7 @@ fn write_batches(file: &File, queue: &mpsc::Receiver<Op>) {
     let mut at = 0;
     let mut buffer = Vec::new();
     while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
-            }
-        }
+        let batch: Vec<Op> = std::iter::once(first).chain(queue.try_iter().take(MAX_BATCH - 1)).collect();
         buffer.clear();
         batch.iter().for_each(|(record, _)| buffer.extend_from_slice(record));
         let length = u64::try_from(buffer.len()).unwrap();
