@@ -49,6 +49,16 @@ const RUNS: usize = 3;
 /// (the kernel truncates names to 15 bytes).
 const SQLITE_WRITER: &str = "inbox-sqlite-wr";
 
+/// One route of the table.
+struct Route {
+    name: &'static str,
+    addr: SocketAddr,
+    /// Its inbox, whose worker must be idle before the next route runs.
+    inbox: Option<Inbox>,
+    /// The thread whose CPU time the "writer thread" column shows.
+    writer: Option<&'static str>,
+}
+
 fn main() {
     let dir = std::env::temp_dir().join(format!("gemini-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -62,22 +72,27 @@ fn main() {
         spawn_worker(inbox.clone());
         let with_sqlite = serve(router(AppState::new(config(), inbox.clone()))).await;
         let mut routes = vec![
-            ("(a) verification only", verify_only, None, None),
-            ("(b) SQLite inbox", with_sqlite, Some(inbox), Some(SQLITE_WRITER)),
+            Route { name: "(a) verification only", addr: verify_only, inbox: None, writer: None },
+            Route { name: "(b) SQLite inbox", addr: with_sqlite, inbox: Some(inbox), writer: Some(SQLITE_WRITER) },
         ];
         match std::env::var("DATABASE_URL") {
             Ok(url) => {
                 let inbox = Inbox::connect_postgres(&url).await.unwrap();
                 spawn_worker(inbox.clone());
                 let app = serve(router(AppState::new(config(), inbox.clone()))).await;
-                routes.push(("(c) PostgreSQL inbox", app, Some(inbox), None));
+                routes.push(Route { name: "(c) PostgreSQL inbox", addr: app, inbox: Some(inbox), writer: None });
             }
             Err(_) => {
                 println!("(c) skipped: DATABASE_URL is not set (bash scripts/postgres.sh starts a server)")
             }
         }
         let file_only = serve(floor::router(&dir, config())).await;
-        routes.push(("(d) floor: a file, fdatasync per batch", file_only, None, Some(floor::THREAD)));
+        routes.push(Route {
+            name: "(d) floor: a file, fdatasync per batch",
+            addr: file_only,
+            inbox: None,
+            writer: Some(floor::THREAD),
+        });
         println!(
             "\n| run | route | deliveries/s | p50 | p99 | CPU per delivery | of which tokio workers | of which writer thread | worker done after |"
         );
@@ -85,7 +100,7 @@ fn main() {
         let (mut ratios, mut floors) = (Vec::new(), Vec::new());
         for run in 1..=RUNS {
             let mut rates = Vec::new();
-            for (name, addr, inbox, writer) in &routes {
+            for Route { name, addr, inbox, writer } in &routes {
                 let cpu = cpu_time();
                 let threads = thread_cpu_times();
                 let (rate, p50, p99) =
@@ -114,6 +129,7 @@ fn main() {
                 );
                 rates.push(rate);
             }
+            // (a) and (b) come first, (d) last.
             ratios.push(rates[1] / rates[0]);
             floors.push(rates[rates.len() - 1] / rates[0]);
         }
