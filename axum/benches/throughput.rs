@@ -32,7 +32,11 @@ fn main() {
 
 async fn run() {
     let app = common::router();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    // The crate's own listener, as a server on the open internet would use:
+    // its backlog holds a burst of connections instead of dropping SYNs.
+    let listener = webhook_signature_axum::listen("127.0.0.1:0", webhook_signature_axum::DEFAULT_BACKLOG)
+        .await
+        .expect("listen");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
 
