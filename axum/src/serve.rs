@@ -3,10 +3,11 @@
 //! the requests in flight when asked to stop.
 //!
 //! `axum::serve` sets no hyper timer, so it has no header-read timeout, and
-//! nothing bounds a body sent one byte at a time, or the connections a client
-//! may open. Everything here is hyper-util's own machinery (the auto builder
-//! for HTTP/1.1 and HTTP/2, `TokioTimer`), plus a semaphore in the accept
-//! loop and a per-connection watchdog.
+//! nothing bounds a body sent one byte at a time, the connections a client
+//! may open, or the requests an HTTP/2 client multiplexes over them.
+//! Everything here is hyper-util's own machinery (the auto builder for
+//! HTTP/1.1 and HTTP/2, `TokioTimer`), plus two semaphores (connections and
+//! requests in flight) and a per-connection watchdog.
 
 use core::future::Future;
 use std::io;
@@ -47,6 +48,16 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long a shutdown waits for the requests in flight (default 20 s).
     pub shutdown_timeout: Duration,
+    /// The most requests in flight at once, over every connection (default
+    /// 4,096). An HTTP/2 connection carries many requests at once, so the
+    /// connection limit alone does not bound them, nor the bodies they hold.
+    /// A request past it waits up to `header_read_timeout` for another to
+    /// finish, then gets 503 with `Retry-After`.
+    pub max_requests: usize,
+    /// The requests one HTTP/2 connection may have open at once, announced
+    /// as `SETTINGS_MAX_CONCURRENT_STREAMS` (default 100, the least RFC 9113
+    /// recommends; hyper's own default is 200).
+    pub max_streams_per_connection: u32,
 }
 
 impl Default for Limits {
@@ -57,6 +68,8 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(60),
             max_connections: 4096,
             shutdown_timeout: Duration::from_secs(20),
+            max_requests: 4096,
+            max_streams_per_connection: 100,
         }
     }
 }
@@ -91,6 +104,25 @@ impl Limits {
     pub fn with_shutdown_timeout(self, timeout: Duration) -> Self {
         Self { shutdown_timeout: timeout, ..self }
     }
+
+    /// The limit on requests in flight over every connection (at least 1).
+    #[must_use]
+    pub fn with_max_requests(self, max: usize) -> Self {
+        Self { max_requests: max.max(1), ..self }
+    }
+
+    /// The limit on one HTTP/2 connection's concurrent requests (at least 1).
+    #[must_use]
+    pub fn with_max_streams_per_connection(self, max: u32) -> Self {
+        Self { max_streams_per_connection: max.max(1), ..self }
+    }
+}
+
+/// A semaphore's size for a limit: at least 1, so that something is served,
+/// and at most what a semaphore (and `acquire_many`) can count, so that a huge
+/// configured limit means "no limit" instead of a panic.
+fn permits(limit: usize) -> usize {
+    limit.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize))
 }
 
 /// Serves `app` on `listener` within `limits` (HTTP/1.1 and HTTP/2) until
@@ -127,9 +159,11 @@ pub async fn serve(
         // Headers must fit in 64 KiB (hyper's default is about 400 KiB per
         // connection, which thousands of slow clients would multiply).
         .max_buf_size(64 * 1024);
-    builder.http2().timer(TokioTimer::new());
+    builder.http2().timer(TokioTimer::new()).max_concurrent_streams(limits.max_streams_per_connection.max(1));
     let builder = Arc::new(builder);
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let max_connections = permits(limits.max_connections);
+    let permits = Arc::new(Semaphore::new(max_connections));
+    let requests = Arc::new(Semaphore::new(self::permits(limits.max_requests)));
     let (stop, stopping) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
     loop {
@@ -151,19 +185,20 @@ pub async fn serve(
                 continue;
             }
         };
-        let (builder, app, stopping) = (builder.clone(), app.clone(), stopping.clone());
+        let (builder, app, requests, stopping) =
+            (builder.clone(), app.clone(), requests.clone(), stopping.clone());
         tokio::spawn(async move {
-            serve_connection(&builder, stream, app, limits, stopping).await;
+            serve_connection(&builder, stream, app, requests, limits, stopping).await;
             drop(permit);
         });
     }
     drop(listener);
     let _ = stop.send(true);
-    let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
     match tokio::time::timeout(limits.shutdown_timeout, permits.acquire_many(all)).await {
         Ok(_) => tracing::info!("every connection drained"),
         Err(_) => tracing::warn!(
-            still_open = limits.max_connections.saturating_sub(permits.available_permits()),
+            still_open = max_connections.saturating_sub(permits.available_permits()),
             "shutdown timeout: closing the connections still open"
         ),
     }
@@ -175,19 +210,27 @@ async fn serve_connection(
     builder: &auto::Builder<TokioExecutor>,
     stream: TcpStream,
     app: Router,
+    requests: Arc<Semaphore>,
     limits: Limits,
     mut stopping: watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
     let activity = Activity::new();
     let io = TokioIo::new(TrackedIo::new(stream, activity.clone()));
-    let requests = activity.clone();
+    let in_flight = activity.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-        let guard = requests.begin_request();
+        let guard = in_flight.begin_request();
         let deadline = Instant::now() + limits.body_timeout;
         let request = request.map(|body| Body::new(DeadlineBody::new(body, deadline)));
-        let app = app.clone();
+        let (app, requests) = (app.clone(), requests.clone());
         async move {
+            // Dropped with the response, or with this future if the client
+            // goes away first: either way the slot is free again.
+            let Some(_slot) = slot(requests, limits.header_read_timeout).await else {
+                tracing::debug!("too many requests in flight: 503");
+                drop(guard);
+                return Ok(busy());
+            };
             let response = app.oneshot(request).await;
             drop(guard);
             response
@@ -214,4 +257,24 @@ async fn serve_connection(
             }
         }
     }
+}
+
+/// A slot for one request in flight, waiting at most `wait` for one. The
+/// common case, a free slot, takes no timer.
+async fn slot(requests: Arc<Semaphore>, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    match requests.clone().try_acquire_owned() {
+        Ok(slot) => Some(slot),
+        Err(_) => tokio::time::timeout(wait, requests.acquire_owned()).await.ok()?.ok(),
+    }
+}
+
+/// The answer to a request that found no slot: a webhook sender retries a 503.
+fn busy() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "1")],
+        "too many requests in flight\n",
+    )
+        .into_response()
 }

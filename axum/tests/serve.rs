@@ -1,6 +1,7 @@
 //! `serve` on 127.0.0.1, as an attacker and an operator would try it: slow
 //! headers, a silent connection, a slow body, idle keep-alive, the connection
-//! limit, HTTP/2, and a shutdown with a request in flight. Limits are set to
+//! limit, HTTP/2 and its requests in flight, and a shutdown with a request
+//! in flight. Limits are set to
 //! a second or so; every wait is bounded, and each bound is several times the
 //! limit it checks, so a busy machine does not fail the test.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -31,13 +32,36 @@ fn short_limits() -> Limits {
 
 /// Serves `app()` within `limits` until the returned sender fires.
 async fn start(limits: Limits) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    start_app(app(), limits).await
+}
+
+/// Serves `app` within `limits` until the returned sender fires.
+async fn start_app(
+    app: axum::Router,
+    limits: Limits,
+) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, app(), limits, async move {
+    let server = tokio::spawn(serve(listener, app, limits, async move {
         let _ = stopped.await;
     }));
     (addr, stop, server)
+}
+
+/// An HTTP/2 connection to `addr` (prior knowledge, as h2c clients do).
+async fn http2(
+    addr: SocketAddr,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Empty<bytes::Bytes>> {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (sender, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(connection);
+    sender
 }
 
 fn request_head(body_len: usize, keep_alive: bool) -> (String, Vec<u8>) {
@@ -185,4 +209,59 @@ async fn http2_is_served() {
         .unwrap();
     let response = sender.send_request(request).await.unwrap();
     assert_eq!(response.status(), 204);
+}
+
+#[tokio::test]
+async fn past_the_request_limit_an_http2_stream_waits_then_gets_503() {
+    // The first request to /hold says it arrived, then waits to be released:
+    // it holds the only slot for as long as the test wants.
+    let (entered, arrived) = oneshot::channel::<()>();
+    let (release, released) = oneshot::channel::<()>();
+    let hold = std::sync::Arc::new(std::sync::Mutex::new(Some((entered, released))));
+    let app = axum::Router::new().route(
+        "/hold",
+        axum::routing::post(move || {
+            let first = hold.lock().unwrap().take();
+            async move {
+                if let Some((entered, released)) = first {
+                    let _ = entered.send(());
+                    let _ = released.await;
+                }
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let (addr, _stop, _server) = start_app(app, short_limits().with_max_requests(1)).await;
+    let sender = http2(addr).await;
+    let post =
+        || hyper::Request::post(format!("http://{addr}/hold")).body(http_body_util::Empty::new()).unwrap();
+    let first = tokio::spawn(sender.clone().send_request(post()));
+    tokio::time::timeout(PATIENCE, arrived).await.expect("the first request arrived").unwrap();
+
+    // A second stream on the same connection finds no slot: it waits the
+    // header-read timeout, then gets 503, which a webhook sender retries.
+    let started = Instant::now();
+    let second = tokio::time::timeout(PATIENCE, sender.clone().send_request(post())).await.unwrap().unwrap();
+    assert_eq!(second.status(), 503);
+    assert_eq!(second.headers()["retry-after"], "1");
+    assert!(started.elapsed() >= SHORT, "it waited for a slot first");
+
+    // The first is answered once released, and its slot serves the next.
+    release.send(()).unwrap();
+    let first = tokio::time::timeout(PATIENCE, first).await.unwrap().unwrap().unwrap();
+    assert_eq!(first.status(), 204);
+    let third = tokio::time::timeout(PATIENCE, sender.clone().send_request(post())).await.unwrap().unwrap();
+    assert_eq!(third.status(), 204);
+}
+
+#[tokio::test]
+async fn a_limit_too_large_to_count_serves_instead_of_panicking() {
+    let limits = short_limits().with_max_connections(usize::MAX).with_max_requests(usize::MAX);
+    let (addr, _stop, _server) = start(limits).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let (head, body) = request_head(16, false);
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let response = read_until_closed(&mut stream).await.expect("answered");
+    assert_eq!(status(&response), 204);
 }

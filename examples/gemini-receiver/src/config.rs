@@ -36,7 +36,8 @@ pub struct Config {
     pub handler_log: Option<std::path::PathBuf>,
     /// What a client may hold: `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS` (10),
     /// `GEMINI_RECEIVER_BODY_TIMEOUT_SECS` (30), `GEMINI_RECEIVER_MAX_CONNECTIONS`
-    /// (4096), and `GEMINI_RECEIVER_SHUTDOWN_SECS` (20), the drain at SIGTERM.
+    /// (4096), `GEMINI_RECEIVER_MAX_REQUESTS` (4096, over every connection),
+    /// and `GEMINI_RECEIVER_SHUTDOWN_SECS` (20), the drain at SIGTERM.
     pub limits: Limits,
     /// `GEMINI_RECEIVER_METRICS_ADDR`: `/metrics` on its own listener (e.g.
     /// `127.0.0.1:9090`); by default it is on the main port.
@@ -124,6 +125,7 @@ impl Config {
             .with_header_read_timeout(seconds("GEMINI_RECEIVER_HEADER_TIMEOUT_SECS", 10)?)
             .with_body_timeout(seconds("GEMINI_RECEIVER_BODY_TIMEOUT_SECS", 30)?)
             .with_max_connections(number("GEMINI_RECEIVER_MAX_CONNECTIONS", 4096)?)
+            .with_max_requests(at_least_one("GEMINI_RECEIVER_MAX_REQUESTS", 4096)?)
             .with_shutdown_timeout(seconds("GEMINI_RECEIVER_SHUTDOWN_SECS", 20)?);
         let database = match env("DATABASE_URL") {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
