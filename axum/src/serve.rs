@@ -121,7 +121,7 @@ impl Limits {
 /// A semaphore's size for a limit: at least 1, so that something is served,
 /// and at most what a semaphore (and `acquire_many`) can count, so that a huge
 /// configured limit means "no limit" instead of a panic.
-fn permits(limit: usize) -> usize {
+fn semaphore_size(limit: usize) -> usize {
     limit.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize))
 }
 
@@ -161,9 +161,9 @@ pub async fn serve(
         .max_buf_size(64 * 1024);
     builder.http2().timer(TokioTimer::new()).max_concurrent_streams(limits.max_streams_per_connection.max(1));
     let builder = Arc::new(builder);
-    let max_connections = permits(limits.max_connections);
+    let max_connections = semaphore_size(limits.max_connections);
     let permits = Arc::new(Semaphore::new(max_connections));
-    let requests = Arc::new(Semaphore::new(self::permits(limits.max_requests)));
+    let requests = Arc::new(Semaphore::new(semaphore_size(limits.max_requests)));
     let (stop, stopping) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
     loop {
