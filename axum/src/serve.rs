@@ -228,7 +228,6 @@ async fn serve_connection(
             // goes away first: either way the slot is free again.
             let Some(_slot) = slot(requests, limits.header_read_timeout).await else {
                 tracing::debug!("too many requests in flight: 503");
-                drop(guard);
                 return Ok(busy());
             };
             let response = app.oneshot(request).await;

@@ -1,9 +1,9 @@
 //! `serve` on 127.0.0.1, as an attacker and an operator would try it: slow
 //! headers, a silent connection, a slow body, idle keep-alive, the connection
-//! limit, HTTP/2 and its requests in flight, and a shutdown with a request
-//! in flight. Limits are set to
-//! a second or so; every wait is bounded, and each bound is several times the
-//! limit it checks, so a busy machine does not fail the test.
+//! limit, HTTP/2 and the limit on requests in flight, and a shutdown with a
+//! request in flight. Limits are set to a second or so; every wait is
+//! bounded, and each bound is several times the limit it checks, so a busy
+//! machine does not fail the test.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;
@@ -49,10 +49,14 @@ async fn start_app(
     (addr, stop, server)
 }
 
-/// An HTTP/2 connection to `addr` (prior knowledge, as h2c clients do).
-async fn http2(
-    addr: SocketAddr,
-) -> hyper::client::conn::http2::SendRequest<http_body_util::Empty<bytes::Bytes>> {
+/// An HTTP/2 connection to `addr` (prior knowledge, as h2c clients do),
+/// sending request bodies of type `B`.
+async fn http2<B>(addr: SocketAddr) -> hyper::client::conn::http2::SendRequest<B>
+where
+    B: hyper::body::Body + Unpin + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let stream = TcpStream::connect(addr).await.unwrap();
     let (sender, connection) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
@@ -192,14 +196,7 @@ async fn shutdown_answers_the_request_in_flight_then_returns() {
 #[tokio::test]
 async fn http2_is_served() {
     let (addr, _stop, _server) = start(short_limits()).await;
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) = hyper::client::conn::http2::handshake(
-        hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(stream),
-    )
-    .await
-    .unwrap();
-    tokio::spawn(connection);
+    let mut sender = http2(addr).await;
     let body = b"{\"over\":\"h2\"}".to_vec();
     let request = hyper::Request::post(format!("http://{addr}/hook"))
         .header("webhook-id", "msg_h2")
@@ -232,7 +229,7 @@ async fn past_the_request_limit_an_http2_stream_waits_then_gets_503() {
         }),
     );
     let (addr, _stop, _server) = start_app(app, short_limits().with_max_requests(1)).await;
-    let sender = http2(addr).await;
+    let sender = http2::<http_body_util::Empty<bytes::Bytes>>(addr).await;
     let post =
         || hyper::Request::post(format!("http://{addr}/hold")).body(http_body_util::Empty::new()).unwrap();
     let first = tokio::spawn(sender.clone().send_request(post()));
