@@ -208,10 +208,10 @@ async fn http2_is_served() {
     assert_eq!(response.status(), 204);
 }
 
-#[tokio::test]
-async fn past_the_request_limit_an_http2_stream_waits_then_gets_503() {
-    // The first request to /hold says it arrived, then waits to be released:
-    // it holds the only slot for as long as the test wants.
+/// An app whose first request to `/hold` says it arrived, then waits to be
+/// released: it holds a slot for as long as the test wants. Later requests
+/// answer 204 at once.
+fn hold_the_first() -> (axum::Router, oneshot::Receiver<()>, oneshot::Sender<()>) {
     let (entered, arrived) = oneshot::channel::<()>();
     let (release, released) = oneshot::channel::<()>();
     let hold = std::sync::Arc::new(std::sync::Mutex::new(Some((entered, released))));
@@ -228,10 +228,19 @@ async fn past_the_request_limit_an_http2_stream_waits_then_gets_503() {
             }
         }),
     );
+    (app, arrived, release)
+}
+
+fn post_hold(addr: SocketAddr) -> hyper::Request<http_body_util::Empty<bytes::Bytes>> {
+    hyper::Request::post(format!("http://{addr}/hold")).body(http_body_util::Empty::new()).unwrap()
+}
+
+#[tokio::test]
+async fn past_the_request_limit_an_http2_stream_waits_then_gets_503() {
+    let (app, arrived, release) = hold_the_first();
     let (addr, _stop, _server) = start_app(app, short_limits().with_max_requests(1)).await;
-    let sender = http2::<http_body_util::Empty<bytes::Bytes>>(addr).await;
-    let post =
-        || hyper::Request::post(format!("http://{addr}/hold")).body(http_body_util::Empty::new()).unwrap();
+    let sender = http2(addr).await;
+    let post = || post_hold(addr);
     let first = tokio::spawn(sender.clone().send_request(post()));
     tokio::time::timeout(PATIENCE, arrived).await.expect("the first request arrived").unwrap();
 
@@ -261,4 +270,31 @@ async fn a_limit_too_large_to_count_serves_instead_of_panicking() {
     stream.write_all(&body).await.unwrap();
     let response = read_until_closed(&mut stream).await.expect("answered");
     assert_eq!(status(&response), 204);
+}
+
+#[tokio::test]
+async fn a_stream_cancelled_while_it_waits_for_a_slot_takes_none() {
+    // Waiting for a slot lasts longer than the test's patience here, so a
+    // slot kept by the cancelled stream would leave the last request unserved.
+    let limits = short_limits().with_max_requests(1).with_header_read_timeout(Duration::from_secs(60));
+    let (app, arrived, release) = hold_the_first();
+    let (addr, _stop, _server) = start_app(app, limits).await;
+    let sender = http2(addr).await;
+    let first = tokio::spawn(sender.clone().send_request(post_hold(addr)));
+    tokio::time::timeout(PATIENCE, arrived).await.expect("the first request arrived").unwrap();
+
+    // A second stream waits for the slot; its client gives up (RST_STREAM).
+    let waiting = tokio::spawn(sender.clone().send_request(post_hold(addr)));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    waiting.abort();
+    assert!(waiting.await.unwrap_err().is_cancelled());
+
+    release.send(()).unwrap();
+    let first = tokio::time::timeout(PATIENCE, first).await.unwrap().unwrap().unwrap();
+    assert_eq!(first.status(), 204);
+    let next = tokio::time::timeout(PATIENCE, sender.clone().send_request(post_hold(addr)))
+        .await
+        .expect("the cancelled stream left the slot free")
+        .unwrap();
+    assert_eq!(next.status(), 204);
 }
