@@ -12,6 +12,8 @@ mod reason;
 mod rejection;
 #[cfg(feature = "server")]
 mod serve;
+#[cfg(feature = "server")]
+mod serve_stats;
 mod verifier;
 
 pub use config::WebhookConfig;
@@ -24,7 +26,10 @@ pub use reason::{Reason, Rejections};
 pub use rejection::WebhookRejection;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
-pub use serve::{Limits, serve};
+pub use serve::{Limits, serve, serve_with_stats};
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub use serve_stats::ServeStats;
 pub use verifier::{
     Failure, PendingVerification, StaticKeys, StaticPending, VerifyError, WebhookVerifier,
     check_timestamp_window, widest_tolerance,

@@ -27,6 +27,7 @@ use tower::ServiceExt;
 
 use crate::activity::{Activity, TrackedIo};
 use crate::deadline::DeadlineBody;
+use crate::serve_stats::ServeStats;
 
 /// What a client may hold, and how long shutdown waits. The defaults suit a
 /// webhook receiver on the open internet.
@@ -151,6 +152,22 @@ pub async fn serve(
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
+    serve_with_stats(listener, app, limits, ServeStats::new(), shutdown).await
+}
+
+/// [`serve`], counting into `stats` what it holds (connections, requests in
+/// flight) and what it turned away (requests shed with 503, connections
+/// closed by its timers), for the application's metrics.
+///
+/// # Errors
+/// As [`serve`].
+pub async fn serve_with_stats(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    stats: ServeStats,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -163,7 +180,10 @@ pub async fn serve(
     let builder = Arc::new(builder);
     let max_connections = semaphore_size(limits.max_connections);
     let permits = Arc::new(Semaphore::new(max_connections));
-    let requests = Arc::new(Semaphore::new(semaphore_size(limits.max_requests)));
+    let max_requests = semaphore_size(limits.max_requests);
+    let requests = Arc::new(Semaphore::new(max_requests));
+    stats.watch_slots(&requests, max_requests);
+    let slots = Arc::new(Slots { requests, stats: stats.clone() });
     let (stop, stopping) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
     loop {
@@ -185,11 +205,11 @@ pub async fn serve(
                 continue;
             }
         };
-        let (builder, app, requests, stopping) =
-            (builder.clone(), app.clone(), requests.clone(), stopping.clone());
+        let open = stats.open_connection();
+        let (builder, app, slots, stopping) = (builder.clone(), app.clone(), slots.clone(), stopping.clone());
         tokio::spawn(async move {
-            serve_connection(&builder, stream, app, requests, limits, stopping).await;
-            drop(permit);
+            serve_connection(&builder, stream, app, slots, limits, stopping).await;
+            drop((open, permit));
         });
     }
     drop(listener);
@@ -210,7 +230,7 @@ async fn serve_connection(
     builder: &auto::Builder<TokioExecutor>,
     stream: TcpStream,
     app: Router,
-    requests: Arc<Semaphore>,
+    slots: Arc<Slots>,
     limits: Limits,
     mut stopping: watch::Receiver<bool>,
 ) {
@@ -218,15 +238,16 @@ async fn serve_connection(
     let activity = Activity::new();
     let io = TokioIo::new(TrackedIo::new(stream, activity.clone()));
     let in_flight = activity.clone();
+    let stats = slots.stats.clone();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let guard = in_flight.begin_request();
         let deadline = Instant::now() + limits.body_timeout;
         let request = request.map(|body| Body::new(DeadlineBody::new(body, deadline)));
-        let (app, requests) = (app.clone(), requests.clone());
+        let (app, slots) = (app.clone(), slots.clone());
         async move {
             // Dropped with the response, or with this future if the client
             // goes away first: either way the slot is free again.
-            let Some(_slot) = slot(requests, limits.header_read_timeout).await else {
+            let Some(_slot) = slots.take(limits.header_read_timeout).await else {
                 tracing::debug!("too many requests in flight: 503");
                 return Ok(busy());
             };
@@ -247,7 +268,10 @@ async fn serve_connection(
                 return;
             }
             // Nothing in flight: dropping the connection loses no request.
-            () = expired.as_mut() => return,
+            () = expired.as_mut() => {
+                stats.expired();
+                return;
+            }
             changed = stopping.changed(), if !draining => {
                 draining = true;
                 if changed.is_ok() {
@@ -258,12 +282,27 @@ async fn serve_connection(
     }
 }
 
-/// A slot for one request in flight, waiting at most `wait` for one. The
-/// common case, a free slot, takes no timer.
-async fn slot(requests: Arc<Semaphore>, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
-    match requests.clone().try_acquire_owned() {
-        Ok(slot) => Some(slot),
-        Err(_) => tokio::time::timeout(wait, requests.acquire_owned()).await.ok()?.ok(),
+/// The slots for requests in flight, shared by every connection, and where a
+/// request refused one is counted.
+struct Slots {
+    requests: Arc<Semaphore>,
+    stats: ServeStats,
+}
+
+impl Slots {
+    /// A slot for one request in flight, waiting at most `wait` for one; none
+    /// (counted as shed) if none freed up. The common case, a free slot,
+    /// takes no timer.
+    async fn take(&self, wait: Duration) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if let Ok(slot) = self.requests.clone().try_acquire_owned() {
+            return Some(slot);
+        }
+        let slot =
+            tokio::time::timeout(wait, self.requests.clone().acquire_owned()).await.ok().and_then(Result::ok);
+        if slot.is_none() {
+            self.stats.shed();
+        }
+        slot
     }
 }
 

@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use webhook_signature_axum::{Limits, serve};
+use webhook_signature_axum::{Limits, ServeStats, serve_with_stats};
 
 const SHORT: Duration = Duration::from_secs(1);
 /// How long a test waits for something the limits make happen after `SHORT`.
@@ -40,13 +40,33 @@ async fn start_app(
     app: axum::Router,
     limits: Limits,
 ) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>) {
+    let (addr, stop, server, _) = start_counted(app, limits).await;
+    (addr, stop, server)
+}
+
+/// [`start_app`], counting into the returned stats.
+async fn start_counted(
+    app: axum::Router,
+    limits: Limits,
+) -> (SocketAddr, oneshot::Sender<()>, JoinHandle<std::io::Result<()>>, ServeStats) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, app, limits, async move {
+    let stats = ServeStats::new();
+    let server = tokio::spawn(serve_with_stats(listener, app, limits, stats.clone(), async move {
         let _ = stopped.await;
     }));
-    (addr, stop, server)
+    (addr, stop, server, stats)
+}
+
+/// Waits (bounded) until `check` holds: gauges fall once a connection's task
+/// has noticed its end, a moment after the client sees it.
+async fn eventually(what: &str, check: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !check() {
+        assert!(started.elapsed() < PATIENCE, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 /// An HTTP/2 connection to `addr` (prior knowledge, as h2c clients do),
@@ -143,14 +163,18 @@ async fn a_slow_body_gets_408() {
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
     // A long header timeout, so only the idle timer can close it.
-    let (addr, _stop, _server) =
-        start(short_limits().with_header_read_timeout(Duration::from_secs(60))).await;
+    let (addr, _stop, _server, stats) =
+        start_counted(app(), short_limits().with_header_read_timeout(Duration::from_secs(60))).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     let (head, body) = request_head(16, true);
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(&body).await.unwrap();
     let response = read_until_closed(&mut stream).await.expect("closed once idle");
     assert_eq!(status(&response), 204, "answered first, then closed");
+    // The operator sees it: one connection accepted, closed by the idle timer.
+    eventually("the connection is no longer open", || stats.connections_open() == 0).await;
+    assert_eq!((stats.connections_accepted(), stats.connections_expired()), (1, 1));
+    assert_eq!((stats.requests_in_flight(), stats.requests_shed()), (0, 0));
 }
 
 #[tokio::test]
@@ -238,11 +262,12 @@ fn post_hold(addr: SocketAddr) -> hyper::Request<http_body_util::Empty<bytes::By
 #[tokio::test]
 async fn past_the_request_limit_an_http2_stream_waits_then_gets_503() {
     let (app, arrived, release) = hold_the_first();
-    let (addr, _stop, _server) = start_app(app, short_limits().with_max_requests(1)).await;
+    let (addr, _stop, _server, stats) = start_counted(app, short_limits().with_max_requests(1)).await;
     let sender = http2(addr).await;
     let post = || post_hold(addr);
     let first = tokio::spawn(sender.clone().send_request(post()));
     tokio::time::timeout(PATIENCE, arrived).await.expect("the first request arrived").unwrap();
+    assert_eq!((stats.requests_in_flight(), stats.connections_open()), (1, 1));
 
     // A second stream on the same connection finds no slot: it waits the
     // header-read timeout, then gets 503, which a webhook sender retries.
@@ -251,6 +276,7 @@ async fn past_the_request_limit_an_http2_stream_waits_then_gets_503() {
     assert_eq!(second.status(), 503);
     assert_eq!(second.headers()["retry-after"], "1");
     assert!(started.elapsed() >= SHORT, "it waited for a slot first");
+    assert_eq!(stats.requests_shed(), 1, "the operator sees the 503");
 
     // The first is answered once released, and its slot serves the next.
     release.send(()).unwrap();
@@ -258,6 +284,8 @@ async fn past_the_request_limit_an_http2_stream_waits_then_gets_503() {
     assert_eq!(first.status(), 204);
     let third = tokio::time::timeout(PATIENCE, sender.clone().send_request(post())).await.unwrap().unwrap();
     assert_eq!(third.status(), 204);
+    eventually("no request in flight", || stats.requests_in_flight() == 0).await;
+    assert_eq!((stats.requests_shed(), stats.connections_accepted()), (1, 1));
 }
 
 #[tokio::test]

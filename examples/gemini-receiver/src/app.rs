@@ -10,7 +10,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use webhook_signature_axum::{VerifiedWebhook, WebhookConfig};
+use webhook_signature_axum::{ServeStats, VerifiedWebhook, WebhookConfig};
 use webhook_signature_gemini::{Authenticated, GeminiVerified, GeminiVerifier, Mode};
 use webhook_signature_inbox::{Inbox, Inserted, NewDelivery};
 
@@ -36,6 +36,9 @@ pub struct AppState {
     pub outcomes: Arc<Outcomes>,
     /// `/metrics` on this router, if set.
     pub metrics: Option<Arc<Metrics>>,
+    /// What the server holds and sheds (requests refused 503 before they
+    /// reach this router): pass it to `serve_with_stats`.
+    pub server: ServeStats,
 }
 
 impl AppState {
@@ -49,6 +52,7 @@ impl AppState {
             accepting: Arc::new(AtomicBool::new(true)),
             outcomes: Arc::default(),
             metrics: None,
+            server: ServeStats::new(),
         }
     }
 

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use gemini_receiver::metrics::{HANDLER_SECONDS, Metrics};
 use gemini_receiver::{AppState, Config, Handler, MAX_BODY, metrics_router, router};
 use tokio::sync::watch;
-use webhook_signature_axum::{DEFAULT_BACKLOG, WebhookConfig, listen, serve};
+use webhook_signature_axum::{DEFAULT_BACKLOG, WebhookConfig, listen, serve, serve_with_stats};
 use webhook_signature_gemini::GeminiVerifier;
 use webhook_signature_inbox::{Worker, run_retention, unix_now};
 
@@ -62,7 +62,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let verifier = GeminiVerifier::new(config.receiver, config.jwks)?;
     let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY);
     let state = AppState::new(webhooks, inbox).with_metrics(Some(metrics));
-    let accepting = state.accepting.clone();
+    let (accepting, server) = (state.accepting.clone(), state.server.clone());
     let app = match config.metrics_addr {
         Some(addr) => {
             // Its own listener (keep it off the public port), with the same limits.
@@ -79,7 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = config.limits;
     let signalled = Arc::new(OnceLock::new());
     let signal_time = signalled.clone();
-    serve(listener, app, limits, async move {
+    serve_with_stats(listener, app, limits, server, async move {
         shutdown_signal().await;
         let _ = signal_time.set(Instant::now());
         tracing::info!("shutting down: no new connections; draining the requests in flight");

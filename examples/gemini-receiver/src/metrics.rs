@@ -2,7 +2,8 @@
 //! and `metrics-exporter-prometheus` (the format is never written by hand).
 //!
 //! Counters the application already keeps (the extractor's rejections, the
-//! JWKS cache's fetches, the handler's outcomes) are copied in as absolute
+//! JWKS cache's fetches, the handler's outcomes, the server's connections
+//! and shed requests) are copied in as absolute
 //! values when the page is rendered; the inbox gauges are refreshed then too,
 //! at most every [`REFRESH`]. Histograms are recorded where they happen.
 
@@ -94,6 +95,21 @@ impl Metrics {
         for (reason, value) in rejections.iter() {
             ::metrics::counter!("gemini_receiver_rejections_total", "reason" => reason.as_str())
                 .absolute(value);
+        }
+        let server = &state.server;
+        for (name, value) in [
+            ("gemini_receiver_connections_total", server.connections_accepted()),
+            ("gemini_receiver_connections_expired_total", server.connections_expired()),
+            ("gemini_receiver_requests_shed_total", server.requests_shed()),
+        ] {
+            ::metrics::counter!(name).absolute(value);
+        }
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        for (name, value) in [
+            ("gemini_receiver_connections_open", server.connections_open() as f64),
+            ("gemini_receiver_requests_in_flight", server.requests_in_flight() as f64),
+        ] {
+            ::metrics::gauge!(name).set(value);
         }
         let jwks = state.webhooks.verifier().jwks();
         for (result, value) in [("ok", jwks.successful_fetches()), ("error", jwks.failed_fetches())] {

@@ -7,9 +7,12 @@ use axum::http::{Request, StatusCode};
 use gemini_receiver::metrics::Metrics;
 use gemini_receiver::{AppState, router};
 use http_body_util::BodyExt;
+use std::time::Duration;
 use tower::ServiceExt;
 use webhook_signature::{Timestamp, Webhook};
-use webhook_signature_axum::WebhookConfig;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use webhook_signature_axum::{Limits, WebhookConfig, serve_with_stats};
 use webhook_signature_gemini::{DynamicVerifier, GeminiVerifier, JwksCache, Receiver, TokenSigner};
 use webhook_signature_inbox::{Inbox, SqliteOptions};
 
@@ -53,6 +56,7 @@ async fn metrics_after_a_mix_of_deliveries() {
     let state = AppState::new(webhooks, inbox)
         .with_clock(|| 1_795_000_010)
         .with_metrics(Some(Metrics::install().unwrap()));
+    let server = state.server.clone();
     let app = router(state);
     let send = |request: Request<Body>| {
         let app = app.clone();
@@ -73,6 +77,16 @@ async fn metrics_after_a_mix_of_deliveries() {
         TokenSigner::from_pem(KEY_A.as_bytes(), "demo-a").unwrap().sign(claims.as_object().unwrap()).unwrap();
     assert_eq!(send(post("msg_dyn", &token, BODY)).await, StatusCode::SERVICE_UNAVAILABLE);
 
+    // One connection through the real server, counted into the state's stats.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve_with_stats(listener, app.clone(), Limits::default(), server, std::future::pending()));
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    assert!(answer.starts_with(b"HTTP/1.1 200"));
+
     let response = app.clone().oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let page = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
@@ -88,6 +102,10 @@ async fn metrics_after_a_mix_of_deliveries() {
         "gemini_receiver_processing_lag_seconds 0", // the fixed clock: received just now
         r#"gemini_receiver_jwks_fetches_total{result="error"} 1"#,
         "gemini_receiver_commit_seconds_count 6",
+        "gemini_receiver_connections_total 1",
+        "gemini_receiver_requests_in_flight 0",
+        "gemini_receiver_requests_shed_total 0",
+        "gemini_receiver_connections_expired_total 0",
     ] {
         assert!(page.lines().any(|l| l == line), "missing {line:?} in:\n{page}");
     }
