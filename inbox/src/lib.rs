@@ -20,6 +20,7 @@ mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_admin;
 mod worker;
+mod worker_stats;
 
 pub use admin::{Filter, Retry, Row, State, Stats};
 pub use delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, backoff_secs};
@@ -28,3 +29,4 @@ pub use inbox::Inbox;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteOptions;
 pub use worker::{Worker, run_retention, unix_now};
+pub use worker_stats::{Handled, WorkerStats};

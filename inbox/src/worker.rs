@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use crate::delivery::{Claimed, Failed};
 use crate::error::InboxError;
 use crate::inbox::Inbox;
+use crate::worker_stats::{Handled, WorkerStats};
 
 /// Unix seconds from the system clock.
 #[must_use]
@@ -38,6 +39,7 @@ pub struct Worker {
     poll: Duration,
     concurrency: usize,
     clock: fn() -> i64,
+    stats: WorkerStats,
 }
 
 impl Worker {
@@ -51,6 +53,7 @@ impl Worker {
             poll: Duration::from_millis(50),
             concurrency: 1,
             clock: unix_now,
+            stats: WorkerStats::new(),
         }
     }
 
@@ -81,6 +84,19 @@ impl Worker {
     pub fn with_clock(mut self, clock: fn() -> i64) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Counts the outcomes into `stats` (to share one handle with metrics,
+    /// or between workers), instead of the worker's own.
+    #[must_use]
+    pub fn with_stats(self, stats: WorkerStats) -> Self {
+        Self { stats, ..self }
+    }
+
+    /// The outcomes recorded so far, by this worker and its clones.
+    #[must_use]
+    pub fn stats(&self) -> &WorkerStats {
+        &self.stats
     }
 
     /// The worker's name, as written to `claimed_by` and `processed_by`.
@@ -207,29 +223,42 @@ impl Worker {
         (id, outcome)
     }
 
-    /// Records a handler's outcome on row `id`: processed, or a retry or a dead letter.
+    /// Records a handler's outcome on row `id`: processed, or a retry or a
+    /// dead letter; and counts how it ended.
     async fn record(&self, id: &str, outcome: Result<(), String>) -> Result<(), InboxError> {
-        match outcome {
+        let handled = self.write_outcome(id, outcome).await;
+        self.stats.record(match &handled {
+            Ok(handled) => *handled,
+            Err(_) => Handled::Unrecorded,
+        });
+        handled.map(drop)
+    }
+
+    async fn write_outcome(&self, id: &str, outcome: Result<(), String>) -> Result<Handled, InboxError> {
+        Ok(match outcome {
             Ok(()) => {
-                let completed =
-                    self.persist(id, || self.inbox.complete(id, &self.id, (self.clock)())).await?;
-                if !completed {
+                if self.persist(id, || self.inbox.complete(id, &self.id, (self.clock)())).await? {
+                    Handled::Processed
+                } else {
                     tracing::warn!(webhook_id = %id, worker = %self.id, "lease lost before completion");
+                    Handled::LeaseLost
                 }
             }
             Err(error) => match self.persist(id, || self.inbox.fail(id, &self.id, (self.clock)())).await? {
                 Failed::Retry { next_attempt_at } => {
                     tracing::warn!(webhook_id = %id, %error, next_attempt_at, "handler failed; will retry");
+                    Handled::Retried
                 }
                 Failed::DeadLetter => {
                     tracing::error!(webhook_id = %id, %error, "handler failed for the last time: dead letter");
+                    Handled::DeadLettered
                 }
                 Failed::LeaseLost => {
-                    tracing::warn!(webhook_id = %id, %error, "handler failed after lease loss; not recorded")
+                    tracing::warn!(webhook_id = %id, %error, "handler failed after lease loss; not recorded");
+                    Handled::LeaseLost
                 }
             },
-        }
-        Ok(())
+        })
     }
 
     /// Records a handler's outcome, retrying while the database is away (a

@@ -69,6 +69,13 @@ async fn a_worker_handles_rows_concurrently_and_stops_cleanly() {
     concurrent_loops_share_the_work(&inbox).await;
 }
 
+#[tokio::test]
+async fn a_worker_counts_its_outcomes() {
+    let Some(url) = database("counted").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    worker_counts_its_outcomes(&inbox).await;
+}
+
 /// The test CA that `scripts/postgres.sh` made, from `DATABASE_SSLROOTCERT`
 /// (required in CI, as the server is).
 fn test_ca() -> Option<String> {

@@ -157,6 +157,12 @@ async fn a_worker_handles_rows_concurrently_and_stops_cleanly() {
 }
 
 #[tokio::test]
+async fn a_worker_counts_its_outcomes() {
+    let inbox = Inbox::open_sqlite(temp_db("counted"), &SqliteOptions::default()).unwrap();
+    worker_counts_its_outcomes(&inbox).await;
+}
+
+#[tokio::test]
 async fn one_process_per_file_and_a_restart_releases_old_claims() {
     let path = temp_db("restart");
     let inbox = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use webhook_signature_axum::{ServeStats, VerifiedWebhook, WebhookConfig};
 use webhook_signature_gemini::{Authenticated, GeminiVerified, GeminiVerifier, Mode};
-use webhook_signature_inbox::{Inbox, Inserted, NewDelivery};
+use webhook_signature_inbox::{Inbox, Inserted, NewDelivery, WorkerStats};
 
 use crate::metrics::{COMMIT_SECONDS, Metrics, Outcomes};
 
@@ -39,6 +39,8 @@ pub struct AppState {
     /// What the server holds and sheds (requests refused 503 before they
     /// reach this router): pass it to `serve_with_stats`.
     pub server: ServeStats,
+    /// How the worker's handled rows ended: pass it to `Worker::with_stats`.
+    pub handled: WorkerStats,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             outcomes: Arc::default(),
             metrics: None,
             server: ServeStats::new(),
+            handled: WorkerStats::new(),
         }
     }
 

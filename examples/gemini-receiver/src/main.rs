@@ -24,7 +24,7 @@ use gemini_receiver::{AppState, Config, Handler, MAX_BODY, metrics_router, route
 use tokio::sync::watch;
 use webhook_signature_axum::{DEFAULT_BACKLOG, WebhookConfig, listen, serve, serve_with_stats};
 use webhook_signature_gemini::GeminiVerifier;
-use webhook_signature_inbox::{Worker, run_retention, unix_now};
+use webhook_signature_inbox::{Worker, WorkerStats, run_retention, unix_now};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,9 +41,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (stop, stopped) = watch::channel(false);
 
     let handler = Handler { instance: config.instance.clone(), log: config.handler_log.clone() };
+    let handled = WorkerStats::new();
     let worker = Worker::new(inbox.clone(), config.instance.clone())
         .with_lease(config.lease)
-        .with_concurrency(config.concurrency);
+        .with_concurrency(config.concurrency)
+        .with_stats(handled.clone());
     let worker = tokio::spawn({
         let stopped = stopped.clone();
         async move {
@@ -61,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let verifier = GeminiVerifier::new(config.receiver, config.jwks)?;
     let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY);
-    let state = AppState::new(webhooks, inbox).with_metrics(Some(metrics));
+    let state = AppState { handled, ..AppState::new(webhooks, inbox) }.with_metrics(Some(metrics));
     let (accepting, server) = (state.accepting.clone(), state.server.clone());
     let app = match config.metrics_addr {
         Some(addr) => {

@@ -2,8 +2,8 @@
 //! and `metrics-exporter-prometheus` (the format is never written by hand).
 //!
 //! Counters the application already keeps (the extractor's rejections, the
-//! JWKS cache's fetches, the handler's outcomes, the server's connections
-//! and shed requests) are copied in as absolute
+//! JWKS cache's fetches, the handler's outcomes, the worker's, the server's
+//! connections and shed requests) are copied in as absolute
 //! values when the page is rendered; the inbox gauges are refreshed then too,
 //! at most every [`REFRESH`]. Histograms are recorded where they happen.
 
@@ -94,6 +94,10 @@ impl Metrics {
         }
         for (reason, value) in rejections.iter() {
             ::metrics::counter!("gemini_receiver_rejections_total", "reason" => reason.as_str())
+                .absolute(value);
+        }
+        for (outcome, value) in state.handled.iter() {
+            ::metrics::counter!("gemini_receiver_handled_total", "outcome" => outcome.as_str())
                 .absolute(value);
         }
         let server = &state.server;

@@ -14,7 +14,7 @@ use webhook_signature::{Timestamp, Webhook};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use webhook_signature_axum::{Limits, WebhookConfig, serve_with_stats};
 use webhook_signature_gemini::{DynamicVerifier, GeminiVerifier, JwksCache, Receiver, TokenSigner};
-use webhook_signature_inbox::{Inbox, SqliteOptions};
+use webhook_signature_inbox::{Inbox, SqliteOptions, Worker};
 
 // The Standard Webhooks spec's example secret.
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -56,7 +56,8 @@ async fn metrics_after_a_mix_of_deliveries() {
     let state = AppState::new(webhooks, inbox)
         .with_clock(|| 1_795_000_010)
         .with_metrics(Some(Metrics::install().unwrap()));
-    let server = state.server.clone();
+    let (server, handled) = (state.server.clone(), state.handled.clone());
+    let worker = Worker::new(state.inbox.clone(), "metrics").with_stats(handled);
     let app = router(state);
     let send = |request: Request<Body>| {
         let app = app.clone();
@@ -86,6 +87,8 @@ async fn metrics_after_a_mix_of_deliveries() {
     let mut answer = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
     assert!(answer.starts_with(b"HTTP/1.1 200"));
+    // The worker handles one row; its handler fails: a retry, counted.
+    assert_eq!(worker.run_once(&|_| async { Err("downstream is down".to_owned()) }).await.unwrap(), 1);
 
     let response = app.clone().oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -106,6 +109,8 @@ async fn metrics_after_a_mix_of_deliveries() {
         "gemini_receiver_requests_in_flight 0",
         "gemini_receiver_requests_shed_total 0",
         "gemini_receiver_connections_expired_total 0",
+        r#"gemini_receiver_handled_total{outcome="retried"} 1"#,
+        r#"gemini_receiver_handled_total{outcome="processed"} 0"#,
     ] {
         assert!(page.lines().any(|l| l == line), "missing {line:?} in:\n{page}");
     }

@@ -1,12 +1,13 @@
 //! Shared helpers: deliveries and the behaviour every backend must have.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use webhook_signature_inbox::{
-    Failed, Filter, Inbox, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, Retry, State, Worker,
-    backoff_secs,
+    Failed, Filter, Handled, Inbox, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, Retry, State,
+    Worker, WorkerStats, backoff_secs,
 };
 
 pub const T0: i64 = 1_795_000_000;
@@ -290,4 +291,59 @@ pub async fn operator_console(inbox: &Inbox) {
     assert_eq!(inbox.purge_older_than(T0 + 100, &[State::Failed], false).await.unwrap(), 0);
     assert_eq!(inbox.purge_older_than(T0 + 100, &[State::Processed], false).await.unwrap(), 1);
     assert_eq!(ids(inbox.list(&Filter::default(), now).await.unwrap()), ["busy", "waiting", "video"]);
+}
+
+/// The clock of [`worker_counts_its_outcomes`], moved by the test (a worker's
+/// clock is a plain `fn`). Only that test reads it.
+static CLOCK: AtomicI64 = AtomicI64::new(T0);
+
+fn test_clock() -> i64 {
+    CLOCK.load(Ordering::Relaxed)
+}
+
+/// A worker counts how each row ended: processed, retried until a dead
+/// letter, and a lease lost to another worker while the handler ran.
+pub async fn worker_counts_its_outcomes(inbox: &Inbox) {
+    CLOCK.store(T0, Ordering::Relaxed);
+    let stats = WorkerStats::new();
+    let worker = Worker::new(inbox.clone(), "counted").with_clock(test_clock).with_stats(stats.clone());
+    inbox.insert(delivery("fine", T0)).await.unwrap();
+    inbox.insert(delivery("doomed", T0 + 1)).await.unwrap();
+
+    assert_eq!(worker.run_once(&|_| async { Ok(()) }).await.unwrap(), 1);
+    let failing = |_| async { Err("downstream is down".to_owned()) };
+    for attempt in 1..=MAX_ATTEMPTS {
+        assert_eq!(worker.run_once(&failing).await.unwrap(), 1, "attempt {attempt}");
+        CLOCK.fetch_add(backoff_secs(attempt), Ordering::Relaxed);
+    }
+    assert_eq!(worker.run_once(&failing).await.unwrap(), 0, "a dead letter is not claimed again");
+
+    // While the handler runs, its lease runs out and another worker takes the row.
+    inbox.insert(delivery("stolen", test_clock())).await.unwrap();
+    let thief = inbox.clone();
+    let steal = move |_| {
+        let thief = thief.clone();
+        async move {
+            CLOCK.fetch_add(61, Ordering::Relaxed); // past the default 60 s lease
+            assert_eq!(
+                thief.claim("thief", Duration::from_secs(60), test_clock(), 1).await.unwrap().len(),
+                1
+            );
+            Ok(())
+        }
+    };
+    assert_eq!(worker.run_once(&steal).await.unwrap(), 1);
+
+    let counts: Vec<_> = stats.iter().collect();
+    assert_eq!(
+        counts,
+        [
+            (Handled::Processed, 1),
+            (Handled::Retried, MAX_ATTEMPTS.unsigned_abs() - 1),
+            (Handled::DeadLettered, 1),
+            (Handled::LeaseLost, 1),
+            (Handled::Unrecorded, 0),
+        ]
+    );
+    assert_eq!(worker.stats().count(Handled::Processed), 1, "the worker's own handle is the same");
 }
