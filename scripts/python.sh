@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Python package: a fresh venv, `pip install "./python[fastapi]"` (maturin
+# The Python package: a fresh venv, `pip install "./python[fastapi,flask]"` (maturin
 # builds the extension from this clone), then pytest and mypy --strict.
 # Usage: scripts/python.sh [--bench]   (--bench: also python/bench.py)
 set -euo pipefail
@@ -8,7 +8,7 @@ venv=target/python-venv
 rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --upgrade pip
-"$venv/bin/pip" install --quiet "./python[fastapi]" -r python/requirements-test.txt
+"$venv/bin/pip" install --quiet "./python[fastapi,flask]" -r python/requirements-test.txt
 echo "=== pytest"
 (cd python && "../$venv/bin/python" -m pytest -q -p no:cacheprovider)
 echo "=== mypy --strict: the tests, the examples and the bench"

@@ -1,18 +1,24 @@
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 Body = bytes | bytearray | memoryview | str
 Now = int | float | datetime | None
+
+class HeaderMap(Protocol):
+    """What is read of the headers: a dict, or Starlette's or Werkzeug's ``Headers``."""
+
+    def get(self, key: str, /) -> str | None: ...
+    def items(self) -> Iterable[tuple[str, str]]: ...
 
 GOOGLE_JWKS_URL: Final[str]
 GIL_RELEASE_BYTES: Final[int]
 
 class Webhook:
     def __init__(self, secret: str | bytes | Sequence[str | bytes], *, tolerance: int = 300) -> None: ...
-    def verify(self, data: Body, headers: Mapping[str, str], *, now: Now = None, json_parse: bool = True) -> Any: ...
+    def verify(self, data: Body, headers: HeaderMap, *, now: Now = None, json_parse: bool = True) -> Any: ...
     def verify_with_key(
-        self, data: Body, headers: Mapping[str, str], *, now: Now = None, json_parse: bool = True
+        self, data: Body, headers: HeaderMap, *, now: Now = None, json_parse: bool = True
     ) -> tuple[Any, int]: ...
     def sign(self, msg_id: str, timestamp: datetime | int, data: Body) -> str: ...
 
@@ -46,4 +52,4 @@ class Receiver:
         jwks: Mapping[str, Any] | str | bytes | None = None,
         jwks_url: str = ...,
     ) -> None: ...
-    def verify(self, body: Body, headers: Mapping[str, str], *, now: Now = None) -> Delivery: ...
+    def verify(self, body: Body, headers: HeaderMap, *, now: Now = None) -> Delivery: ...

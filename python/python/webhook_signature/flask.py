@@ -1,0 +1,140 @@
+"""Flask decorators that verify webhooks before your view runs.
+
+    from flask import Flask
+    from webhook_signature.flask import VerifiedDelivery, verified_webhook
+
+    app = Flask(__name__)
+
+    @app.post("/webhooks")
+    @verified_webhook("whsec_...", max_body=1 << 20)
+    def receive(delivery: VerifiedDelivery) -> tuple[str, int]:
+        store_once(delivery.id, delivery.body)   # deduplicate on webhook-id, commit, then:
+        return "", 204
+
+The view gets the verified delivery as its first argument (then the route's
+own arguments). Each decorator answers, without calling the view: 400 for
+missing or malformed headers, 401 for a stale or unauthentic delivery, 413 for
+a body over ``max_body`` (refused on ``Content-Length`` before reading, and
+read at most ``max_body + 1`` bytes otherwise, chunked bodies included), and
+503 when a dynamic delivery's keys cannot be fetched. The response bodies
+never say which check failed; the reason goes to the logger
+``webhook_signature`` at DEBUG.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from flask import Response, request
+
+from webhook_signature._errors import WebhookVerificationError
+from webhook_signature._receive import (
+    NAMES,
+    PHRASES,
+    GeminiDelivery,
+    Rejected,
+    VerifiedDelivery,
+    check_headers,
+    header,
+    rejected,
+)
+from webhook_signature._webhook_signature import GOOGLE_JWKS_URL, Receiver, Webhook
+
+__all__ = ["GeminiDelivery", "VerifiedDelivery", "verified_gemini", "verified_webhook"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+D = TypeVar("D")
+
+#: Read in pieces of this size, so a body is never held twice while it arrives.
+_CHUNK = 64 * 1024
+
+
+def _read(max_body: int) -> bytes:
+    """The body, reading at most ``max_body + 1`` bytes: one more means too large.
+
+    ``request.stream`` stops at ``Content-Length``, or, for a chunked body, where
+    the WSGI server says the input ends."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= max_body:
+        chunk = request.stream.read(min(_CHUNK, max_body + 1 - size))
+        if not chunk:
+            break
+        size += len(chunk)
+        chunks.append(chunk)
+    if size > max_body:
+        raise Rejected(413, "body over max_body")
+    return b"".join(chunks)
+
+
+def _guard(
+    verify: Callable[[int], D], max_body: int
+) -> Callable[[Callable[Concatenate[D, P], R]], Callable[P, R | Response]]:
+    """A decorator that runs ``verify(max_body)`` in the request and hands its
+    result to the view, or answers the refusal without calling the view."""
+
+    def decorate(view: Callable[Concatenate[D, P], R]) -> Callable[P, R | Response]:
+        @functools.wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            try:
+                delivery = verify(max_body)
+            except Rejected as refusal:
+                return Response(PHRASES[refusal.status], status=refusal.status, mimetype="text/plain")
+            return view(delivery, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def verified_webhook(
+    secret_or_secrets: str | bytes | Sequence[str | bytes], *, max_body: int = 1 << 20, tolerance: int = 300
+) -> Callable[[Callable[Concatenate[VerifiedDelivery, P], R]], Callable[P, R | Response]]:
+    """Verifies a Standard Webhooks delivery; the view gets a ``VerifiedDelivery``."""
+    webhook = Webhook(secret_or_secrets, tolerance=tolerance)
+
+    def verify(max_body: int) -> VerifiedDelivery:
+        check_headers(request.headers, max_body, tolerance)
+        body = _read(max_body)
+        try:
+            _, key = webhook.verify_with_key(body, request.headers, json_parse=False)
+        except WebhookVerificationError as error:
+            raise rejected(error) from None
+        return VerifiedDelivery(
+            id=header(request.headers, NAMES[0]) or "",
+            timestamp=int(header(request.headers, NAMES[1]) or 0),
+            body=body,
+            key=key,
+        )
+
+    return _guard(verify, max_body)
+
+
+def verified_gemini(
+    secrets: str | Sequence[str] | None = None,
+    audience: str | Sequence[str] | None = None,
+    *,
+    jwks: Any = None,
+    jwks_url: str = GOOGLE_JWKS_URL,
+    max_body: int = 1 << 20,
+) -> Callable[[Callable[Concatenate[GeminiDelivery, P], R]], Callable[P, R | Response]]:
+    """Verifies a Gemini delivery, either mode; the view gets a ``GeminiDelivery``.
+
+    A dynamic delivery's first JWKS fetch runs in the request's thread (WSGI
+    servers give each request its own), with the GIL released."""
+    receiver = Receiver(secrets=secrets, audience=audience, jwks=jwks, jwks_url=jwks_url)
+
+    def verify(max_body: int) -> GeminiDelivery:
+        # The timestamp window is the receiver's (static and dynamic alike), checked before any key work.
+        check_headers(request.headers, max_body, None)
+        body = _read(max_body)
+        try:
+            delivery = receiver.verify(body, request.headers)
+        except WebhookVerificationError as error:
+            raise rejected(error) from None
+        return GeminiDelivery(id=delivery.id, timestamp=delivery.timestamp, body=body, delivery=delivery)
+
+    return _guard(verify, max_body)

@@ -1,0 +1,67 @@
+"""The two example receivers, as their docstrings run them: each stores a
+signed delivery once, acknowledges its retry, and refuses a forgery without
+storing it."""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from fastapi.testclient import TestClient
+
+import webhook_signature as ws
+from conftest import SECRET
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+BODY = b'{"type":"batch.succeeded","version":"v1","data":{"id":"batches/e"}}'
+
+
+def load(name: str, database: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """Imports ``examples/<name>.py`` afresh, configured by its environment variables."""
+    monkeypatch.setenv("GEMINI_INBOX", str(database))
+    monkeypatch.setenv("GEMINI_WEBHOOK_SECRET", SECRET)
+    monkeypatch.delenv("GEMINI_WEBHOOK_AUDIENCE", raising=False)
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def signed(msg_id: str) -> dict[str, str]:
+    now = int(time.time())
+    return {"webhook-id": msg_id, "webhook-timestamp": str(now), "webhook-signature": ws.Webhook(SECRET).sign(msg_id, now, BODY)}
+
+
+def stored(database: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT webhook_id, event_type, authenticated FROM deliveries ORDER BY webhook_id").fetchall()
+
+
+@pytest.mark.parametrize("name", ["fastapi_gemini", "flask_gemini"])
+def test_an_example_stores_once_and_refuses_forgeries(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = tmp_path / "inbox.sqlite3"
+    example = load(name, database, monkeypatch)
+    if name.startswith("fastapi"):
+        fastapi_client = TestClient(example.app)
+
+        def post(headers: dict[str, str]) -> int:
+            status: int = fastapi_client.post("/webhooks/gemini", content=BODY, headers=headers).status_code
+            return status
+
+    else:
+        flask_client = example.app.test_client()
+
+        def post(headers: dict[str, str]) -> int:
+            status: int = flask_client.post("/webhooks/gemini", data=BODY, headers=headers).status_code
+            return status
+
+    for _ in range(2):  # a delivery and its retry
+        assert post(signed("msg_example")) == 204
+    forged = {**signed("msg_forged"), "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+    assert post(forged) == 401
+    assert stored(database) == [("msg_example", "batch.succeeded", "signature")]

@@ -1,0 +1,137 @@
+"""The Flask decorators through Flask's test client: 204, 400, 401, 413 and
+503, with bodies that do not say which check failed, a body never read past
+``max_body + 1`` bytes, and the view never called for a refused delivery."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+from flask import Flask
+
+import webhook_signature as ws
+from conftest import SECRET
+from test_gemini import AUDIENCE, BODY, JWKS_A, token
+from webhook_signature.flask import GeminiDelivery, VerifiedDelivery, verified_gemini, verified_webhook
+
+app = Flask(__name__)
+seen: list[VerifiedDelivery] = []
+
+
+@app.post("/webhooks/<source>")
+@verified_webhook(SECRET, max_body=1024)
+def receive(delivery: VerifiedDelivery, source: str) -> tuple[str, int, dict[str, str]]:
+    seen.append(delivery)
+    return "", 204, {"x-source": source}
+
+
+@app.post("/gemini")
+@verified_gemini(audience=AUDIENCE, jwks=json.loads(JWKS_A))
+def gemini(delivery: GeminiDelivery) -> tuple[str, int, dict[str, str]]:
+    return "", 204, {"x-mode": delivery.delivery.mode}
+
+
+@app.post("/gemini-offline")
+@verified_gemini(audience=AUDIENCE, jwks_url="http://127.0.0.1:9/jwks.json")
+def gemini_offline(delivery: GeminiDelivery) -> tuple[str, int]:
+    raise AssertionError("no key could be had: the view must not run")
+
+
+client = app.test_client()
+
+
+def signed(body: bytes, msg_id: str = "msg_flask", timestamp: int | None = None) -> dict[str, str]:
+    now = int(time.time()) if timestamp is None else timestamp
+    signature = ws.Webhook(SECRET).sign(msg_id, now, body)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(now), "webhook-signature": signature}
+
+
+def test_a_valid_delivery_reaches_the_view_with_its_route_arguments() -> None:
+    body = b'{"type":"batch.succeeded"}'
+    response = client.post("/webhooks/gemini", data=body, headers=signed(body))
+    assert (response.status_code, response.headers["x-source"]) == (204, "gemini")
+    assert seen[-1].body == body and seen[-1].id == "msg_flask" and seen[-1].key == 0
+    assert seen[-1].json() == {"type": "batch.succeeded"}
+
+
+def test_rejections_never_reach_the_view() -> None:
+    body = b'{"type":"batch.succeeded"}'
+    before = len(seen)
+    cases = [
+        (body + b" ", signed(body), 401),  # tampered
+        (body, signed(body, timestamp=int(time.time()) - 3600), 401),  # stale
+        (body, {k: v for k, v in signed(body).items() if k != "webhook-id"}, 400),  # missing header
+        (body, {**signed(body), "webhook-timestamp": "soon"}, 400),  # malformed timestamp
+        (body, {**signed(body), "webhook-timestamp": "\u00b2"}, 400),  # a digit, but not ASCII
+        (b"x" * 2000, signed(b"x" * 2000), 413),  # over max_body, by Content-Length
+    ]
+    for content, headers, status in cases:
+        response = client.post("/webhooks/x", data=content, headers=headers)
+        assert response.status_code == status, (headers, response.text)
+        text = response.text.lower()
+        assert "signature" not in text and "timestamp" not in text
+    assert len(seen) == before
+
+
+class CountingStream(io.BytesIO):
+    """An endless-looking body that counts what the server read of it."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(b"x" * size)
+        self.taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+
+def test_a_chunked_body_over_the_limit_is_cut_off_unread() -> None:
+    # No Content-Length: the WSGI server marks the input as ending on its own
+    # (as gunicorn does for Transfer-Encoding: chunked).
+    stream = CountingStream(1 << 20)
+    response = client.post(
+        "/webhooks/x",
+        input_stream=stream,
+        headers=signed(b"x"),
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert stream.taken <= 1025, f"read {stream.taken} bytes of a body over the 1,024-byte limit"
+
+
+def test_a_chunked_body_within_the_limit_verifies() -> None:
+    body = b'{"chunked":true}'
+    response = client.post(
+        "/webhooks/x",
+        input_stream=io.BytesIO(body),
+        headers=signed(body, msg_id="msg_chunked"),
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 204
+    assert seen[-1].id == "msg_chunked" and seen[-1].body == body
+
+
+def test_an_invalid_content_length_is_400() -> None:
+    body = b"{}"
+    # Set in the WSGI environ: the test client would write its own header over it.
+    response = client.post("/webhooks/x", data=body, headers=signed(body), environ_overrides={"CONTENT_LENGTH": "\u00b2"})
+    assert response.status_code == 400
+
+
+def test_gemini_both_modes() -> None:
+    now = int(time.time())
+    headers = {"webhook-id": "msg_g", "webhook-timestamp": str(now), "webhook-signature": token({"iat": now, "exp": now + 300})}
+    response = client.post("/gemini", data=BODY, headers=headers)
+    assert (response.status_code, response.headers["x-mode"]) == (204, "dynamic")
+    forged = {**headers, "webhook-signature": token({"iat": now, "exp": now + 300, "aud": "https://other.example"})}
+    assert client.post("/gemini", data=BODY, headers=forged).status_code == 401
+
+
+def test_gemini_without_keys_is_503_so_the_sender_retries() -> None:
+    now = int(time.time())
+    headers = {"webhook-id": "msg_503", "webhook-timestamp": str(now), "webhook-signature": token({"iat": now, "exp": now + 300})}
+    response = client.post("/gemini-offline", data=BODY, headers=headers)
+    assert response.status_code == 503
+    assert response.text == "Service Unavailable"
