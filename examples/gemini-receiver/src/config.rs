@@ -35,7 +35,8 @@ pub struct Config {
     /// `GEMINI_RECEIVER_HANDLER_LOG`: a file recording every handler call.
     pub handler_log: Option<std::path::PathBuf>,
     /// What a client may hold: `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS` (10),
-    /// `GEMINI_RECEIVER_BODY_TIMEOUT_SECS` (30), `GEMINI_RECEIVER_MAX_CONNECTIONS`
+    /// `GEMINI_RECEIVER_BODY_TIMEOUT_SECS` (30),
+    /// `GEMINI_RECEIVER_IDLE_TIMEOUT_SECS` (60), `GEMINI_RECEIVER_MAX_CONNECTIONS`
     /// (4096), `GEMINI_RECEIVER_MAX_REQUESTS` (4096, over every connection),
     /// and `GEMINI_RECEIVER_SHUTDOWN_SECS` (20), the drain at SIGTERM.
     pub limits: Limits,
@@ -124,7 +125,9 @@ impl Config {
         let limits = Limits::default()
             .with_header_read_timeout(seconds("GEMINI_RECEIVER_HEADER_TIMEOUT_SECS", 10)?)
             .with_body_timeout(seconds("GEMINI_RECEIVER_BODY_TIMEOUT_SECS", 30)?)
-            .with_max_connections(number("GEMINI_RECEIVER_MAX_CONNECTIONS", 4096)?)
+            .with_idle_timeout(seconds("GEMINI_RECEIVER_IDLE_TIMEOUT_SECS", 60)?)
+            // 0 would silently mean 1 (the least `serve` takes): an error instead.
+            .with_max_connections(at_least_one("GEMINI_RECEIVER_MAX_CONNECTIONS", 4096)?)
             .with_max_requests(at_least_one("GEMINI_RECEIVER_MAX_REQUESTS", 4096)?)
             .with_shutdown_timeout(seconds("GEMINI_RECEIVER_SHUTDOWN_SECS", 20)?);
         let database = match env("DATABASE_URL") {
@@ -136,7 +139,8 @@ impl Config {
                 env("GEMINI_RECEIVER_DB").unwrap_or_else(|| "gemini-inbox.sqlite3".into()).into(),
             ),
         };
-        let lease = number("GEMINI_RECEIVER_LEASE_SECS", 60)?;
+        // A lease of 0 s would end as it is taken: every row open to a second worker.
+        let lease = seconds("GEMINI_RECEIVER_LEASE_SECS", 60)?;
         let concurrency = at_least_one("GEMINI_RECEIVER_CONCURRENCY", DEFAULT_CONCURRENCY)?;
         let metrics_addr = env("GEMINI_RECEIVER_METRICS_ADDR")
             .map(|addr| {
@@ -155,7 +159,7 @@ impl Config {
             host: env("HOST").unwrap_or_else(|| "0.0.0.0".to_owned()),
             database,
             instance: env("GEMINI_RECEIVER_INSTANCE").unwrap_or_else(default_instance),
-            lease: Duration::from_secs(lease),
+            lease,
             concurrency,
             handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
             limits,

@@ -28,3 +28,17 @@ fn zero_or_garbled_concurrency_is_refused() {
         assert!(stderr.contains(message), "{value}: {stderr}");
     }
 }
+
+#[test]
+fn a_zero_lease_connection_limit_or_timeout_is_refused_by_name() {
+    for name in [
+        "GEMINI_RECEIVER_LEASE_SECS",
+        "GEMINI_RECEIVER_MAX_CONNECTIONS",
+        "GEMINI_RECEIVER_MAX_REQUESTS",
+        "GEMINI_RECEIVER_IDLE_TIMEOUT_SECS",
+    ] {
+        let (status, stderr) = run_with(name, "0");
+        assert!(!status.success(), "{name}=0: {stderr}");
+        assert!(stderr.contains(&format!("{name}: must be at least 1")), "{name}=0: {stderr}");
+    }
+}

@@ -264,3 +264,30 @@ async fn metrics_on_their_own_listener_and_json_logs() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_closes_after_the_configured_timeout_and_is_counted() {
+    let dir = scratch("idle");
+    let receiver = Receiver::start(&dir, &[("GEMINI_RECEIVER_IDLE_TIMEOUT_SECS", "1".to_owned())]).await;
+    // Keep-alive: answered, then held open only until the idle timer (1 s, not
+    // the default 60 s, which would outlast PATIENCE) closes it.
+    let mut stream = TcpStream::connect(("127.0.0.1", receiver.port)).await.unwrap();
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n").await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut response))
+        .await
+        .expect("the idle connection was closed")
+        .unwrap();
+    assert!(response.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&response));
+
+    let request = b"GET /metrics HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n";
+    let mut stream = TcpStream::connect(("127.0.0.1", receiver.port)).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut page = String::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_string(&mut page)).await.unwrap().unwrap();
+    assert!(page.lines().any(|line| line == "gemini_receiver_connections_expired_total 1"), "{page}");
+    assert!(
+        page.lines().any(|line| line == "gemini_receiver_requests_in_flight 1"),
+        "only /metrics itself: {page}"
+    );
+}
