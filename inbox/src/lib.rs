@@ -28,5 +28,5 @@ pub use error::InboxError;
 pub use inbox::Inbox;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteOptions;
-pub use worker::{Worker, run_retention, unix_now};
+pub use worker::{DEFAULT_HANDLER_TIMEOUT, Worker, run_retention, unix_now};
 pub use worker_stats::{Handled, WorkerStats};

@@ -38,9 +38,16 @@ pub struct Worker {
     lease: Duration,
     poll: Duration,
     concurrency: usize,
+    handler_timeout: Duration,
     clock: fn() -> i64,
     stats: WorkerStats,
 }
+
+/// How long a handler may run unless [`Worker::with_handler_timeout`] says
+/// otherwise: long enough to download a large Veo video, short enough that a
+/// handler stuck on a peer that never answers does not hold its row (and its
+/// loop) forever while its lease is renewed.
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 impl Worker {
     /// A worker named `id` (unique per process: it owns its leases).
@@ -52,6 +59,7 @@ impl Worker {
             lease: Duration::from_secs(60),
             poll: Duration::from_millis(50),
             concurrency: 1,
+            handler_timeout: DEFAULT_HANDLER_TIMEOUT,
             clock: unix_now,
             stats: WorkerStats::new(),
         }
@@ -77,6 +85,15 @@ impl Worker {
     #[must_use]
     pub fn with_concurrency(self, concurrency: usize) -> Self {
         Self { concurrency: concurrency.max(1), ..self }
+    }
+
+    /// How long one handler call may run (default [`DEFAULT_HANDLER_TIMEOUT`]).
+    /// Past it the call is dropped at its next `.await` and counted as a
+    /// failure: the row is retried after its backoff, and becomes a dead
+    /// letter after the last attempt, like any other failure.
+    #[must_use]
+    pub fn with_handler_timeout(self, timeout: Duration) -> Self {
+        Self { handler_timeout: timeout, ..self }
     }
 
     /// The clock, Unix seconds, for tests.
@@ -209,7 +226,8 @@ impl Worker {
 
     /// Runs the handler on a claimed row, renewing the row's lease while it
     /// runs, so a handler slower than the lease is never run a second time
-    /// elsewhere meanwhile. Returns the row's id with the outcome.
+    /// elsewhere meanwhile; but no longer than the handler timeout. Returns
+    /// the row's id with the outcome.
     async fn run_handler<H, F>(&self, handler: &H, row: Claimed) -> (String, Result<(), String>)
     where
         H: Fn(Claimed) -> F,
@@ -219,6 +237,9 @@ impl Worker {
         let outcome = tokio::select! {
             outcome = handler(row) => outcome,
             never = self.keep_leased(&id) => match never {},
+            () = tokio::time::sleep(self.handler_timeout) => {
+                Err(format!("the handler did not finish within {:?}", self.handler_timeout))
+            }
         };
         (id, outcome)
     }

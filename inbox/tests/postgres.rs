@@ -115,3 +115,10 @@ async fn operator_console_works() {
     let inbox = Inbox::connect_postgres(&url).await.unwrap();
     operator_console(&inbox).await;
 }
+
+#[tokio::test]
+async fn a_stuck_handler_is_cut_off_at_its_timeout() {
+    let Some(url) = database("stuck").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    a_stuck_handler_is_cut_off(&inbox).await;
+}

@@ -193,3 +193,9 @@ async fn operator_console_works() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_stuck_handler_is_cut_off_at_its_timeout() {
+    let inbox = Inbox::open_sqlite(temp_db("stuck"), &SqliteOptions::default()).unwrap();
+    a_stuck_handler_is_cut_off(&inbox).await;
+}

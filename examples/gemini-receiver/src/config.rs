@@ -5,7 +5,7 @@ use std::time::Duration;
 use webhook_signature::Webhook;
 use webhook_signature_axum::Limits;
 use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, JwksCache, Receiver};
-use webhook_signature_inbox::{Inbox, SqliteOptions};
+use webhook_signature_inbox::{DEFAULT_HANDLER_TIMEOUT, Inbox, SqliteOptions};
 
 /// Handlers running at once unless `GEMINI_RECEIVER_CONCURRENCY` says otherwise:
 /// enough for the worker to keep up with a burst of deliveries on SQLite,
@@ -32,6 +32,10 @@ pub struct Config {
     pub lease: Duration,
     /// `GEMINI_RECEIVER_CONCURRENCY`: how many handlers run at once, default [`DEFAULT_CONCURRENCY`].
     pub concurrency: usize,
+    /// `GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS`: how long one handler call may
+    /// run before it is cut off and retried, default 900 (the inbox's
+    /// `DEFAULT_HANDLER_TIMEOUT`).
+    pub handler_timeout: Duration,
     /// `GEMINI_RECEIVER_HANDLER_LOG`: a file recording every handler call.
     pub handler_log: Option<std::path::PathBuf>,
     /// What a client may hold: `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS` (10),
@@ -142,6 +146,8 @@ impl Config {
         // A lease of 0 s would end as it is taken: every row open to a second worker.
         let lease = seconds("GEMINI_RECEIVER_LEASE_SECS", 60)?;
         let concurrency = at_least_one("GEMINI_RECEIVER_CONCURRENCY", DEFAULT_CONCURRENCY)?;
+        let handler_timeout =
+            seconds("GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS", DEFAULT_HANDLER_TIMEOUT.as_secs())?;
         let metrics_addr = env("GEMINI_RECEIVER_METRICS_ADDR")
             .map(|addr| {
                 addr.parse().map_err(|_| format!("GEMINI_RECEIVER_METRICS_ADDR: not host:port: {addr}"))
@@ -161,6 +167,7 @@ impl Config {
             instance: env("GEMINI_RECEIVER_INSTANCE").unwrap_or_else(default_instance),
             lease,
             concurrency,
+            handler_timeout,
             handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
             limits,
             metrics_addr,

@@ -5,7 +5,7 @@
 //! - `DATABASE_URL=postgres://…` for a shared PostgreSQL inbox, else the SQLite
 //!   file `GEMINI_RECEIVER_DB` (default `gemini-inbox.sqlite3`);
 //! - `GEMINI_RECEIVER_INSTANCE`, `GEMINI_RECEIVER_LEASE_SECS`, `GEMINI_RECEIVER_CONCURRENCY`,
-//!   `GEMINI_RECEIVER_HANDLER_LOG`;
+//!   `GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS`, `GEMINI_RECEIVER_HANDLER_LOG`;
 //! - `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS`, `GEMINI_RECEIVER_BODY_TIMEOUT_SECS`,
 //!   `GEMINI_RECEIVER_IDLE_TIMEOUT_SECS`,
 //!   `GEMINI_RECEIVER_MAX_CONNECTIONS`, `GEMINI_RECEIVER_MAX_REQUESTS`,
@@ -46,6 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let worker = Worker::new(inbox.clone(), config.instance.clone())
         .with_lease(config.lease)
         .with_concurrency(config.concurrency)
+        .with_handler_timeout(config.handler_timeout)
         .with_stats(handled.clone());
     let worker = tokio::spawn({
         let stopped = stopped.clone();

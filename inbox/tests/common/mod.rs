@@ -347,3 +347,15 @@ pub async fn worker_counts_its_outcomes(inbox: &Inbox) {
     );
     assert_eq!(worker.stats().count(Handled::Processed), 1, "the worker's own handle is the same");
 }
+
+/// A handler that never finishes is cut off at the handler timeout, and the
+/// row is retried after its backoff instead of being held forever.
+pub async fn a_stuck_handler_is_cut_off(inbox: &Inbox) {
+    inbox.insert(delivery("stuck", T0)).await.unwrap();
+    let worker = Worker::new(inbox.clone(), "impatient").with_handler_timeout(Duration::from_millis(200));
+    let bounded = tokio::time::timeout(Duration::from_secs(30), worker.run_once(&|_| std::future::pending()));
+    assert_eq!(bounded.await.expect("cut off at the handler timeout").unwrap(), 1);
+    assert_eq!(worker.stats().count(Handled::Retried), 1);
+    let row = inbox.get("stuck").await.unwrap().unwrap();
+    assert!(row.next_attempt_at.is_some() && row.claimed_by.is_none(), "{row:?}");
+}
