@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use crate::delivery::{Claimed, Failed, Inserted, NewDelivery};
 use crate::error::InboxError;
 #[cfg(feature = "postgres")]
-use crate::postgres::Postgres;
+use crate::postgres::{Postgres, PostgresOptions};
 #[cfg(feature = "sqlite")]
 use crate::sqlite::{self, Answer, Op, Request, SqliteOptions};
 
@@ -70,7 +70,17 @@ impl Inbox {
     /// [`InboxError`] if the URL is invalid, or the server cannot be reached or migrated.
     #[cfg(feature = "postgres")]
     pub async fn connect_postgres(url: &str) -> Result<Self, InboxError> {
-        Ok(Self(Backend::Postgres(Arc::new(Postgres::connect(url).await?))))
+        Self::connect_postgres_with(url, &PostgresOptions::default()).await
+    }
+
+    /// [`connect_postgres`](Self::connect_postgres) with `options`: how long
+    /// an operation may wait for a server that stopped answering.
+    ///
+    /// # Errors
+    /// As [`connect_postgres`](Self::connect_postgres).
+    #[cfg(feature = "postgres")]
+    pub async fn connect_postgres_with(url: &str, options: &PostgresOptions) -> Result<Self, InboxError> {
+        Ok(Self(Backend::Postgres(Arc::new(Postgres::connect(url, options).await?))))
     }
 
     /// Queues `request` for the SQLite writer and waits for its answer, given after the commit.

@@ -26,6 +26,8 @@ pub use admin::{Filter, Retry, Row, State, Stats};
 pub use delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS, backoff_secs};
 pub use error::InboxError;
 pub use inbox::Inbox;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresOptions;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteOptions;
 pub use worker::{DEFAULT_HANDLER_TIMEOUT, Worker, run_retention, unix_now};

@@ -12,6 +12,11 @@
 //! - Claims use `FOR UPDATE SKIP LOCKED`; every state change is one
 //!   conditional statement whose affected rows are checked.
 //! - Rows are read with `try_get`: a schema surprise is an error, never a panic.
+//! - Every statement has a client-side bound ([`PostgresOptions`]): a server
+//!   that stops answering without closing the connection (frozen, or behind
+//!   a network partition that sends no reset) is an error within seconds,
+//!   and its connection leaves the pool, instead of a wait until TCP gives up
+//!   (about 15 minutes on Linux).
 
 use std::time::Duration;
 
@@ -35,6 +40,34 @@ const WRITER_POOL_SIZE: usize = 2;
 const POOL_SIZE: usize = 16;
 /// How long a checkout, a connect or a recycling check may take.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Retention deletes up to an hour of rows in one statement: far more time
+/// than a delivery's insert, and nobody waits for it.
+pub(crate) const PURGE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How to connect to a PostgreSQL inbox, beyond its URL.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct PostgresOptions {
+    /// How long one operation (a batch of inserts and its commit, a claim, an
+    /// operator's read) may wait for the server (default 10 s). Past it the
+    /// caller gets an error (a delivery: 503, so the sender retries), and the
+    /// connection, whose state is then unknown, is dropped from the pool.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        Self { statement_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl PostgresOptions {
+    /// The statement timeout (at least 1 ms).
+    #[must_use]
+    pub fn with_statement_timeout(self, timeout: Duration) -> Self {
+        Self { statement_timeout: timeout.max(Duration::from_millis(1)) }
+    }
+}
 
 /// A write the writer task commits together with everything else queued:
 /// the two that come once per delivery.
@@ -73,6 +106,7 @@ impl Write {
 pub(crate) struct Postgres {
     pool: Pool,
     writes: mpsc::UnboundedSender<Write>,
+    timeout: Duration,
 }
 
 const INSERT: &str = "INSERT INTO deliveries \
@@ -111,13 +145,42 @@ const PURGE: &str = "DELETE FROM deliveries \
 impl Postgres {
     /// Builds the pools (nothing is connected until first use), migrates, and
     /// starts the writer task on a pool of its own.
-    pub(crate) async fn connect(url: &str) -> Result<Self, InboxError> {
+    pub(crate) async fn connect(url: &str, options: &PostgresOptions) -> Result<Self, InboxError> {
         let (config, tls) = postgres_tls::configure(url)?;
+        let timeout = options.statement_timeout;
         let pool = build_pool(config.clone(), tls.clone(), POOL_SIZE)?;
-        migrate(&mut checkout(&pool).await?).await?;
         let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_batches(build_pool(config, tls, WRITER_POOL_SIZE)?, queue));
-        Ok(Self { pool, writes })
+        let inbox = Self { pool, writes, timeout };
+        inbox.with_client(timeout, async |client| migrate(client).await).await?;
+        tokio::spawn(write_batches(build_pool(config, tls, WRITER_POOL_SIZE)?, queue, timeout));
+        Ok(inbox)
+    }
+
+    /// Runs `operation` on a pooled connection, for at most `timeout`. A
+    /// connection that does not answer in time is taken out of the pool (its
+    /// state is unknown: a reply may still be on its way), so the next
+    /// checkout opens a fresh one.
+    pub(crate) async fn with_client<T>(
+        &self,
+        timeout: Duration,
+        operation: impl AsyncFnOnce(&mut Object) -> Result<T, InboxError>,
+    ) -> Result<T, InboxError> {
+        let mut client = checkout(&self.pool).await?;
+        match tokio::time::timeout(timeout, operation(&mut client)).await {
+            Ok(result) => result,
+            Err(_) => {
+                drop(Object::take(client));
+                Err(stalled(timeout))
+            }
+        }
+    }
+
+    /// [`with_client`](Self::with_client) within the statement timeout.
+    pub(crate) async fn bounded<T>(
+        &self,
+        operation: impl AsyncFnOnce(&mut Object) -> Result<T, InboxError>,
+    ) -> Result<T, InboxError> {
+        self.with_client(self.timeout, operation).await
     }
 
     pub(crate) async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
@@ -134,14 +197,8 @@ impl Postgres {
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
-    /// A pooled connection, for the operator's requests.
-    pub(crate) async fn client(&self) -> Result<Object, InboxError> {
-        checkout(&self.pool).await
-    }
-
     pub(crate) async fn ping(&self) -> Result<(), InboxError> {
-        checkout(&self.pool).await?.simple_query("SELECT 1").await?;
-        Ok(())
+        self.bounded(async |client| Ok(client.simple_query("SELECT 1").await.map(drop)?)).await
     }
 
     pub(crate) async fn claim(
@@ -151,11 +208,13 @@ impl Postgres {
         now: i64,
         limit: usize,
     ) -> Result<Vec<Claimed>, InboxError> {
-        let client = checkout(&self.pool).await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let statement = client.prepare_cached(CLAIM).await?;
-        let rows = client.query(&statement, &[&worker, &until, &now, &limit]).await?;
-        rows.iter().map(claimed).collect()
+        self.bounded(async |client| {
+            let statement = client.prepare_cached(CLAIM).await?;
+            let rows = client.query(&statement, &[&worker, &until, &now, &limit]).await?;
+            rows.iter().map(claimed).collect()
+        })
+        .await
     }
 
     /// Through the writer: the worker's loops share its commits, as deliveries do.
@@ -169,24 +228,28 @@ impl Postgres {
 
     /// One conditional UPDATE on the row `id` held by `worker`: whether it changed it.
     async fn execute(&self, sql: &str, id: &str, worker: &str, value: i64) -> Result<bool, InboxError> {
-        let client = checkout(&self.pool).await?;
-        let statement = client.prepare_cached(sql).await?;
-        Ok(client.execute(&statement, &[&id, &worker, &value]).await? == 1)
+        self.bounded(async |client| {
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.execute(&statement, &[&id, &worker, &value]).await? == 1)
+        })
+        .await
     }
 
     pub(crate) async fn fail(&self, id: &str, worker: &str, now: i64) -> Result<Failed, InboxError> {
-        let client = checkout(&self.pool).await?;
-        let statement = client.prepare_cached(FAIL).await?;
         let max = i32::try_from(MAX_ATTEMPTS).unwrap_or(i32::MAX);
-        let Some(row) = client.query_opt(&statement, &[&id, &worker, &now, &max]).await? else {
-            return Ok(Failed::LeaseLost);
-        };
-        Failed::from_columns(row.try_get(0)?, row.try_get(1)?)
+        self.bounded(async |client| {
+            let statement = client.prepare_cached(FAIL).await?;
+            let Some(row) = client.query_opt(&statement, &[&id, &worker, &now, &max]).await? else {
+                return Ok(Failed::LeaseLost);
+            };
+            Failed::from_columns(row.try_get(0)?, row.try_get(1)?)
+        })
+        .await
     }
 
     pub(crate) async fn purge(&self, now: i64) -> Result<u64, InboxError> {
-        let client = checkout(&self.pool).await?;
-        Ok(client.execute(PURGE, &[&now.saturating_sub(RETENTION_SECS)]).await?)
+        let cutoff = now.saturating_sub(RETENTION_SECS);
+        self.with_client(PURGE_TIMEOUT, async |client| Ok(client.execute(PURGE, &[&cutoff]).await?)).await
     }
 }
 
@@ -212,6 +275,10 @@ fn build_pool(
 /// A pooled connection; a closed one is replaced by the pool's recycling check.
 async fn checkout(pool: &Pool) -> Result<Object, InboxError> {
     pool.get().await.map_err(|e| InboxError::Database(format!("PostgreSQL unavailable: {e}")))
+}
+
+fn stalled(timeout: Duration) -> InboxError {
+    InboxError::Database(format!("PostgreSQL did not answer within {timeout:?}"))
 }
 
 fn claimed(row: &Row) -> Result<Claimed, InboxError> {
@@ -249,7 +316,7 @@ async fn migrate(client: &mut Object) -> Result<(), InboxError> {
 
 /// Group commit: everything queued goes into one transaction; callers hear
 /// back only after the commit.
-async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>) {
+async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>, timeout: Duration) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -258,7 +325,7 @@ async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>) {
                 Err(_) => break,
             }
         }
-        match commit_retrying(&pool, &batch).await {
+        match commit_retrying(&pool, &batch, timeout).await {
             Ok(changed) => batch.into_iter().zip(changed).for_each(|(write, changed)| write.answer(changed)),
             Err(error) => {
                 tracing::error!(%error, "inbox batch rolled back");
@@ -269,42 +336,53 @@ async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>) {
 }
 
 /// One try, and one more on a fresh connection if the first one's connection
-/// broke (a server restart, a failover, an idle connection cut by a proxy).
-/// Both writes may be repeated: an insert that did commit is then a
-/// duplicate (still acknowledged), a completion that did commit changes no
-/// row (the worker logs a lost lease, and the row stays processed).
-async fn commit_retrying(pool: &Pool, batch: &[Write]) -> Result<Vec<u64>, InboxError> {
+/// broke (a server restart, a failover, an idle connection cut by a proxy)
+/// or did not answer within `timeout` (a frozen server, a partition). Both
+/// writes may be repeated: an insert that did commit is then a duplicate
+/// (still acknowledged), a completion that did commit changes no row (the
+/// worker logs a lost lease, and the row stays processed).
+async fn commit_retrying(pool: &Pool, batch: &[Write], timeout: Duration) -> Result<Vec<u64>, InboxError> {
     let mut client = checkout(pool).await?;
-    match commit_batch(&mut client, batch).await {
+    match commit_within(&mut client, batch, timeout).await {
         Err(Failure::Connection(error)) => {
             tracing::warn!(%error, "inbox connection lost; retrying the batch on a fresh one");
             // Never back in the pool: its replacement is opened now.
             drop(Object::take(client));
             let mut fresh = checkout(pool).await?;
-            commit_batch(&mut fresh, batch).await.map_err(Failure::into_inbox)
+            let outcome = commit_within(&mut fresh, batch, timeout).await;
+            if matches!(outcome, Err(Failure::Connection(_))) {
+                drop(Object::take(fresh));
+            }
+            outcome.map_err(Failure::into_inbox)
         }
         other => other.map_err(Failure::into_inbox),
     }
 }
 
+/// [`commit_batch`], for at most `timeout`: past it, the connection failed.
+async fn commit_within(client: &mut Object, batch: &[Write], timeout: Duration) -> Result<Vec<u64>, Failure> {
+    tokio::time::timeout(timeout, commit_batch(client, batch))
+        .await
+        .unwrap_or(Err(Failure::Connection(stalled(timeout))))
+}
+
 /// A statement error, told apart by whether retrying elsewhere can help.
 enum Failure {
-    Connection(tokio_postgres::Error),
+    Connection(InboxError),
     Other(InboxError),
 }
 
 impl Failure {
     fn into_inbox(self) -> InboxError {
         match self {
-            Self::Connection(error) => error.into(),
-            Self::Other(error) => error,
+            Self::Connection(error) | Self::Other(error) => error,
         }
     }
 }
 
 impl From<tokio_postgres::Error> for Failure {
     fn from(error: tokio_postgres::Error) -> Self {
-        if is_connection_error(&error) { Self::Connection(error) } else { Self::Other(error.into()) }
+        if is_connection_error(&error) { Self::Connection(error.into()) } else { Self::Other(error.into()) }
     }
 }
 

@@ -42,16 +42,18 @@ fn row(found: &PgRow, with_body: bool) -> Result<Row, InboxError> {
 
 impl Postgres {
     pub(crate) async fn stats(&self, now: i64) -> Result<Stats, InboxError> {
-        let client = self.client().await?;
-        let unfinished = client.query_one(STATS_UNFINISHED, &[&now]).await?;
-        let finished = client.query_one(STATS_FINISHED, &[]).await?;
-        Ok(Stats {
-            pending: count(unfinished.try_get(0)?),
-            processing: count(unfinished.try_get(1)?),
-            oldest_pending: unfinished.try_get(2)?,
-            processed: count(finished.try_get(0)?),
-            failed: count(finished.try_get(1)?),
+        self.bounded(async |client| {
+            let unfinished = client.query_one(STATS_UNFINISHED, &[&now]).await?;
+            let finished = client.query_one(STATS_FINISHED, &[]).await?;
+            Ok(Stats {
+                pending: count(unfinished.try_get(0)?),
+                processing: count(unfinished.try_get(1)?),
+                oldest_pending: unfinished.try_get(2)?,
+                processed: count(finished.try_get(0)?),
+                failed: count(finished.try_get(1)?),
+            })
         })
+        .await
     }
 
     pub(crate) async fn list(&self, filter: &Filter, now: i64) -> Result<Vec<Row>, InboxError> {
@@ -62,23 +64,31 @@ impl Postgres {
              AND $1::bigint IS NOT NULL ORDER BY received_at, webhook_id LIMIT $3"
         );
         let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-        let client = self.client().await?;
-        let rows = client.query(&sql, &[&now, &filter.event_type, &limit]).await?;
-        rows.iter().map(|found| row(found, false)).collect()
+        self.bounded(async |client| {
+            let rows = client.query(&sql, &[&now, &filter.event_type, &limit]).await?;
+            rows.iter().map(|found| row(found, false)).collect()
+        })
+        .await
     }
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Row>, InboxError> {
         let sql = format!("SELECT {COLUMNS}, body FROM deliveries WHERE webhook_id = $1");
-        let client = self.client().await?;
-        client.query_opt(&sql, &[&id]).await?.map(|found| row(&found, true)).transpose()
+        self.bounded(async |client| {
+            client.query_opt(&sql, &[&id]).await?.map(|found| row(&found, true)).transpose()
+        })
+        .await
     }
 
     pub(crate) async fn retry(&self, which: &Retry) -> Result<u64, InboxError> {
-        let client = self.client().await?;
-        Ok(match which {
-            Retry::AllFailed => client.execute(RETRY, &[]).await?,
-            Retry::Ids(ids) => client.execute(&format!("{RETRY} AND webhook_id = ANY($1)"), &[ids]).await?,
+        self.bounded(async |client| {
+            Ok(match which {
+                Retry::AllFailed => client.execute(RETRY, &[]).await?,
+                Retry::Ids(ids) => {
+                    client.execute(&format!("{RETRY} AND webhook_id = ANY($1)"), &[ids]).await?
+                }
+            })
         })
+        .await
     }
 
     pub(crate) async fn purge_older_than(
@@ -88,14 +98,17 @@ impl Postgres {
         dry_run: bool,
     ) -> Result<u64, InboxError> {
         let Some(condition) = purge_condition(states, "$1") else { return Ok(0) };
-        let client = self.client().await?;
-        if dry_run {
-            let found = client
-                .query_one(&format!("SELECT count(*) FROM deliveries WHERE {condition}"), &[&cutoff])
-                .await?;
-            Ok(count(found.try_get(0)?))
-        } else {
-            Ok(client.execute(&format!("DELETE FROM deliveries WHERE {condition}"), &[&cutoff]).await?)
-        }
+        // An operator's purge may delete days of rows: the retention bound, not a statement's.
+        self.with_client(crate::postgres::PURGE_TIMEOUT, async |client| {
+            if dry_run {
+                let found = client
+                    .query_one(&format!("SELECT count(*) FROM deliveries WHERE {condition}"), &[&cutoff])
+                    .await?;
+                Ok(count(found.try_get(0)?))
+            } else {
+                Ok(client.execute(&format!("DELETE FROM deliveries WHERE {condition}"), &[&cutoff]).await?)
+            }
+        })
+        .await
     }
 }

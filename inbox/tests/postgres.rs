@@ -7,13 +7,16 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
-use webhook_signature_inbox::Inbox;
+use webhook_signature_inbox::{Inbox, Inserted, PostgresOptions};
 
 #[path = "support/postgres.rs"]
 mod postgres_schema;
+
+#[path = "support/freeze.rs"]
+mod freeze;
 
 use postgres_schema::database;
 
@@ -121,4 +124,60 @@ async fn a_stuck_handler_is_cut_off_at_its_timeout() {
     let Some(url) = database("stuck").await else { return };
     let inbox = Inbox::connect_postgres(&url).await.unwrap();
     a_stuck_handler_is_cut_off(&inbox).await;
+}
+
+/// `url` split around its `host:port`: what comes before, it, and the rest.
+fn around_authority(url: &str) -> (&str, &str, &str) {
+    let start = url.find('@').map_or_else(|| url.find("://").unwrap() + 3, |at| at + 1);
+    let end = start + url[start..].find('/').unwrap();
+    (&url[..start], &url[start..end], &url[end..])
+}
+
+/// How long the frozen-server test waits for anything.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// `operation` must fail, and within [`PATIENCE`].
+async fn fails_in_time<T: std::fmt::Debug>(
+    what: &str,
+    operation: impl Future<Output = Result<T, webhook_signature_inbox::InboxError>>,
+) {
+    match tokio::time::timeout(PATIENCE, operation).await {
+        Ok(Err(_)) => {}
+        Ok(Ok(value)) => panic!("{what} succeeded while frozen: {value:?}"),
+        Err(_) => panic!("{what} did not fail within {PATIENCE:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_stops_answering_is_an_error_in_bounded_time_then_heals() {
+    let Some(url) = database("frozen").await else { return };
+    let (before, server, after) = around_authority(&url);
+    let proxy = freeze::FreezableProxy::start(server.to_owned()).await;
+    let proxied = format!("{before}{}{after}", proxy.addr);
+    let options = PostgresOptions::default().with_statement_timeout(Duration::from_millis(500));
+    let inbox = Inbox::connect_postgres_with(&proxied, &options).await.unwrap();
+    assert_eq!(inbox.insert(delivery("before", T0)).await.unwrap(), Inserted::New);
+
+    // No reset, no answer: each operation fails within its bounds (the
+    // statement timeout, then the pool's 5 s to connect afresh), never
+    // waiting for TCP to give up.
+    proxy.freeze();
+    let started = Instant::now();
+    fails_in_time("the insert (a sender would get 503)", inbox.insert(delivery("during", T0))).await;
+    fails_in_time("the claim", inbox.claim("w", Duration::from_secs(60), T0, 1)).await;
+    fails_in_time("the operator's read", inbox.stats(T0)).await;
+    assert!(started.elapsed() < PATIENCE, "took {:?}", started.elapsed());
+
+    // Answering again: the same inbox serves, without a restart.
+    proxy.thaw();
+    let started = Instant::now();
+    while let Err(error) = inbox.insert(delivery("after", T0)).await {
+        assert!(started.elapsed() < PATIENCE, "never healed: {error}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The insert sent while frozen may have reached the server on the thaw:
+    // stored at most once either way, and a sender's retry is a duplicate.
+    let stats = inbox.stats(T0).await.unwrap();
+    assert!((2..=3).contains(&stats.pending), "{stats:?}");
+    assert_ne!(inbox.insert(delivery("before", T0)).await.unwrap(), Inserted::New);
 }
