@@ -12,12 +12,18 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use webhook_signature_axum::{ServeStats, VerifiedWebhook, WebhookConfig};
 use webhook_signature_gemini::{Authenticated, GeminiVerified, GeminiVerifier, Mode};
-use webhook_signature_inbox::{Inbox, Inserted, NewDelivery, WorkerStats};
+use webhook_signature_inbox::{Inbox, InboxError, Inserted, NewDelivery, WorkerStats};
 
 use crate::metrics::{COMMIT_SECONDS, Metrics, Outcomes};
 
 /// The largest body accepted; Gemini's envelopes are a few hundred bytes.
 pub const MAX_BODY: usize = 256 * 1024;
+
+/// How long a delivery waits for its commit before it is answered 503 (a
+/// disk or a database that hangs instead of failing). Past the inbox's own
+/// bounds (PostgreSQL: a statement timeout and one retry; SQLite: its busy
+/// timeout), so this is the last line, not the usual one.
+pub const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the handler needs, shared by all requests.
 #[derive(Clone)]
@@ -36,6 +42,8 @@ pub struct AppState {
     pub outcomes: Arc<Outcomes>,
     /// `/metrics` on this router, if set.
     pub metrics: Option<Arc<Metrics>>,
+    /// How long a delivery waits for its commit: [`COMMIT_TIMEOUT`] unless a test says otherwise.
+    pub commit_timeout: Duration,
     /// What the server holds and sheds (requests refused 503 before they
     /// reach this router): pass it to `serve_with_stats`.
     pub server: ServeStats,
@@ -54,6 +62,7 @@ impl AppState {
             accepting: Arc::new(AtomicBool::new(true)),
             outcomes: Arc::default(),
             metrics: None,
+            commit_timeout: COMMIT_TIMEOUT,
             server: ServeStats::new(),
             handled: WorkerStats::new(),
         }
@@ -63,6 +72,12 @@ impl AppState {
     #[must_use]
     pub fn with_metrics(self, metrics: Option<Arc<Metrics>>) -> Self {
         Self { metrics, ..self }
+    }
+
+    /// How long a delivery waits for its commit, for tests.
+    #[must_use]
+    pub fn with_commit_timeout(self, commit_timeout: Duration) -> Self {
+        Self { commit_timeout, ..self }
     }
 
     /// The clock for `received_at`, for tests.
@@ -176,7 +191,11 @@ async fn receive(
         received_at: (state.clock)(),
     };
     let id = delivery.webhook_id.clone();
-    let outcome = state.inbox.insert(delivery).await;
+    // A commit that outlasts the bound may still land: the sender's retry is then a duplicate.
+    let outcome =
+        tokio::time::timeout(state.commit_timeout, state.inbox.insert(delivery)).await.unwrap_or_else(|_| {
+            Err(InboxError::Database(format!("no commit within {:?}", state.commit_timeout)))
+        });
     ::metrics::histogram!(COMMIT_SECONDS).record(received.elapsed().as_secs_f64());
     match outcome {
         Ok(Inserted::New) => {

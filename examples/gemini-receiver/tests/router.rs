@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -42,6 +43,16 @@ struct Harness {
 impl Harness {
     /// A receiver whose JWKS URL is `jwks_url` (nothing listens there unless a test serves it).
     fn new(name: &str, jwks_url: &str, options: &SqliteOptions) -> Self {
+        Self::adjusted(name, jwks_url, options, |state| state)
+    }
+
+    /// [`new`](Self::new), with `adjust` applied to the state.
+    fn adjusted(
+        name: &str,
+        jwks_url: &str,
+        options: &SqliteOptions,
+        adjust: fn(AppState) -> AppState,
+    ) -> Self {
         let dir = std::env::temp_dir().join(format!("gemini-router-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -55,7 +66,7 @@ impl Harness {
         let verifier = webhooks.verifier().clone();
         let rejections = webhooks.rejections().clone();
         let inbox = Inbox::open_sqlite(&db, options).unwrap();
-        let state = AppState::new(webhooks, inbox).with_clock(|| 1_795_000_001);
+        let state = adjust(AppState::new(webhooks, inbox).with_clock(|| 1_795_000_001));
         Self { app: router(state), verifier, rejections, db }
     }
 
@@ -244,6 +255,26 @@ async fn rejections_are_counted_by_reason() {
     assert_eq!(receiver.rejections.count(Reason::NoMatchingSignature), 1);
     assert_eq!(receiver.rejections.count(Reason::MissingHeader), 1);
     assert_eq!(receiver.rejections.total(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_that_hangs_is_503_at_the_commit_timeout_and_the_retry_is_stored_once() {
+    // The inbox itself would wait a minute for the lock: the receiver's bound answers first.
+    let options = SqliteOptions { busy_timeout: Duration::from_secs(60), ..SqliteOptions::default() };
+    let receiver = Harness::adjusted("hang", "http://127.0.0.1:9/jwks.json", &options, |state| {
+        state.with_commit_timeout(Duration::from_millis(300))
+    });
+    let locker = rusqlite::Connection::open(&receiver.db).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let delivery = signed(CURRENT, "msg_hang", NOW, r#"{"type":"batch.succeeded","data":{"id":"h"}}"#);
+    let status = tokio::time::timeout(Duration::from_secs(20), receiver.send(&delivery))
+        .await
+        .expect("answered at the commit timeout, not the busy timeout");
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // The lock goes; the write queued before the 503 may land; the sender's retry is acknowledged.
+    locker.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(receiver.send(&delivery).await, StatusCode::NO_CONTENT);
+    assert_eq!(receiver.stored().len(), 1);
 }
 
 #[tokio::test]
