@@ -25,6 +25,7 @@ def load(name: str, database: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleTy
     monkeypatch.setenv("GEMINI_INBOX", str(database))
     monkeypatch.setenv("GEMINI_WEBHOOK_SECRET", SECRET)
     monkeypatch.delenv("GEMINI_WEBHOOK_AUDIENCE", raising=False)
+    monkeypatch.syspath_prepend(str(EXAMPLES))  # as `uvicorn` or `flask run` in examples/ would find sqlite_inbox
     spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
