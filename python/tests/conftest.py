@@ -4,6 +4,7 @@ repository's one fixtures folder (tests/fixtures, see its READMEs)."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +25,11 @@ def vectors() -> list[dict[str, Any]]:
 
 def headers(signature: str = SIGNATURE, msg_id: str = MSG_ID, timestamp: int | str = TIMESTAMP) -> dict[str, str]:
     return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp), "webhook-signature": signature}
+
+
+def signed(body: bytes, msg_id: str = "msg_api", timestamp: int | None = None) -> dict[str, str]:
+    """The three headers of `body` signed with `SECRET`, at `timestamp` (default: now)."""
+    from webhook_signature import Webhook
+
+    now = int(time.time()) if timestamp is None else timestamp
+    return {"webhook-id": msg_id, "webhook-timestamp": str(now), "webhook-signature": Webhook(SECRET).sign(msg_id, now, body)}

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import importlib.util
 import sqlite3
-import time
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from fastapi.testclient import TestClient
 
-import webhook_signature as ws
-from conftest import SECRET
+from conftest import SECRET, signed
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 BODY = b'{"type":"batch.succeeded","version":"v1","data":{"id":"batches/e"}}'
@@ -31,11 +29,6 @@ def load(name: str, database: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleTy
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def signed(msg_id: str) -> dict[str, str]:
-    now = int(time.time())
-    return {"webhook-id": msg_id, "webhook-timestamp": str(now), "webhook-signature": ws.Webhook(SECRET).sign(msg_id, now, BODY)}
 
 
 def stored(database: Path) -> list[tuple[str, str, str]]:
@@ -62,7 +55,7 @@ def test_an_example_stores_once_and_refuses_forgeries(name: str, tmp_path: Path,
             return status
 
     for _ in range(2):  # a delivery and its retry
-        assert post(signed("msg_example")) == 204
-    forged = {**signed("msg_forged"), "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+        assert post(signed(BODY, "msg_example")) == 204
+    forged = {**signed(BODY, "msg_forged"), "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
     assert post(forged) == 401
     assert stored(database) == [("msg_example", "batch.succeeded", "signature")]

@@ -9,8 +9,7 @@ import time
 from fastapi import Depends, FastAPI, Response
 from fastapi.testclient import TestClient
 
-import webhook_signature as ws
-from conftest import SECRET
+from conftest import SECRET, signed
 from test_gemini import AUDIENCE, BODY, JWKS_A, token
 from webhook_signature.fastapi import GeminiDelivery, GeminiVerifier, VerifiedDelivery, WebhookVerifier
 
@@ -30,12 +29,6 @@ async def gemini(delivery: GeminiDelivery = Depends(GeminiVerifier(audience=AUDI
 
 
 client = TestClient(app)
-
-
-def signed(body: bytes, msg_id: str = "msg_api", timestamp: int | None = None) -> dict[str, str]:
-    now = int(time.time()) if timestamp is None else timestamp
-    signature = ws.Webhook(SECRET).sign(msg_id, now, body)
-    return {"webhook-id": msg_id, "webhook-timestamp": str(now), "webhook-signature": signature}
 
 
 def test_a_valid_delivery_reaches_the_handler() -> None:

@@ -10,8 +10,7 @@ import time
 
 from flask import Flask
 
-import webhook_signature as ws
-from conftest import SECRET
+from conftest import SECRET, signed
 from test_gemini import AUDIENCE, BODY, JWKS_A, token
 from webhook_signature.flask import GeminiDelivery, VerifiedDelivery, verified_gemini, verified_webhook
 
@@ -41,17 +40,11 @@ def gemini_offline(delivery: GeminiDelivery) -> tuple[str, int]:
 client = app.test_client()
 
 
-def signed(body: bytes, msg_id: str = "msg_flask", timestamp: int | None = None) -> dict[str, str]:
-    now = int(time.time()) if timestamp is None else timestamp
-    signature = ws.Webhook(SECRET).sign(msg_id, now, body)
-    return {"webhook-id": msg_id, "webhook-timestamp": str(now), "webhook-signature": signature}
-
-
 def test_a_valid_delivery_reaches_the_view_with_its_route_arguments() -> None:
     body = b'{"type":"batch.succeeded"}'
     response = client.post("/webhooks/gemini", data=body, headers=signed(body))
     assert (response.status_code, response.headers["x-source"]) == (204, "gemini")
-    assert seen[-1].body == body and seen[-1].id == "msg_flask" and seen[-1].key == 0
+    assert seen[-1].body == body and seen[-1].id == "msg_api" and seen[-1].key == 0
     assert seen[-1].json() == {"type": "batch.succeeded"}
 
 
