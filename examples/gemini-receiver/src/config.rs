@@ -5,7 +5,7 @@ use std::time::Duration;
 use webhook_signature::Webhook;
 use webhook_signature_axum::Limits;
 use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, JwksCache, Receiver};
-use webhook_signature_inbox::{DEFAULT_HANDLER_TIMEOUT, Inbox, SqliteOptions};
+use webhook_signature_inbox::{DEFAULT_HANDLER_TIMEOUT, Inbox, PostgresOptions, SqliteOptions};
 
 /// Handlers running at once unless `GEMINI_RECEIVER_CONCURRENCY` says otherwise:
 /// enough for the worker to keep up with a burst of deliveries on SQLite,
@@ -25,6 +25,9 @@ pub struct Config {
     pub host: String,
     /// `DATABASE_URL` (`postgres://…`), else the SQLite file `GEMINI_RECEIVER_DB`.
     pub database: Database,
+    /// `GEMINI_RECEIVER_DB_TIMEOUT_SECS`: how long a PostgreSQL operation may
+    /// wait for a server that stopped answering, default 10.
+    pub postgres: PostgresOptions,
     /// This process's worker name: `GEMINI_RECEIVER_INSTANCE`, default
     /// `<hostname>-<pid>-<random>` (every container is pid 1).
     pub instance: String,
@@ -144,6 +147,8 @@ impl Config {
             ),
         };
         // A lease of 0 s would end as it is taken: every row open to a second worker.
+        let postgres = PostgresOptions::default()
+            .with_statement_timeout(seconds("GEMINI_RECEIVER_DB_TIMEOUT_SECS", 10)?);
         let lease = seconds("GEMINI_RECEIVER_LEASE_SECS", 60)?;
         let concurrency = at_least_one("GEMINI_RECEIVER_CONCURRENCY", DEFAULT_CONCURRENCY)?;
         let handler_timeout =
@@ -164,6 +169,7 @@ impl Config {
             port,
             host: env("HOST").unwrap_or_else(|| "0.0.0.0".to_owned()),
             database,
+            postgres,
             instance: env("GEMINI_RECEIVER_INSTANCE").unwrap_or_else(default_instance),
             lease,
             concurrency,
@@ -177,14 +183,17 @@ impl Config {
 }
 
 impl Database {
-    /// Opens the inbox.
+    /// Opens the inbox (`postgres`: how a PostgreSQL one bounds its waits).
     ///
     /// # Errors
     /// If the database cannot be opened, reached or migrated.
-    pub async fn open(&self) -> Result<Inbox, webhook_signature_inbox::InboxError> {
+    pub async fn open(
+        &self,
+        postgres: &PostgresOptions,
+    ) -> Result<Inbox, webhook_signature_inbox::InboxError> {
         match self {
             Self::Sqlite(path) => Inbox::open_sqlite(path, &SqliteOptions::default()),
-            Self::Postgres(url) => Inbox::connect_postgres(url).await,
+            Self::Postgres(url) => Inbox::connect_postgres_with(url, postgres).await,
         }
     }
 }

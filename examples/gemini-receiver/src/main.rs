@@ -2,8 +2,9 @@
 //! - `GEMINI_WEBHOOK_SECRET` (and, during a rotation, `GEMINI_WEBHOOK_PREVIOUS_SECRET`): static mode;
 //! - `GEMINI_WEBHOOK_AUDIENCE` (comma-separated), `GEMINI_WEBHOOK_JWKS_URL` (default Google's): dynamic mode;
 //! - `PORT` (default 8080), `HOST` (default `0.0.0.0`);
-//! - `DATABASE_URL=postgres://…` for a shared PostgreSQL inbox, else the SQLite
-//!   file `GEMINI_RECEIVER_DB` (default `gemini-inbox.sqlite3`);
+//! - `DATABASE_URL=postgres://…` for a shared PostgreSQL inbox (its waits bounded by
+//!   `GEMINI_RECEIVER_DB_TIMEOUT_SECS`), else the SQLite file `GEMINI_RECEIVER_DB`
+//!   (default `gemini-inbox.sqlite3`);
 //! - `GEMINI_RECEIVER_INSTANCE`, `GEMINI_RECEIVER_LEASE_SECS`, `GEMINI_RECEIVER_CONCURRENCY`,
 //!   `GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS`, `GEMINI_RECEIVER_HANDLER_LOG`;
 //! - `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS`, `GEMINI_RECEIVER_BODY_TIMEOUT_SECS`,
@@ -38,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let config = config?;
     let metrics = Metrics::install()?;
-    let inbox = config.database.open().await?;
+    let inbox = config.database.open(&config.postgres).await?;
     let (stop, stopped) = watch::channel(false);
 
     let handler = Handler { instance: config.instance.clone(), log: config.handler_log.clone() };

@@ -37,6 +37,7 @@ fn a_zero_lease_connection_limit_or_timeout_is_refused_by_name() {
         "GEMINI_RECEIVER_MAX_REQUESTS",
         "GEMINI_RECEIVER_IDLE_TIMEOUT_SECS",
         "GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS",
+        "GEMINI_RECEIVER_DB_TIMEOUT_SECS",
     ] {
         let (status, stderr) = run_with(name, "0");
         assert!(!status.success(), "{name}=0: {stderr}");
