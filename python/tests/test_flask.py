@@ -25,6 +25,13 @@ def receive(delivery: VerifiedDelivery, source: str) -> tuple[str, int, dict[str
     return "", 204, {"x-source": source}
 
 
+@app.post("/async")
+@verified_webhook(SECRET, max_body=1024)
+async def receive_async(delivery: VerifiedDelivery) -> tuple[str, int, dict[str, str]]:
+    seen.append(delivery)
+    return "", 204, {"x-view": "async"}
+
+
 @app.post("/gemini")
 @verified_gemini(audience=AUDIENCE, jwks=json.loads(JWKS_A))
 def gemini(delivery: GeminiDelivery) -> tuple[str, int, dict[str, str]]:
@@ -128,3 +135,13 @@ def test_gemini_without_keys_is_503_so_the_sender_retries() -> None:
     response = client.post("/gemini-offline", data=BODY, headers=headers)
     assert response.status_code == 503
     assert response.text == "Service Unavailable"
+
+
+def test_an_async_view_is_guarded_too() -> None:
+    body = b'{"type":"batch.succeeded"}'
+    response = client.post("/async", data=body, headers=signed(body, msg_id="msg_async"))
+    assert (response.status_code, response.headers["x-view"]) == (204, "async")
+    assert seen[-1].id == "msg_async"
+    before = len(seen)
+    assert client.post("/async", data=body + b" ", headers=signed(body)).status_code == 401
+    assert len(seen) == before

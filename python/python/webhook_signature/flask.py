@@ -11,8 +11,8 @@
         store_once(delivery.id, delivery.body)   # deduplicate on webhook-id, commit, then:
         return "", 204
 
-The view gets the verified delivery as its first argument (then the route's
-own arguments). Each decorator answers, without calling the view: 400 for
+The view (``def``, or ``async def`` with ``flask[async]``) gets the verified
+delivery as its first argument (then the route's own arguments). Each decorator answers, without calling the view: 400 for
 missing or malformed headers, 401 for a stale or unauthentic delivery, 413 for
 a body over ``max_body`` (refused on ``Content-Length`` before reading, and
 read at most ``max_body + 1`` bytes otherwise, chunked bodies included), and
@@ -24,8 +24,9 @@ never say which check failed; the reason goes to the logger
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast, overload
 
 from flask import Response, request
 
@@ -47,6 +48,20 @@ __all__ = ["GeminiDelivery", "VerifiedDelivery", "verified_gemini", "verified_we
 P = ParamSpec("P")
 R = TypeVar("R")
 D = TypeVar("D")
+# Covariant: the delivery is an argument of the view, itself an argument.
+D_co = TypeVar("D_co", covariant=True)
+
+
+class Guard(Protocol[D_co]):
+    """What ``verified_webhook`` and ``verified_gemini`` return: a decorator for
+    a view taking the delivery first, ``def`` or ``async def`` (Flask runs the
+    latter with ``flask[async]``)."""
+
+    @overload
+    def __call__(self, view: Callable[Concatenate[D_co, P], Awaitable[R]]) -> Callable[P, Awaitable[R | Response]]: ...
+
+    @overload
+    def __call__(self, view: Callable[Concatenate[D_co, P], R]) -> Callable[P, R | Response]: ...
 
 #: Read in pieces of this size, so a body is never held twice while it arrives.
 _CHUNK = 64 * 1024
@@ -70,29 +85,45 @@ def _read(max_body: int) -> bytes:
     return b"".join(chunks)
 
 
-def _guard(
-    verify: Callable[[int], D], max_body: int
-) -> Callable[[Callable[Concatenate[D, P], R]], Callable[P, R | Response]]:
-    """A decorator that runs ``verify(max_body)`` in the request and hands its
-    result to the view, or answers the refusal without calling the view."""
+def _refusal(refusal: Rejected) -> Response:
+    return Response(PHRASES[refusal.status], status=refusal.status, mimetype="text/plain")
 
-    def decorate(view: Callable[Concatenate[D, P], R]) -> Callable[P, R | Response]:
+
+def _guard(verify: Callable[[int], D], max_body: int) -> Guard[D]:
+    """A decorator that runs ``verify(max_body)`` in the request and hands its
+    result to the view, or answers the refusal without calling the view. An
+    ``async def`` view gets an ``async def`` wrapper, so Flask still sees a
+    coroutine function."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.iscoroutinefunction(view):
+
+            @functools.wraps(view)
+            async def guarded_async(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    delivery = verify(max_body)
+                except Rejected as refusal:
+                    return _refusal(refusal)
+                return await view(delivery, *args, **kwargs)
+
+            return guarded_async
+
         @functools.wraps(view)
-        def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        def guarded(*args: Any, **kwargs: Any) -> Any:
             try:
                 delivery = verify(max_body)
             except Rejected as refusal:
-                return Response(PHRASES[refusal.status], status=refusal.status, mimetype="text/plain")
+                return _refusal(refusal)
             return view(delivery, *args, **kwargs)
 
         return guarded
 
-    return decorate
+    return cast(Guard[D], decorate)
 
 
 def verified_webhook(
     secret_or_secrets: str | bytes | Sequence[str | bytes], *, max_body: int = 1 << 20, tolerance: int = 300
-) -> Callable[[Callable[Concatenate[VerifiedDelivery, P], R]], Callable[P, R | Response]]:
+) -> Guard[VerifiedDelivery]:
     """Verifies a Standard Webhooks delivery; the view gets a ``VerifiedDelivery``."""
     webhook = Webhook(secret_or_secrets, tolerance=tolerance)
 
@@ -120,7 +151,7 @@ def verified_gemini(
     jwks: Any = None,
     jwks_url: str = GOOGLE_JWKS_URL,
     max_body: int = 1 << 20,
-) -> Callable[[Callable[Concatenate[GeminiDelivery, P], R]], Callable[P, R | Response]]:
+) -> Guard[GeminiDelivery]:
     """Verifies a Gemini delivery, either mode; the view gets a ``GeminiDelivery``.
 
     A dynamic delivery's first JWKS fetch runs in the request's thread (WSGI
