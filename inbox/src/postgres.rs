@@ -48,9 +48,10 @@ pub(crate) const PURGE_TIMEOUT: Duration = Duration::from_secs(600);
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct PostgresOptions {
-    /// How long one operation (a batch of inserts and its commit, a claim, an
-    /// operator's read) may wait for the server (default 10 s). Past it the
-    /// caller gets an error (a delivery: 503, so the sender retries), and the
+    /// How long one operation (a batch of inserts and its commit, a claim, a
+    /// renewal) may wait for the server (default 10 s); an operator's read
+    /// (stats, list, get, retry) gets six times as long. Past it the caller
+    /// gets an error (a delivery: 503, so the sender retries), and the
     /// connection, whose state is then unknown, is dropped from the pool.
     pub statement_timeout: Duration,
 }
@@ -173,6 +174,13 @@ impl Postgres {
                 Err(stalled(timeout))
             }
         }
+    }
+
+    /// The operator's reads (counts over a day of rows, lists) get six times
+    /// the statement timeout (60 s by default): longer than an insert needs,
+    /// still bounded.
+    pub(crate) fn operator_timeout(&self) -> Duration {
+        self.timeout.saturating_mul(6)
     }
 
     /// [`with_client`](Self::with_client) within the statement timeout.

@@ -42,7 +42,7 @@ fn row(found: &PgRow, with_body: bool) -> Result<Row, InboxError> {
 
 impl Postgres {
     pub(crate) async fn stats(&self, now: i64) -> Result<Stats, InboxError> {
-        self.bounded(async |client| {
+        self.with_client(self.operator_timeout(), async |client| {
             let unfinished = client.query_one(STATS_UNFINISHED, &[&now]).await?;
             let finished = client.query_one(STATS_FINISHED, &[]).await?;
             Ok(Stats {
@@ -64,7 +64,7 @@ impl Postgres {
              AND $1::bigint IS NOT NULL ORDER BY received_at, webhook_id LIMIT $3"
         );
         let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-        self.bounded(async |client| {
+        self.with_client(self.operator_timeout(), async |client| {
             let rows = client.query(&sql, &[&now, &filter.event_type, &limit]).await?;
             rows.iter().map(|found| row(found, false)).collect()
         })
@@ -73,14 +73,14 @@ impl Postgres {
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Row>, InboxError> {
         let sql = format!("SELECT {COLUMNS}, body FROM deliveries WHERE webhook_id = $1");
-        self.bounded(async |client| {
+        self.with_client(self.operator_timeout(), async |client| {
             client.query_opt(&sql, &[&id]).await?.map(|found| row(&found, true)).transpose()
         })
         .await
     }
 
     pub(crate) async fn retry(&self, which: &Retry) -> Result<u64, InboxError> {
-        self.bounded(async |client| {
+        self.with_client(self.operator_timeout(), async |client| {
             Ok(match which {
                 Retry::AllFailed => client.execute(RETRY, &[]).await?,
                 Retry::Ids(ids) => {
