@@ -26,7 +26,7 @@ use gemini_receiver::{AppState, Config, Handler, MAX_BODY, metrics_router, route
 use tokio::sync::watch;
 use webhook_signature_axum::{DEFAULT_BACKLOG, WebhookConfig, listen, serve, serve_with_stats};
 use webhook_signature_gemini::GeminiVerifier;
-use webhook_signature_inbox::{Worker, WorkerStats, run_retention, unix_now};
+use webhook_signature_inbox::{Handled, Worker, WorkerStats, run_retention, unix_now};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -68,6 +68,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY);
     let state = AppState { handled, ..AppState::new(webhooks, inbox) }.with_metrics(Some(metrics));
     let (accepting, server) = (state.accepting.clone(), state.server.clone());
+    // For the last log line: what this process served and handled.
+    let (served, handled) = (state.server.clone(), state.handled.clone());
     let app = match config.metrics_addr {
         Some(addr) => {
             // Its own listener (keep it off the public port), with the same limits.
@@ -99,7 +101,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing::warn!("the worker's handler outlived the shutdown timeout; its lease will expire");
     }
     retention.abort();
-    tracing::info!("stopped");
+    tracing::info!(
+        connections = served.connections_accepted(),
+        shed = served.requests_shed(),
+        processed = handled.count(Handled::Processed),
+        retried = handled.count(Handled::Retried),
+        dead_lettered = handled.count(Handled::DeadLettered),
+        "stopped"
+    );
     Ok(())
 }
 

@@ -218,6 +218,12 @@ async fn sigterm_answers_and_stores_the_delivery_in_flight_then_exits_0() {
     };
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
     assert_eq!(receiver.stored(), ["msg_in_flight"]);
+    // The last line sums up what this process served and handled.
+    let log = std::fs::read_to_string(dir.join("receiver.stderr")).unwrap();
+    let last = log.lines().last().unwrap_or_default();
+    for word in ["stopped", "connections", "shed", "processed", "retried", "dead_lettered"] {
+        assert!(last.contains(word), "{word:?} not in the last line: {last}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
