@@ -9,7 +9,7 @@ import time
 from fastapi import Depends, FastAPI, Response
 from fastapi.testclient import TestClient
 
-from conftest import SECRET, signed
+from conftest import SECRET, signed, signed_text
 from test_gemini import AUDIENCE, BODY, JWKS_A, token
 from webhook_signature.fastapi import GeminiDelivery, GeminiVerifier, VerifiedDelivery, WebhookVerifier
 
@@ -45,6 +45,7 @@ def test_rejections() -> None:
         (body, signed(body, timestamp=int(time.time()) - 3600), 401),  # stale
         (body, {k: v for k, v in signed(body).items() if k != "webhook-id"}, 400),  # missing header
         (body, {**signed(body), "webhook-timestamp": "soon"}, 400),  # malformed timestamp
+        (body, {**signed(body), "webhook-timestamp": "9" * 5000}, 400),  # past u64, and past int()'s 4,300 digits
         (b"x" * 2000, signed(b"x" * 2000), 413),  # over max_body
     ]
     for content, headers, status in cases:
@@ -60,3 +61,11 @@ def test_gemini_dependency() -> None:
     assert (response.status_code, response.headers["x-mode"]) == (204, "dynamic")
     forged = {**headers, "webhook-signature": token({"iat": now, "exp": now + 300, "aud": "https://other.example"})}
     assert client.post("/gemini", content=BODY, headers=forged).status_code == 401
+
+
+def test_a_zero_padded_timestamp_reads_as_the_core_reads_it() -> None:
+    now = int(time.time())
+    body = b'{"padded":true}'
+    response = client.post("/webhooks", content=body, headers=signed_text(body, "msg_padded", "0" * 5000 + str(now)))
+    assert response.status_code == 204
+    assert (seen[-1].id, seen[-1].timestamp) == ("msg_padded", now)

@@ -10,7 +10,7 @@ import time
 
 from flask import Flask
 
-from conftest import SECRET, signed
+from conftest import SECRET, signed, signed_text
 from test_gemini import AUDIENCE, BODY, JWKS_A, token
 from webhook_signature.flask import GeminiDelivery, VerifiedDelivery, verified_gemini, verified_webhook
 
@@ -64,6 +64,7 @@ def test_rejections_never_reach_the_view() -> None:
         (body, {k: v for k, v in signed(body).items() if k != "webhook-id"}, 400),  # missing header
         (body, {**signed(body), "webhook-timestamp": "soon"}, 400),  # malformed timestamp
         (body, {**signed(body), "webhook-timestamp": "\u00b2"}, 400),  # a digit, but not ASCII
+        (body, {**signed(body), "webhook-timestamp": "9" * 5000}, 400),  # past u64, and past int()'s 4,300 digits
         (b"x" * 2000, signed(b"x" * 2000), 413),  # over max_body, by Content-Length
     ]
     for content, headers, status in cases:
@@ -145,3 +146,17 @@ def test_an_async_view_is_guarded_too() -> None:
     before = len(seen)
     assert client.post("/async", data=body + b" ", headers=signed(body)).status_code == 401
     assert len(seen) == before
+
+
+def test_a_zero_padded_timestamp_reads_as_the_core_reads_it() -> None:
+    now = int(time.time())
+    body = b'{"padded":true}'
+    response = client.post("/webhooks/x", data=body, headers=signed_text(body, "msg_padded", "0" * 5000 + str(now)))
+    assert response.status_code == 204
+    assert (seen[-1].id, seen[-1].timestamp) == ("msg_padded", now)
+
+
+def test_a_content_length_of_thousands_of_digits_is_413_not_a_500() -> None:
+    body = b"{}"
+    response = client.post("/webhooks/x", data=body, headers=signed(body), environ_overrides={"CONTENT_LENGTH": "9" * 5000})
+    assert response.status_code == 413

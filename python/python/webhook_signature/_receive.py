@@ -80,21 +80,41 @@ def header(headers: HeaderMap, names: tuple[str, str]) -> str | None:
     return headers.get(names[0]) or headers.get(names[1])
 
 
+#: The largest number the Rust core reads in a header (`u64::MAX`).
+_U64_MAX = 2**64 - 1
+
+
+def number(text: str) -> int | None:
+    """A header's decimal number as the Rust core reads it (ASCII digits,
+    leading zeros allowed, at most ``u64::MAX``), or ``None``. Not ``int()``
+    alone: it reads ``"²"`` and other Unicode digits, and refuses text of more
+    than 4,300 digits with a ``ValueError`` (a 500), where the core reads any
+    run of leading zeros."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(_U64_MAX)):
+        return None
+    value = int(digits)
+    return value if value <= _U64_MAX else None
+
+
 def check_headers(headers: HeaderMap, max_body: int, tolerance: int | None) -> None:
     """Everything the headers tell, before a byte of the body is read."""
     values = [header(headers, names) for names in NAMES]
     if not all(values):
         raise Rejected(400, "a webhook header is missing")
-    timestamp = values[1] or ""
-    if not timestamp.isascii() or not timestamp.isdigit():
+    timestamp = number(values[1] or "")
+    if timestamp is None:
         raise Rejected(400, "webhook-timestamp is not a number of seconds")
-    if tolerance is not None and abs(time.time() - int(timestamp)) > tolerance:
+    if tolerance is not None and abs(time.time() - timestamp) > tolerance:
         raise Rejected(401, "webhook-timestamp outside the tolerance")
     declared = headers.get("content-length")
     if declared is not None:
         if not declared.isascii() or not declared.isdigit():
             raise Rejected(400, "invalid Content-Length")
-        if int(declared) > max_body:
+        length = number(declared)
+        if length is None or length > max_body:
             raise Rejected(413, "Content-Length over max_body")
 
 

@@ -34,6 +34,7 @@ from webhook_signature._receive import (
     check_headers,
     header,
     is_token,
+    number,
     rejected,
 )
 from webhook_signature._webhook_signature import GOOGLE_JWKS_URL, Receiver, Webhook
@@ -79,7 +80,7 @@ class WebhookVerifier:
             raise _http(refusal) from None
         return VerifiedDelivery(
             id=header(request.headers, NAMES[0]) or "",
-            timestamp=int(header(request.headers, NAMES[1]) or 0),
+            timestamp=number(header(request.headers, NAMES[1]) or "") or 0,
             body=body,
             key=key,
         )

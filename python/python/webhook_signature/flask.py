@@ -39,6 +39,7 @@ from webhook_signature._receive import (
     VerifiedDelivery,
     check_headers,
     header,
+    number,
     rejected,
 )
 from webhook_signature._webhook_signature import GOOGLE_JWKS_URL, Receiver, Webhook
@@ -136,7 +137,7 @@ def verified_webhook(
             raise rejected(error) from None
         return VerifiedDelivery(
             id=header(request.headers, NAMES[0]) or "",
-            timestamp=int(header(request.headers, NAMES[1]) or 0),
+            timestamp=number(header(request.headers, NAMES[1]) or "") or 0,
             body=body,
             key=key,
         )
