@@ -64,6 +64,7 @@ class Guard(Protocol[D_co]):
     @overload
     def __call__(self, view: Callable[Concatenate[D_co, P], R]) -> Callable[P, R | Response]: ...
 
+
 #: Read in pieces of this size, so a body is never held twice while it arrives.
 _CHUNK = 64 * 1024
 
