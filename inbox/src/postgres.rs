@@ -335,8 +335,25 @@ async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>, ti
         }
         match commit_retrying(&pool, &batch, timeout).await {
             Ok(changed) => batch.into_iter().zip(changed).for_each(|(write, changed)| write.answer(changed)),
-            Err(error) => {
-                tracing::error!(%error, "inbox batch rolled back");
+            Err(Failure::Other(error)) if batch.len() > 1 => {
+                // The server refused a statement (a value it cannot store, such
+                // as a NUL in text): that write alone must fail, not every
+                // delivery that shared its batch. Each commits on its own.
+                tracing::warn!(%error, writes = batch.len(), "inbox batch refused; committing its writes one by one");
+                for write in batch {
+                    match commit_retrying(&pool, std::slice::from_ref(&write), timeout).await {
+                        Ok(changed) => write.answer(changed.first().copied().unwrap_or(0)),
+                        Err(failure) => {
+                            let error = failure.into_inbox();
+                            tracing::error!(%error, "inbox write rolled back");
+                            write.refuse(error);
+                        }
+                    }
+                }
+            }
+            Err(failure) => {
+                let error = failure.into_inbox();
+                tracing::error!(%error, writes = batch.len(), "inbox batch rolled back");
                 batch.into_iter().for_each(|write| write.refuse(error.clone()));
             }
         }
@@ -349,21 +366,21 @@ async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>, ti
 /// writes may be repeated: an insert that did commit is then a duplicate
 /// (still acknowledged), a completion that did commit changes no row (the
 /// worker logs a lost lease, and the row stays processed).
-async fn commit_retrying(pool: &Pool, batch: &[Write], timeout: Duration) -> Result<Vec<u64>, InboxError> {
-    let mut client = checkout(pool).await?;
+async fn commit_retrying(pool: &Pool, batch: &[Write], timeout: Duration) -> Result<Vec<u64>, Failure> {
+    let mut client = checkout(pool).await.map_err(Failure::Connection)?;
     match commit_within(&mut client, batch, timeout).await {
         Err(Failure::Connection(error)) => {
             tracing::warn!(%error, "inbox connection lost; retrying the batch on a fresh one");
             // Never back in the pool: its replacement is opened now.
             drop(Object::take(client));
-            let mut fresh = checkout(pool).await?;
+            let mut fresh = checkout(pool).await.map_err(Failure::Connection)?;
             let outcome = commit_within(&mut fresh, batch, timeout).await;
             if matches!(outcome, Err(Failure::Connection(_))) {
                 drop(Object::take(fresh));
             }
-            outcome.map_err(Failure::into_inbox)
+            outcome
         }
-        other => other.map_err(Failure::into_inbox),
+        other => other,
     }
 }
 

@@ -181,3 +181,21 @@ async fn a_server_that_stops_answering_is_an_error_in_bounded_time_then_heals() 
     assert!((2..=3).contains(&stats.pending), "{stats:?}");
     assert_ne!(inbox.insert(delivery("before", T0)).await.unwrap(), Inserted::New);
 }
+
+#[tokio::test]
+async fn a_write_the_server_refuses_fails_alone_not_its_batch() {
+    let Some(url) = database("poison").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    // PostgreSQL's text cannot hold NUL: this row is refused, whatever the batch.
+    let mut poison = delivery("poison", T0);
+    poison.event_type = "batch.\0".to_owned();
+    // On this test's single thread every insert is queued before the writer
+    // runs, so all share one batch.
+    let goods = (0..8).map(|i| inbox.insert(delivery(&format!("good{i}"), T0)));
+    let (refused, stored) = tokio::join!(inbox.insert(poison), futures_util::future::join_all(goods));
+    assert!(refused.is_err());
+    for (i, outcome) in stored.into_iter().enumerate() {
+        assert_eq!(outcome.unwrap(), Inserted::New, "good{i} failed with the refused row");
+    }
+    assert_eq!(inbox.stats(T0).await.unwrap().pending, 8);
+}
