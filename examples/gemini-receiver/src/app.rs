@@ -176,7 +176,13 @@ async fn receive(
         _ => {}
     }
     let event_type = match &envelope {
-        Ok(envelope) => envelope.event.kind().to_owned(),
+        Ok(envelope) => match label(envelope.event.kind()) {
+            Some(kind) => kind.to_owned(),
+            None => {
+                tracing::warn!(webhook_id = %id, "the envelope's type is no label; stored as unknown (the body keeps it)");
+                "unknown".to_owned()
+            }
+        },
         Err(error) => {
             tracing::warn!(webhook_id = %id, %error, "authentic body is not a Gemini envelope; stored as unknown");
             "unknown".to_owned()
@@ -212,6 +218,33 @@ async fn receive(
             Outcomes::count(&state.outcomes.unavailable);
             tracing::error!(webhook_id = %id, %error, "cannot commit the delivery: 503, the sender will retry");
             StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// The longest `type` stored as the row's `event_type`; Gemini's are under 30 bytes.
+const MAX_LABEL: usize = 128;
+
+/// An envelope's `type` as the row's `event_type`, if it makes a label: 1 to
+/// [`MAX_LABEL`] visible ASCII characters. Anything else (a NUL, which
+/// PostgreSQL's text cannot hold, control characters, a kilobyte of text)
+/// would fail the insert, or clutter every listing, for a delivery that is
+/// authentic: it is stored as `unknown`, and its body keeps the original.
+fn label(kind: &str) -> Option<&str> {
+    let visible = kind.bytes().all(|byte| byte.is_ascii_graphic());
+    (visible && (1..=MAX_LABEL).contains(&kind.len())).then_some(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_is_short_visible_ascii() {
+        assert_eq!(label("video.generated"), Some("video.generated"));
+        assert_eq!(label(&"x".repeat(MAX_LABEL)).map(str::len), Some(MAX_LABEL));
+        for refused in ["", "batch.\0", "a b", "tab\t", "caf\u{e9}", &"x".repeat(MAX_LABEL + 1)] {
+            assert_eq!(label(refused), None, "{refused:?}");
         }
     }
 }

@@ -182,8 +182,19 @@ async fn unknown_events_and_non_envelopes_are_stored() {
     assert_eq!(receiver.send(&signed(CURRENT, "msg_7", NOW, unknown)).await, StatusCode::NO_CONTENT);
     // Authentic, but not an envelope: 2xx (or Gemini retries for 24 hours), stored as unknown.
     assert_eq!(receiver.send(&signed(CURRENT, "msg_8", NOW, "hello")).await, StatusCode::NO_CONTENT);
-    let kinds: Vec<_> = receiver.stored().into_iter().map(|row| (row.0, row.1)).collect();
-    assert_eq!(kinds, [("msg_7".into(), "model.retired".into()), ("msg_8".into(), "unknown".into())]);
+    // A type that makes no label (a NUL, which PostgreSQL's text cannot hold;
+    // a kilobyte of text): stored as unknown, its body intact.
+    let nul = r#"{"type":"batch.\u0000x","version":"v1","data":{}}"#;
+    assert_eq!(receiver.send(&signed(CURRENT, "msg_9", NOW, nul)).await, StatusCode::NO_CONTENT);
+    let long = format!(r#"{{"type":"{}","version":"v1","data":{{}}}}"#, "x".repeat(1000));
+    assert_eq!(receiver.send(&signed(CURRENT, "msg_a", NOW, &long)).await, StatusCode::NO_CONTENT);
+    let stored = receiver.stored();
+    let kinds: Vec<_> = stored.iter().map(|row| (row.0.as_str(), row.1.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [("msg_7", "model.retired"), ("msg_8", "unknown"), ("msg_9", "unknown"), ("msg_a", "unknown")]
+    );
+    assert_eq!(stored[2].3, nul.as_bytes(), "the body keeps the original type");
 }
 
 #[tokio::test]
