@@ -146,9 +146,9 @@ impl Config {
                 env("GEMINI_RECEIVER_DB").unwrap_or_else(|| "gemini-inbox.sqlite3".into()).into(),
             ),
         };
-        // A lease of 0 s would end as it is taken: every row open to a second worker.
         let postgres = PostgresOptions::default()
             .with_statement_timeout(seconds("GEMINI_RECEIVER_DB_TIMEOUT_SECS", 10)?);
+        // A lease of 0 s would end as it is taken: every row open to a second worker.
         let lease = seconds("GEMINI_RECEIVER_LEASE_SECS", 60)?;
         let concurrency = at_least_one("GEMINI_RECEIVER_CONCURRENCY", DEFAULT_CONCURRENCY)?;
         let handler_timeout =
