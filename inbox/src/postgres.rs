@@ -334,28 +334,30 @@ async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>, ti
             }
         }
         match commit_retrying(&pool, &batch, timeout).await {
-            Ok(changed) => batch.into_iter().zip(changed).for_each(|(write, changed)| write.answer(changed)),
             Err(Failure::Other(error)) if batch.len() > 1 => {
                 // The server refused a statement (a value it cannot store, such
                 // as a NUL in text): that write alone must fail, not every
                 // delivery that shared its batch. Each commits on its own.
                 tracing::warn!(%error, writes = batch.len(), "inbox batch refused; committing its writes one by one");
                 for write in batch {
-                    match commit_retrying(&pool, std::slice::from_ref(&write), timeout).await {
-                        Ok(changed) => write.answer(changed.first().copied().unwrap_or(0)),
-                        Err(failure) => {
-                            let error = failure.into_inbox();
-                            tracing::error!(%error, "inbox write rolled back");
-                            write.refuse(error);
-                        }
-                    }
+                    let outcome = commit_retrying(&pool, std::slice::from_ref(&write), timeout).await;
+                    settle(vec![write], outcome);
                 }
             }
-            Err(failure) => {
-                let error = failure.into_inbox();
-                tracing::error!(%error, writes = batch.len(), "inbox batch rolled back");
-                batch.into_iter().for_each(|write| write.refuse(error.clone()));
-            }
+            outcome => settle(batch, outcome),
+        }
+    }
+}
+
+/// Answers every write of a batch with how many rows its statement changed,
+/// or refuses them all with the batch's error.
+fn settle(batch: Vec<Write>, outcome: Result<Vec<u64>, Failure>) {
+    match outcome {
+        Ok(changed) => batch.into_iter().zip(changed).for_each(|(write, changed)| write.answer(changed)),
+        Err(failure) => {
+            let error = failure.into_inbox();
+            tracing::error!(%error, writes = batch.len(), "inbox batch rolled back");
+            batch.into_iter().for_each(|write| write.refuse(error.clone()));
         }
     }
 }

@@ -66,10 +66,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let verifier = GeminiVerifier::new(config.receiver, config.jwks)?;
     let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY);
-    let state = AppState { handled, ..AppState::new(webhooks, inbox) }.with_metrics(Some(metrics));
-    let (accepting, server) = (state.accepting.clone(), state.server.clone());
-    // For the last log line: what this process served and handled.
-    let (served, handled) = (state.server.clone(), state.handled.clone());
+    let state =
+        AppState { handled: handled.clone(), ..AppState::new(webhooks, inbox) }.with_metrics(Some(metrics));
+    // `served` is also read for the last log line, beside `handled`.
+    let (accepting, served) = (state.accepting.clone(), state.server.clone());
     let app = match config.metrics_addr {
         Some(addr) => {
             // Its own listener (keep it off the public port), with the same limits.
@@ -86,7 +86,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = config.limits;
     let signalled = Arc::new(OnceLock::new());
     let signal_time = signalled.clone();
-    serve_with_stats(listener, app, limits, server, async move {
+    serve_with_stats(listener, app, limits, served.clone(), async move {
         shutdown_signal().await;
         let _ = signal_time.set(Instant::now());
         tracing::info!("shutting down: no new connections; draining the requests in flight");

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from webhook_signature._errors import WebhookVerificationError
-from webhook_signature._webhook_signature import Delivery
+from webhook_signature._webhook_signature import Delivery, Webhook
 
 if TYPE_CHECKING:
     from webhook_signature._webhook_signature import HeaderMap
@@ -116,6 +116,21 @@ def check_headers(headers: HeaderMap, max_body: int, tolerance: int | None) -> N
         length = number(declared)
         if length is None or length > max_body:
             raise Rejected(413, "Content-Length over max_body")
+
+
+def verified(webhook: Webhook, body: bytes, headers: HeaderMap) -> VerifiedDelivery:
+    """The delivery of `body` and `headers` once `webhook` has verified it, or
+    the refusal: what both integrations do after reading the body."""
+    try:
+        _, key = webhook.verify_with_key(body, headers, json_parse=False)
+    except WebhookVerificationError as error:
+        raise rejected(error) from None
+    return VerifiedDelivery(
+        id=header(headers, NAMES[0]) or "",
+        timestamp=number(header(headers, NAMES[1]) or "") or 0,
+        body=body,
+        key=key,
+    )
 
 
 def is_token(signature: str) -> bool:

@@ -34,8 +34,8 @@ from webhook_signature._receive import (
     check_headers,
     header,
     is_token,
-    number,
     rejected,
+    verified,
 )
 from webhook_signature._webhook_signature import GOOGLE_JWKS_URL, Receiver, Webhook
 
@@ -71,19 +71,9 @@ class WebhookVerifier:
     async def __call__(self, request: Request) -> VerifiedDelivery:
         try:
             check_headers(request.headers, self.max_body, self.tolerance)
-            body = await _read(request, self.max_body)
-            try:
-                _, key = self._webhook.verify_with_key(body, request.headers, json_parse=False)
-            except WebhookVerificationError as error:
-                raise rejected(error) from None
+            return verified(self._webhook, await _read(request, self.max_body), request.headers)
         except Rejected as refusal:
             raise _http(refusal) from None
-        return VerifiedDelivery(
-            id=header(request.headers, NAMES[0]) or "",
-            timestamp=number(header(request.headers, NAMES[1]) or "") or 0,
-            body=body,
-            key=key,
-        )
 
 
 class GeminiVerifier:

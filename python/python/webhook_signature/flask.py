@@ -32,15 +32,13 @@ from flask import Response, request
 
 from webhook_signature._errors import WebhookVerificationError
 from webhook_signature._receive import (
-    NAMES,
     PHRASES,
     GeminiDelivery,
     Rejected,
     VerifiedDelivery,
     check_headers,
-    header,
-    number,
     rejected,
+    verified,
 )
 from webhook_signature._webhook_signature import GOOGLE_JWKS_URL, Receiver, Webhook
 
@@ -131,17 +129,7 @@ def verified_webhook(
 
     def verify(max_body: int) -> VerifiedDelivery:
         check_headers(request.headers, max_body, tolerance)
-        body = _read(max_body)
-        try:
-            _, key = webhook.verify_with_key(body, request.headers, json_parse=False)
-        except WebhookVerificationError as error:
-            raise rejected(error) from None
-        return VerifiedDelivery(
-            id=header(request.headers, NAMES[0]) or "",
-            timestamp=number(header(request.headers, NAMES[1]) or "") or 0,
-            body=body,
-            key=key,
-        )
+        return verified(webhook, _read(max_body), request.headers)
 
     return _guard(verify, max_body)
 
