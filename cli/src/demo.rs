@@ -5,14 +5,16 @@
 //! the receiver decided, and exits 0 only if all six came out as they should.
 
 use std::process::ExitCode;
-use std::sync::mpsc;
-use std::thread;
 
-use tiny_http::{Header, Response, Server};
+use axum::Router;
+use axum::http::header::CONTENT_TYPE;
+use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
 use webhook_signature::{Timestamp, Webhook};
+use webhook_signature_axum::{Limits, serve};
 use webhook_signature_gemini::TokenSigner;
 
-use crate::listen::{Receiver, Report};
+use crate::listen::{self, Receiver};
 use crate::send::{Delivery, post};
 use crate::{dynamic, gemini, input, keygen, sign};
 
@@ -23,13 +25,18 @@ const DEMO_JWKS: &str = include_str!("../../tests/fixtures/jwt/jwks-a.json");
 const AUDIENCE: &str = "webhook-signature-demo";
 
 pub(crate) fn run() -> crate::Result<ExitCode> {
-    let jwks_url = serve_jwks()?;
+    // The servers run on this runtime's threads; the deliveries are sent from
+    // this one, as an outside sender would send them.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let jwks_url = serve_jwks(&runtime)?;
     let secret = keygen::new_secret()?;
     let keys = vec![Webhook::new(&secret)?];
     let verifier = dynamic::Args::new(jwks_url.clone(), AUDIENCE.to_owned())
         .load(keys.clone(), webhook_signature::DEFAULT_TOLERANCE)?;
-    let mut receiver = Receiver::bind(0, verifier, keys.len(), 1 << 20)?;
-    let url = format!("http://127.0.0.1:{}/webhooks/gemini", receiver.port());
+    let receiver = Receiver::new(verifier, keys.len(), 1 << 20);
+    let (reports, mut decisions) = mpsc::unbounded_channel();
+    let port = spawn_server(&runtime, receiver.into_router(reports))?;
+    let url = format!("http://127.0.0.1:{port}/webhooks/gemini");
     println!("receiver listening on {url} with secret {secret}");
     println!("dynamic deliveries checked against {jwks_url} (audience {AUDIENCE})");
 
@@ -66,19 +73,10 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
         ("dynamic", Delivery { id: &dynamic_id, timestamp: now, signature: &token, body: &body }, 204),
         ("forged", Delivery { id: &forged_id, timestamp: now, signature: &forged, body: &body }, 401),
     ];
-    let (reports, decisions) = mpsc::channel::<crate::Result<Report, String>>();
-    let count = cases.len();
-    thread::spawn(move || {
-        for _ in 0..count {
-            if reports.send(receiver.serve_one().map_err(|e| e.to_string())).is_err() {
-                break;
-            }
-        }
-    });
     let mut all_as_expected = true;
     for (name, delivery, expected) in &cases {
         let status = post(&url, delivery)?;
-        let report = decisions.recv().map_err(|_| "the receiver stopped")??;
+        let report = decisions.blocking_recv().ok_or("the receiver stopped")?;
         let ok = status == *expected && report.status == *expected;
         all_as_expected &= ok;
         let verdict = if ok { "as expected" } else { "UNEXPECTED" };
@@ -93,19 +91,17 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
     }
 }
 
-/// Serves the demo JWKS on 127.0.0.1 from a background thread, returning its URL.
-fn serve_jwks() -> crate::Result<String> {
-    let server = Server::http("127.0.0.1:0").map_err(|e| format!("cannot serve the demo JWKS: {e}"))?;
-    let port = server.server_addr().to_ip().map_or(0, |addr| addr.port());
-    thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let json = Header::from_bytes("content-type", "application/json").ok();
-            let response = Response::from_string(DEMO_JWKS);
-            let _ = request.respond(match json {
-                Some(header) => response.with_header(header),
-                None => response,
-            });
-        }
-    });
+/// Serves the demo JWKS on 127.0.0.1, returning its URL.
+fn serve_jwks(runtime: &Runtime) -> crate::Result<String> {
+    let jwks = Router::new().fallback(async || ([(CONTENT_TYPE, "application/json")], DEMO_JWKS));
+    let port = spawn_server(runtime, jwks)?;
     Ok(format!("http://127.0.0.1:{port}/.well-known/jwks.json"))
+}
+
+/// Serves `app` on a free port of 127.0.0.1 until the runtime is dropped.
+fn spawn_server(runtime: &Runtime, app: Router) -> crate::Result<u16> {
+    let listener = runtime.block_on(listen::bind(0))?;
+    let port = listener.local_addr()?.port();
+    runtime.spawn(serve(listener, app, Limits::default(), std::future::pending()));
+    Ok(port)
 }

@@ -1,15 +1,29 @@
 //! `listen`: a local receiver that verifies each delivery, reports it on one
-//! line, and answers 204 (valid), 401 (rejected), 409 (replayed id) or 413
-//! (body over the limit).
+//! line, and answers 204 (valid), 401 (rejected), 409 (replayed id), 413
+//! (body over the limit) or 408 (body not sent in time).
+//!
+//! It is often put behind a tunnel to receive a real sender's deliveries, so
+//! it serves as the receiver does: requests at once, each bounded in time
+//! and size by `webhook-signature-axum`'s `serve`. One client that stalls
+//! its body holds up nobody else, and is cut off at `--body-timeout`.
 
 use std::collections::HashSet;
 use std::fmt;
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use tiny_http::{Request, Response, Server};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use http_body_util::BodyExt;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use webhook_signature::{Headers, Timestamp};
+use webhook_signature_axum::{BodyTimeout, DEFAULT_BACKLOG, Limits};
 
 use crate::{dynamic, gemini, keys, request, verify};
 
@@ -26,6 +40,10 @@ pub(crate) struct Args {
     /// Largest accepted body in bytes; larger ones get 413.
     #[arg(long, default_value_t = 1 << 20)]
     max_body: u64,
+    /// Seconds a request's body may take to arrive after its headers; a
+    /// slower one gets 408.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout: u64,
     /// Save every rejected delivery here as a raw HTTP/1.1 request, one file
     /// each, for `diagnose --request FILE`.
     #[arg(long)]
@@ -36,15 +54,50 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let keys = keys::load_for(&args.secrets, args.dynamic.enabled())?;
     let key_count = keys.len();
     let loaded = args.dynamic.load(keys, webhook_signature::DEFAULT_TOLERANCE)?;
-    let mut receiver = Receiver::bind(args.port, loaded, key_count, args.max_body)?;
+    let mut receiver = Receiver::new(loaded, key_count, args.max_body);
     if let Some(dir) = &args.save {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        receiver.save_rejected(dir.clone());
+        receiver = receiver.save_rejected(dir.clone());
     }
-    println!("listening on http://127.0.0.1:{}", receiver.port());
-    loop {
-        println!("{}", receiver.serve_one()?);
+    let limits = Limits::default().with_body_timeout(Duration::from_secs(args.body_timeout));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = bind(args.port).await?;
+        println!("listening on http://127.0.0.1:{}", listener.local_addr()?.port());
+        let (reports, mut decisions) = mpsc::unbounded_channel();
+        let printer = tokio::spawn(async move {
+            while let Some(report) = decisions.recv().await {
+                println!("{report}");
+            }
+        });
+        webhook_signature_axum::serve(listener, receiver.into_router(reports), limits, stop_signal()).await?;
+        // Every handler has ended, so every report is in the channel.
+        let _ = printer.await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Binds 127.0.0.1:`port`, naming the port if it cannot.
+pub(crate) async fn bind(port: u16) -> crate::Result<TcpListener> {
+    Ok(webhook_signature_axum::listen(("127.0.0.1", port), DEFAULT_BACKLOG)
+        .await
+        .map_err(|e| format!("cannot listen on port {port}: {e}"))?)
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, and finish the requests in flight.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
     }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// What the receiver decided about one delivery.
@@ -62,69 +115,71 @@ impl fmt::Display for Report {
     }
 }
 
-/// A verifying HTTP receiver on 127.0.0.1 that remembers the ids it accepted.
+/// A verifying receiver that remembers the ids it accepted.
 pub(crate) struct Receiver {
-    server: Server,
     verifier: dynamic::Loaded,
     key_count: usize,
     max_body: u64,
-    seen: HashSet<String>,
+    seen: Mutex<HashSet<String>>,
     save: Option<PathBuf>,
-    saved: u64,
+    saved: AtomicU64,
 }
 
 impl Receiver {
-    pub(crate) fn bind(
-        port: u16,
-        verifier: dynamic::Loaded,
-        key_count: usize,
-        max_body: u64,
-    ) -> crate::Result<Self> {
-        let server =
-            Server::http(("127.0.0.1", port)).map_err(|e| format!("cannot listen on port {port}: {e}"))?;
-        Ok(Self { server, verifier, key_count, max_body, seen: HashSet::new(), save: None, saved: 0 })
+    pub(crate) fn new(verifier: dynamic::Loaded, key_count: usize, max_body: u64) -> Self {
+        Self {
+            verifier,
+            key_count,
+            max_body,
+            seen: Mutex::new(HashSet::new()),
+            save: None,
+            saved: AtomicU64::new(0),
+        }
     }
 
     /// Saves every rejected delivery into `dir`.
-    pub(crate) fn save_rejected(&mut self, dir: PathBuf) {
+    pub(crate) fn save_rejected(mut self, dir: PathBuf) -> Self {
         self.save = Some(dir);
+        self
     }
 
-    pub(crate) fn port(&self) -> u16 {
-        self.server.server_addr().to_ip().map_or(0, |addr| addr.port())
+    /// Answers every request, on any path, sending one report each to `reports`.
+    pub(crate) fn into_router(self, reports: mpsc::UnboundedSender<Report>) -> Router {
+        Router::new().fallback(receive).with_state(Arc::new((self, reports)))
     }
 
-    /// Waits for one request, answers it, and reports the decision.
-    pub(crate) fn serve_one(&mut self) -> crate::Result<Report> {
-        let mut request = self.server.recv()?;
-        let (report, body) = self.decide(&mut request);
+    async fn decide(&self, request: Request) -> Report {
+        let (parts, body) = request.into_parts();
+        let read = read_body(&parts.headers, body, self.max_body).await;
+        let (report, body) = self.judge(&parts.headers, read);
         if let (Some(dir), true) = (&self.save, report.status >= 400) {
-            let headers: Vec<(String, String)> =
-                request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect();
-            let raw = request::render(&request.method().to_string(), request.url(), &headers, &body);
-            self.saved += 1;
+            let number = self.saved.fetch_add(1, Ordering::Relaxed) + 1;
+            let headers: Vec<(String, String)> = parts
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+                })
+                .collect();
+            let raw = request::render(parts.method.as_str(), &parts.uri.to_string(), &headers, &body);
             let name: String =
                 report.id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
-            let path = dir.join(format!("rejected-{:04}-{name}.http", self.saved));
-            std::fs::write(&path, raw).map_err(|e| format!("{}: {e}", path.display()))?;
+            let path = dir.join(format!("rejected-{number:04}-{name}.http"));
+            if let Err(error) = std::fs::write(&path, raw) {
+                eprintln!("cannot save {}: {error}", path.display());
+            }
         }
-        // A sender that hung up before the answer does not stop the receiver.
-        let _ = request.respond(Response::empty(report.status));
-        Ok(report)
+        report
     }
 
-    fn decide(&mut self, request: &mut Request) -> (Report, Vec<u8>) {
+    fn judge(&self, headers: &HeaderMap, read: Result<Vec<u8>, Unread>) -> (Report, Vec<u8>) {
         // The core's own reading of the headers: one value each, the `svix-*`
         // names where `webhook-*` are absent, a duplicate or non-ASCII value refused.
-        let map = crate::request::header_map(
-            request.headers().iter().map(|h| (h.field.as_str().as_str(), h.value.as_str().as_bytes())),
-        );
-        let found = Headers::from_header_map(&map)
-            .map(|h| (h.id.to_owned(), h.timestamp.to_owned(), h.signature.to_owned()));
+        let found = Headers::from_header_map(headers);
         let shown_id = found
             .as_ref()
             .ok()
-            .map(|(id, _, _)| id.clone())
+            .map(|h| h.id.to_owned())
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| "-".to_owned());
         let report = |event: &str, status, outcome: String| Report {
@@ -133,29 +188,89 @@ impl Receiver {
             status,
             outcome,
         };
-
-        let declared = request.body_length().map_or(0, |len| len as u64);
-        let mut body = Vec::new();
-        let read = request.as_reader().take(self.max_body + 1).read_to_end(&mut body);
-        if declared > self.max_body || body.len() as u64 > self.max_body {
-            return (report("-", 413, format!("body over {} bytes", self.max_body)), body);
-        }
-        if let Err(error) = read {
-            return (report("-", 400, format!("cannot read body: {error}")), body);
-        }
+        let body = match read {
+            Ok(body) => body,
+            Err(Unread::TooLarge) => {
+                return (report("-", 413, format!("body over {} bytes", self.max_body)), Vec::new());
+            }
+            Err(Unread::TimedOut) => {
+                return (report("-", 408, "body not received in time".to_owned()), Vec::new());
+            }
+            Err(Unread::Failed(error)) => {
+                return (report("-", 400, format!("cannot read body: {error}")), Vec::new());
+            }
+        };
         let event = gemini::event_type(&body).unwrap_or_else(|| "-".to_owned());
-        let (id, timestamp, signature) = match found {
-            Ok(values) => values,
+        let headers = match found {
+            Ok(headers) => headers,
             Err(error) => return (report(&event, 401, error.to_string()), body),
         };
-        let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
         let verified =
             self.verifier.receiver.verify(&headers, &body, Timestamp::now(), self.verifier.jwks.as_ref());
         let report = match verified {
             Err(error) => report(&event, 401, error.to_string()),
-            Ok(_) if !self.seen.insert(id.clone()) => report(&event, 409, "replayed webhook-id".to_owned()),
+            Ok(_) if !self.remember(headers.id) => report(&event, 409, "replayed webhook-id".to_owned()),
             Ok(delivery) => report(&event, 204, verify::describe(&delivery.verified.mode, self.key_count)),
         };
         (report, body)
     }
+
+    /// Whether `id` is new, remembering it.
+    fn remember(&self, id: &str) -> bool {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner).insert(id.to_owned())
+    }
+}
+
+type Shared = Arc<(Receiver, mpsc::UnboundedSender<Report>)>;
+
+async fn receive(State(shared): State<Shared>, request: Request) -> StatusCode {
+    let (receiver, reports) = &*shared;
+    let report = receiver.decide(request).await;
+    let status = StatusCode::from_u16(report.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // Nobody left to print it only when the receiver is shutting down.
+    let _ = reports.send(report);
+    status
+}
+
+/// Why a body was not read whole.
+enum Unread {
+    TooLarge,
+    TimedOut,
+    Failed(axum::Error),
+}
+
+/// The whole body, refused on its declared length before any of it is read,
+/// and cut off at `max + 1` bytes otherwise (chunked bodies declare none).
+async fn read_body(headers: &HeaderMap, body: Body, max: u64) -> Result<Vec<u8>, Unread> {
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max) {
+        return Err(Unread::TooLarge);
+    }
+    let mut body = body;
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|error| {
+            if caused_by_timeout(&error) { Unread::TimedOut } else { Unread::Failed(error) }
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if (bytes.len() + data.len()) as u64 > max {
+                return Err(Unread::TooLarge);
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes)
+}
+
+fn caused_by_timeout(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<BodyTimeout>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }

@@ -251,6 +251,85 @@ fn send_to_listen_end_to_end() {
     assert_eq!(listener.next_line(), "msg_raw - 204: valid");
 }
 
+/// A client that sends its headers and then stalls its body holds up no
+/// other delivery: one sent meanwhile is answered, and the stalled request
+/// gets 408 at `--body-timeout`. (Before, `listen` served one request at a
+/// time with no bound on reading a body, so the second sender waited forever.)
+#[test]
+fn a_stalled_body_holds_up_no_other_delivery_and_gets_408() {
+    let mut listener = Listener::start(&["--secret", SECRET, "--body-timeout", "1"]);
+    let address = listener.url.strip_prefix("http://").unwrap().to_owned();
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stalled,
+        "POST /hook HTTP/1.1\r\nhost: {address}\r\nwebhook-id: msg_stalled\r\ncontent-length: 100\r\n\r\n{{"
+    )
+    .unwrap();
+
+    let sent = run(&["send", &listener.url, "--secret", SECRET, "--id", "msg_meanwhile"], "");
+    assert_eq!(stdout(&sent), "204\n", "{}", stderr(&sent));
+
+    stalled.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let mut response = String::new();
+    let _ = std::io::Read::read_to_string(&mut stalled, &mut response);
+    assert!(response.starts_with("HTTP/1.1 408"), "{response}");
+    // The stalled one ends after the other was answered, however slow this machine.
+    let mut lines = [listener.next_line(), listener.next_line()];
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["msg_meanwhile video.generated 204: valid", "msg_stalled - 408: body not received in time"]
+    );
+}
+
+/// SIGTERM (or Ctrl-C) stops `listen` as the receiver stops: the delivery
+/// in flight is still answered and reported, then it exits 0.
+#[test]
+fn sigterm_answers_the_delivery_in_flight_then_exits_0() {
+    let mut listener = Listener::start(&["--secret", SECRET]);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let body = "{\"a\":1}";
+    let signed = run(&["sign", "--secret", SECRET, "--id", "msg_in_flight", "--timestamp", &now], body);
+    let signature =
+        stdout(&signed).lines().nth(2).unwrap().strip_prefix("webhook-signature: ").unwrap().to_owned();
+    let address = listener.url.strip_prefix("http://").unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /hook HTTP/1.1\r\nhost: {address}\r\ncontent-length: {}\r\nwebhook-id: msg_in_flight\r\n\
+         webhook-timestamp: {now}\r\nwebhook-signature: {signature}\r\n\r\n{{",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let pid = listener.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    stream.write_all(&body.as_bytes()[1..]).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let mut response = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut response);
+    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+    assert_eq!(listener.next_line(), "msg_in_flight - 204: valid");
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = listener.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "still running after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "exit status {status:?}");
+}
+
+/// `--body-timeout 0` would cut off every body: refused with exit code 2.
+#[test]
+fn listen_refuses_a_zero_body_timeout() {
+    let output = run(&["listen", "--secret", SECRET, "--body-timeout", "0", "--port", "0"], "");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
 #[test]
 fn demo_exits_zero_when_all_six_deliveries_come_out_right() {
     let output = run(&["demo"], "");
