@@ -48,6 +48,10 @@ pub(crate) struct Args {
     /// each, for `diagnose --request FILE`.
     #[arg(long)]
     save: Option<PathBuf>,
+    /// Save at most this many rejected deliveries, so that a flood of forged
+    /// ones through a tunnel cannot fill the disk.
+    #[arg(long, default_value_t = 1000, requires = "save")]
+    save_max: u64,
 }
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
@@ -57,7 +61,7 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let mut receiver = Receiver::new(loaded, key_count, args.max_body);
     if let Some(dir) = &args.save {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        receiver = receiver.save_rejected(dir.clone());
+        receiver = receiver.save_rejected(dir.clone(), args.save_max);
     }
     let limits = Limits::default().with_body_timeout(Duration::from_secs(args.body_timeout));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -122,6 +126,7 @@ pub(crate) struct Receiver {
     max_body: u64,
     seen: Mutex<HashSet<String>>,
     save: Option<PathBuf>,
+    save_max: u64,
     saved: AtomicU64,
 }
 
@@ -133,13 +138,15 @@ impl Receiver {
             max_body,
             seen: Mutex::new(HashSet::new()),
             save: None,
+            save_max: 0,
             saved: AtomicU64::new(0),
         }
     }
 
-    /// Saves every rejected delivery into `dir`.
-    pub(crate) fn save_rejected(mut self, dir: PathBuf) -> Self {
+    /// Saves the first `max` rejected deliveries into `dir`.
+    pub(crate) fn save_rejected(mut self, dir: PathBuf, max: u64) -> Self {
         self.save = Some(dir);
+        self.save_max = max;
         self
     }
 
@@ -154,6 +161,12 @@ impl Receiver {
         let (report, body) = self.judge(&parts.headers, read);
         if let (Some(dir), true) = (&self.save, report.status >= 400) {
             let number = self.saved.fetch_add(1, Ordering::Relaxed) + 1;
+            if number > self.save_max {
+                if number == self.save_max + 1 {
+                    eprintln!("saved {} rejected deliveries (--save-max); saving no more", self.save_max);
+                }
+                return report;
+            }
             let headers: Vec<(String, String)> = parts
                 .headers
                 .iter()

@@ -323,6 +323,28 @@ fn sigterm_answers_the_delivery_in_flight_then_exits_0() {
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
 }
 
+/// `--save-max N` bounds the files a flood of rejected deliveries can write.
+#[test]
+fn listen_saves_at_most_save_max_rejections() {
+    let dir = std::env::temp_dir().join(format!("listen-save-max-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut listener =
+        Listener::start(&["--secret", SECRET, "--save", dir.to_str().unwrap(), "--save-max", "2"]);
+    for i in 0..4 {
+        let id = format!("msg_forged_{i}");
+        let sent = run(&["send", &listener.url, "--secret", "whsec_a2V5", "--id", &id], "");
+        assert_eq!(stdout(&sent), "401\n");
+        assert_eq!(listener.next_line(), format!("{id} video.generated 401: no matching signature"));
+    }
+    let mut saved: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    saved.sort();
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `--body-timeout 0` would cut off every body: refused with exit code 2.
 #[test]
 fn listen_refuses_a_zero_body_timeout() {
