@@ -23,6 +23,24 @@ export type HeadersLike = { get(name: string): string | null } | Record<string, 
 /** The raw body: a string (hashed as UTF-8) or the exact bytes of any binary view. */
 export type Body = string | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
 
+/** Thrown by `readBody` for a body over its limit: answer 413. */
+export class BodyTooLargeError extends RangeError {
+  readonly code: 'BodyTooLarge';
+  readonly maxBytes: number;
+}
+
+/** What `readBody` reads: a Fetch `Request`, or a Node `IncomingMessage` (an async iterable of chunks). */
+export type RequestLike =
+  | { headers: HeadersLike; body: ReadableStream<Uint8Array> | null; arrayBuffer(): Promise<ArrayBuffer> }
+  | ({ headers: HeadersLike } & AsyncIterable<Uint8Array | string>);
+
+/**
+ * The request's raw body as one `Uint8Array`. A body declared (`Content-Length`) over `maxBytes` (default
+ * `MAX_BODY`) is refused before any of it is read, an undeclared one at the first chunk past it.
+ * @throws BodyTooLargeError past `maxBytes`; TypeError for anything but a request.
+ */
+export function readBody(request: RequestLike, options?: { maxBytes?: number }): Promise<Uint8Array>;
+
 /** Keys the module holds at once. */
 export const KEY_SLOTS: 64;
 /** The largest body accepted, in bytes (16 MiB). */

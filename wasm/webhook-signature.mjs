@@ -5,6 +5,8 @@
 //   module; `verify()` and `sign()` are synchronous.
 // - `verify({ secret, headers, body, now, tolerance })`: the original
 //   one-call API, kept as it was documented.
+// - `readBody(request, { maxBytes })`: a request's raw body, refused past a
+//   size before it can exhaust memory.
 //
 // Every `Webhook` holds the module instance it was keyed in (its exports and
 // its memory), so a key can never be looked up in another instance's table.
@@ -160,6 +162,66 @@ export function initSync(source) {
 function ready() {
   if (!current) throw new Error('webhook-signature: call init() (or initSync()) first');
   return current;
+}
+
+/** Thrown by `readBody` for a body over its limit: answer 413. */
+export class BodyTooLargeError extends RangeError {
+  constructor(maxBytes) {
+    super(`webhook body over the ${maxBytes}-byte limit`);
+    this.name = 'BodyTooLargeError';
+    this.code = 'BodyTooLarge';
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * The raw body of a Fetch `Request` (Workers, Deno, Node's fetch) or a Node
+ * `IncomingMessage`, as one `Uint8Array`. A body declared (`Content-Length`)
+ * over `maxBytes` is refused before any of it is read; one that is not
+ * declared (chunked) is refused at the first chunk past it, and the rest is
+ * left unread: a client cannot make the receiver hold more than `maxBytes`.
+ */
+export async function readBody(request, { maxBytes = MAX_BODY } = {}) {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new TypeError('maxBytes must be a whole number of bytes');
+  const headers = request?.headers;
+  const declared = typeof headers?.get === 'function' ? headers.get('content-length') : headers?.['content-length'];
+  // Digits only: anything else is for the HTTP server to refuse, and a
+  // number too long to be exact is still over any limit.
+  if (typeof declared === 'string' && /^[0-9]+$/.test(declared) && Number(declared) > maxBytes) {
+    throw new BodyTooLargeError(maxBytes);
+  }
+  const stream = request?.body;
+  if (stream === null && typeof request?.arrayBuffer === 'function') return new Uint8Array(0);
+  const reader = typeof stream?.getReader === 'function' ? stream.getReader() : undefined;
+  if (!reader && typeof request?.[Symbol.asyncIterator] !== 'function') {
+    throw new TypeError('readBody needs a Fetch Request or a Node IncomingMessage');
+  }
+  const chunks = [];
+  let total = 0;
+  const take = (chunk) => {
+    const bytes = typeof chunk === 'string' ? utf8.encode(chunk) : bodyBytes(chunk);
+    total += bytes.length;
+    if (total > maxBytes) throw new BodyTooLargeError(maxBytes);
+    chunks.push(bytes);
+  };
+  if (reader) {
+    try {
+      for (let read = await reader.read(); !read.done; read = await reader.read()) take(read.value);
+    } catch (error) {
+      reader.cancel(error).catch(() => {}); // stop the transfer; the answer is already decided
+      throw error;
+    }
+  } else {
+    for await (const chunk of request) take(chunk); // leaving the loop pauses the stream
+  }
+  if (chunks.length === 1) return chunks[0];
+  const body = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.length;
+  }
+  return body;
 }
 
 /** The raw bytes of a body: a string (as UTF-8) or any binary view of its exact bytes. */

@@ -1,15 +1,21 @@
 // A Node.js receiver: node:http, no framework.
 import { createServer } from 'node:http';
-import { init, Webhook } from 'webhook-signature-wasm';
+import { BodyTooLargeError, init, readBody, Webhook } from 'webhook-signature-wasm';
 
 await init(); // reads the module beside the wrapper (node:fs)
 const webhook = new Webhook(process.env.WEBHOOK_SECRET);
 
 const server = createServer(async (request, response) => {
-  const chunks = [];
-  for await (const chunk of request) chunks.push(chunk);
+  let body;
   try {
-    webhook.verify({ headers: request.headers, body: Buffer.concat(chunks) });
+    body = await readBody(request, { maxBytes: 1024 * 1024 }); // never more than 1 MiB held per request
+  } catch (error) {
+    // Over the limit: the rest is never read. Otherwise the client broke off mid-body.
+    response.writeHead(error instanceof BodyTooLargeError ? 413 : 400, { connection: 'close' }).end();
+    return;
+  }
+  try {
+    webhook.verify({ headers: request.headers, body });
   } catch (error) {
     console.warn(`webhook rejected: ${error.code}`); // for your logs, never for the sender
     response.writeHead(401).end();

@@ -1,6 +1,6 @@
 // A Cloudflare Worker receiving Standard Webhooks deliveries.
 import module from 'webhook-signature-wasm/webhook_signature_wasm.wasm'; // a WebAssembly.Module in Workers
-import { initSync, Webhook } from 'webhook-signature-wasm';
+import { BodyTooLargeError, initSync, readBody, Webhook } from 'webhook-signature-wasm';
 
 let webhook; // made on the first request: a Worker has no `env` at module scope
 
@@ -10,7 +10,13 @@ export default {
       initSync(module); // idempotent
       webhook = new Webhook(env.WEBHOOK_SECRET); // keyed once, inside the module
     }
-    const body = await request.arrayBuffer(); // the raw bytes, never re-serialised JSON
+    let body; // the raw bytes, never re-serialised JSON
+    try {
+      body = await readBody(request, { maxBytes: 1024 * 1024 }); // never more than 1 MiB held per request
+    } catch (error) {
+      // Over the limit: the rest is never read. Otherwise the client broke off mid-body.
+      return new Response(null, { status: error instanceof BodyTooLargeError ? 413 : 400 });
+    }
     try {
       webhook.verify({ headers: request.headers, body }); // synchronous; throws on any failure
     } catch (error) {

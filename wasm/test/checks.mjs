@@ -37,6 +37,33 @@ function signedBy(secret, id, now) {
   return { headers: { 'webhook-id': id, 'webhook-timestamp': String(now), 'webhook-signature': `v1,${mac}` }, body, now };
 }
 
+/** An async iterable of `chunks`, as a Node IncomingMessage yields its body. */
+async function* chunked(chunks) {
+  for (const chunk of chunks) yield typeof chunk === 'string' ? chunk : Buffer.from(chunk);
+}
+
+async function rejectsTooLarge(m, promise, maxBytes) {
+  try {
+    await promise;
+  } catch (error) {
+    assert(error instanceof m.BodyTooLargeError && error instanceof RangeError, `not a BodyTooLargeError: ${error}`);
+    equal(error.code, 'BodyTooLarge', 'code');
+    equal(error.maxBytes, maxBytes, 'maxBytes');
+    return;
+  }
+  throw new Error('expected BodyTooLargeError, nothing was thrown');
+}
+
+async function rejectsType(promise, pattern) {
+  try {
+    await promise;
+  } catch (error) {
+    assert(error instanceof TypeError && pattern.test(error.message), `expected a TypeError matching ${pattern}, got ${error}`);
+    return;
+  }
+  throw new Error('expected a TypeError');
+}
+
 const A = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const B = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
 
@@ -198,6 +225,51 @@ export function checks(m, vectors, bytes, fresh) {
       throwsCode(m, () => webhook.verify({ ...a, headers: { ...svix, 'webhook-id': 'msg_other' } }), 'NoMatchingSignature');
       webhook.free();
       await m.verify({ secret: A, ...a, headers: svix });
+    },
+    'readBody: the exact bytes of a Request or of an async iterable, in chunks': async () => {
+      const bytes = randomBytes(5000);
+      const request = new Request('http://127.0.0.1/', { method: 'POST', body: bytes });
+      equal(Buffer.compare(Buffer.from(await m.readBody(request)), bytes), 0);
+      const node = Object.assign(chunked([bytes.subarray(0, 7), 'é', bytes.subarray(7)]), { headers: {} });
+      equal(Buffer.compare(Buffer.from(await m.readBody(node)), Buffer.concat([bytes.subarray(0, 7), Buffer.from('é'), bytes.subarray(7)])), 0);
+      equal((await m.readBody(new Request('http://127.0.0.1/'))).length, 0);
+      const exact = new Request('http://127.0.0.1/', { method: 'POST', body: bytes });
+      equal((await m.readBody(exact, { maxBytes: bytes.length })).length, bytes.length);
+      const webhook = new m.Webhook(a1.secret);
+      const delivery = new Request('http://127.0.0.1/', { method: 'POST', headers, body: a1.payload });
+      equal(webhook.verify({ headers: delivery.headers, body: await m.readBody(delivery), now }), 0);
+      webhook.free();
+    },
+    'readBody: a declared length over the limit is refused before any byte is read': async () => {
+      let pulls = 0;
+      // No queue to fill ahead: a chunk is pulled only when read.
+      const stream = new ReadableStream({ pull(controller) { pulls++; controller.enqueue(new Uint8Array(10)); } }, { highWaterMark: 0 });
+      const request = { headers: new Headers({ 'content-length': '1025' }), body: stream, arrayBuffer: () => { throw new Error('read'); } };
+      await rejectsTooLarge(m, m.readBody(request, { maxBytes: 1024 }), 1024);
+      equal(pulls, 0, 'chunks pulled');
+      const node = Object.assign(chunked([]), { headers: { 'content-length': '99999999999999999999999' } });
+      await rejectsTooLarge(m, m.readBody(node), m.MAX_BODY);
+    },
+    'readBody: an undeclared body is cut off at the first chunk past the limit, and the stream cancelled': async () => {
+      let pulls = 0;
+      let cancelled = false;
+      const endless = new ReadableStream({
+        pull(controller) { pulls++; controller.enqueue(new Uint8Array(100)); },
+        cancel() { cancelled = true; },
+      });
+      const request = { headers: new Headers(), body: endless, arrayBuffer: () => { throw new Error('read'); } };
+      await rejectsTooLarge(m, m.readBody(request, { maxBytes: 1000 }), 1000);
+      assert(cancelled, 'the stream was not cancelled');
+      assert(pulls <= 12, `${pulls} chunks pulled for a 1000-byte limit`);
+      let yielded = 0;
+      const node = Object.assign((async function* () { for (;;) { yielded++; yield new Uint8Array(100); } })(), { headers: {} });
+      await rejectsTooLarge(m, m.readBody(node, { maxBytes: 1000 }), 1000);
+      equal(yielded, 11, 'chunks read from the iterable');
+    },
+    'readBody: anything but a request is a TypeError': async () => {
+      await rejectsType(m.readBody(undefined), /Request/);
+      await rejectsType(m.readBody({ headers: {} }), /Request/);
+      await rejectsType(m.readBody(new Request('http://127.0.0.1/'), { maxBytes: -1 }), /maxBytes/);
     },
     'the table holds 64 keys, then TooManyKeys, and free() gives them back': () => {
       const held = [];

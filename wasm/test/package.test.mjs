@@ -1,6 +1,7 @@
 // Node's test runner over the packaged module, installed from its tarball
 // (see scripts/wasm-package.sh).
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
@@ -42,6 +43,34 @@ test("the README's Node.js example serves 204 and a bare 401", async () => {
     if (ok.status !== 204 || tampered.status !== 401 || (await tampered.text()) !== '') {
       throw new Error(`${ok.status} ${tampered.status}`);
     }
+    // Over its 1 MiB: declared, or streamed without a length (chunked): 4 MiB
+    // in 64 KiB chunks (bounded: undici keeps pulling a stream it cannot send).
+    // Declared: answered from the headers alone, with no byte of the body sent.
+    const declared = await new Promise((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`POST / HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${(1 << 20) + 1}\r\n\r\n`);
+      });
+      let answer = '';
+      socket.on('data', (data) => { answer += data; });
+      socket.on('end', () => resolve({ status: Number(answer.slice(9, 12)) }));
+      socket.on('error', reject);
+    });
+    let chunks = 64;
+    const unsized = new ReadableStream({
+      pull(controller) {
+        if (chunks-- > 0) controller.enqueue(new Uint8Array(65536));
+        else controller.close();
+      },
+    });
+    const streamed = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers, body: unsized, duplex: 'half' })
+      .then((response) => response.status, (error) => `refused: ${error.cause?.code ?? error.message}`);
+    // The example stops reading and closes: the sender sees the 413, or (when
+    // still writing, as HTTP/1.1 without `Expect: 100-continue` is) a broken pipe.
+    if (declared.status !== 413 || !(streamed === 413 || /EPIPE|ECONNRESET|UND_ERR_SOCKET/.test(streamed))) {
+      throw new Error(`${declared.status} ${streamed}`);
+    }
+    const after = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers, body });
+    if (after.status !== 204) throw new Error(`after the oversized bodies: ${after.status}`);
   } finally {
     child.kill();
   }

@@ -9,6 +9,8 @@ import {
   WebhookVerificationError,
   KEY_SLOTS,
   MAX_BODY,
+  readBody,
+  BodyTooLargeError,
   type ErrorCode,
   type HeadersLike,
 } from 'webhook-signature-wasm';
@@ -36,6 +38,19 @@ try {
     const code: ErrorCode = error.code;
     const status: number | undefined = error.status;
     console.log(code, status);
+  }
+}
+try {
+  const fromFetch: Uint8Array = await readBody(new Request('http://127.0.0.1/', { method: 'POST', body: 'x' }));
+  const fromNode: Uint8Array = await readBody(
+    { headers: { 'content-length': '1' }, async *[Symbol.asyncIterator]() { yield new Uint8Array(1); } },
+    { maxBytes: 1024 },
+  );
+  webhook.verify({ headers, body: fromFetch.length ? fromFetch : fromNode });
+} catch (error) {
+  if (error instanceof BodyTooLargeError) {
+    const code: 'BodyTooLarge' = error.code;
+    console.log(code, error.maxBytes);
   }
 }
 const limits: number = KEY_SLOTS + MAX_BODY;

@@ -35,6 +35,7 @@ const cases = [
   ['tampered', valid.headers, `${body} `, 401],
   ['stale', delivery(A, 'msg_old', now - 600).headers, body, 401],
   ['no headers', {}, body, 401],
+  ['over its 1 MiB', valid.headers, new Uint8Array((1 << 20) + 1), 413],
 ];
 for (const [name, headers, payload, status] of cases) {
   const response = await post('/webhooks', payload, headers);
