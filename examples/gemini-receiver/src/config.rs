@@ -7,6 +7,8 @@ use webhook_signature_axum::Limits;
 use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, JwksCache, Receiver};
 use webhook_signature_inbox::{DEFAULT_HANDLER_TIMEOUT, Inbox, PostgresOptions, SqliteOptions};
 
+use crate::MAX_BODY;
+
 /// Handlers running at once unless `GEMINI_RECEIVER_CONCURRENCY` says otherwise:
 /// enough for the worker to keep up with a burst of deliveries on SQLite,
 /// whose commits its loops share (see the README's load figures).
@@ -47,6 +49,9 @@ pub struct Config {
     /// (4096), `GEMINI_RECEIVER_MAX_REQUESTS` (4096, over every connection),
     /// and `GEMINI_RECEIVER_SHUTDOWN_SECS` (20), the drain at SIGTERM.
     pub limits: Limits,
+    /// `GEMINI_RECEIVER_MAX_BODY_BYTES`: the largest body accepted, default
+    /// [`MAX_BODY`]; a larger one gets 413.
+    pub max_body: usize,
     /// `GEMINI_RECEIVER_METRICS_ADDR`: `/metrics` on its own listener (e.g.
     /// `127.0.0.1:9090`); by default it is on the main port.
     pub metrics_addr: Option<std::net::SocketAddr>,
@@ -65,6 +70,24 @@ pub enum Database {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// A secret from `name`, or from the file `name_FILE` names (a mounted
+/// Docker or Kubernetes secret, kept out of the process's environment).
+/// Trailing whitespace in the file, such as the newline an editor or `echo`
+/// adds, is not part of the secret.
+fn secret_env(name: &str) -> Result<Option<String>, String> {
+    let file_name = format!("{name}_FILE");
+    let Some(path) = env(&file_name) else { return Ok(env(name)) };
+    if env(name).is_some() {
+        return Err(format!("set {name} or {file_name}, not both"));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{file_name}: {path}: {e}"))?;
+    let secret = text.trim_end();
+    if secret.is_empty() {
+        return Err(format!("{file_name}: {path} is empty"));
+    }
+    Ok(Some(secret.to_owned()))
 }
 
 /// A number from `name`, or `default` if it is unset.
@@ -105,7 +128,7 @@ impl Config {
     pub fn from_env() -> Result<Self, String> {
         let mut keys = Vec::new();
         for name in ["GEMINI_WEBHOOK_SECRET", "GEMINI_WEBHOOK_PREVIOUS_SECRET"] {
-            if let Some(secret) = env(name) {
+            if let Some(secret) = secret_env(name)? {
                 keys.push(Webhook::new(&secret).map_err(|e| format!("{name}: {e}"))?);
             }
         }
@@ -137,11 +160,12 @@ impl Config {
             .with_max_connections(at_least_one("GEMINI_RECEIVER_MAX_CONNECTIONS", 4096)?)
             .with_max_requests(at_least_one("GEMINI_RECEIVER_MAX_REQUESTS", 4096)?)
             .with_shutdown_timeout(seconds("GEMINI_RECEIVER_SHUTDOWN_SECS", 20)?);
-        let database = match env("DATABASE_URL") {
+        let database = match secret_env("DATABASE_URL")? {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 Database::Postgres(url)
             }
-            Some(url) => return Err(format!("DATABASE_URL: not a postgres:// URL: {url}")),
+            // Not echoed: the URL may hold a password.
+            Some(_) => return Err("DATABASE_URL: not a postgres:// or postgresql:// URL".to_owned()),
             None => Database::Sqlite(
                 env("GEMINI_RECEIVER_DB").unwrap_or_else(|| "gemini-inbox.sqlite3".into()).into(),
             ),
@@ -158,6 +182,7 @@ impl Config {
                 addr.parse().map_err(|_| format!("GEMINI_RECEIVER_METRICS_ADDR: not host:port: {addr}"))
             })
             .transpose()?;
+        let max_body = at_least_one("GEMINI_RECEIVER_MAX_BODY_BYTES", MAX_BODY)?;
         let json_logs = match env("GEMINI_RECEIVER_LOG_FORMAT").as_deref() {
             None | Some("text") => false,
             Some("json") => true,
@@ -176,6 +201,7 @@ impl Config {
             handler_timeout,
             handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
             limits,
+            max_body,
             metrics_addr,
             json_logs,
         })

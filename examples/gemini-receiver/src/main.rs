@@ -22,7 +22,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use gemini_receiver::metrics::{HANDLER_SECONDS, Metrics};
-use gemini_receiver::{AppState, Config, Handler, MAX_BODY, metrics_router, router};
+use gemini_receiver::{AppState, Config, Handler, metrics_router, router};
 use tokio::sync::watch;
 use webhook_signature_axum::{DEFAULT_BACKLOG, WebhookConfig, listen, serve, serve_with_stats};
 use webhook_signature_gemini::GeminiVerifier;
@@ -65,7 +65,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let retention = tokio::spawn(run_retention(inbox.clone(), Duration::from_secs(3600), unix_now));
 
     let verifier = GeminiVerifier::new(config.receiver, config.jwks)?;
-    let webhooks = WebhookConfig::new(verifier).with_max_body(MAX_BODY);
+    let webhooks = WebhookConfig::new(verifier).with_max_body(config.max_body);
     let state =
         AppState { handled: handled.clone(), ..AppState::new(webhooks, inbox) }.with_metrics(Some(metrics));
     // `served` is also read for the last log line, beside `handled`.

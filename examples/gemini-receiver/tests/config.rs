@@ -38,9 +38,50 @@ fn a_zero_lease_connection_limit_or_timeout_is_refused_by_name() {
         "GEMINI_RECEIVER_IDLE_TIMEOUT_SECS",
         "GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS",
         "GEMINI_RECEIVER_DB_TIMEOUT_SECS",
+        "GEMINI_RECEIVER_MAX_BODY_BYTES",
     ] {
         let (status, stderr) = run_with(name, "0");
         assert!(!status.success(), "{name}=0: {stderr}");
         assert!(stderr.contains(&format!("{name}: must be at least 1")), "{name}=0: {stderr}");
     }
+}
+
+/// `NAME_FILE` names a file holding the secret (a mounted Docker or Kubernetes
+/// secret); an unreadable or empty one, or both forms at once, is refused by name.
+#[test]
+fn a_secret_file_that_cannot_be_used_or_doubles_the_variable_is_refused() {
+    let dir = scratch("config", "secret-file");
+    let empty = dir.join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let missing = dir.join("missing");
+    let cases = [
+        (
+            "GEMINI_WEBHOOK_PREVIOUS_SECRET_FILE",
+            missing.to_str().unwrap(),
+            "GEMINI_WEBHOOK_PREVIOUS_SECRET_FILE: ",
+        ),
+        ("GEMINI_WEBHOOK_PREVIOUS_SECRET_FILE", empty.to_str().unwrap(), "is empty"),
+        // The common command sets GEMINI_WEBHOOK_SECRET too.
+        (
+            "GEMINI_WEBHOOK_SECRET_FILE",
+            empty.to_str().unwrap(),
+            "set GEMINI_WEBHOOK_SECRET or GEMINI_WEBHOOK_SECRET_FILE, not both",
+        ),
+        ("DATABASE_URL_FILE", missing.to_str().unwrap(), "DATABASE_URL_FILE: "),
+    ];
+    for (name, value, message) in cases {
+        let (status, stderr) = run_with(name, value);
+        assert!(!status.success(), "{name}={value}: {stderr}");
+        assert!(stderr.contains(message), "{name}={value}: {stderr}");
+    }
+}
+
+/// A DATABASE_URL that is not PostgreSQL is refused without echoing it: it
+/// may hold a password.
+#[test]
+fn a_wrong_database_url_is_refused_without_its_password() {
+    let (status, stderr) = run_with("DATABASE_URL", "mysql://user:hunter2@db/inbox");
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("DATABASE_URL: not a postgres://"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
 }

@@ -226,6 +226,29 @@ async fn sigterm_answers_and_stores_the_delivery_in_flight_then_exits_0() {
     }
 }
 
+/// An operator's settings: the secret from a mounted file (with the newline
+/// `echo` leaves), and a smaller body limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secret_from_a_file_and_the_body_limit_from_the_environment() {
+    let dir = scratch("secret-file");
+    let secret_file = dir.join("secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let receiver = Receiver::start(
+        &dir,
+        &[
+            // Empty is unset: only the file holds the secret.
+            ("GEMINI_WEBHOOK_SECRET", String::new()),
+            ("GEMINI_WEBHOOK_SECRET_FILE", secret_file.to_str().unwrap().to_owned()),
+            ("GEMINI_RECEIVER_MAX_BODY_BYTES", "100".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(exchange(receiver.port, &signed("msg_from_file", BODY)).await, Some(204));
+    let big = format!(r#"{{"type":"batch.succeeded","pad":"{}"}}"#, "x".repeat(100));
+    assert_eq!(exchange(receiver.port, &signed("msg_too_big", &big)).await, Some(413));
+    assert_eq!(receiver.stored(), ["msg_from_file"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_on_their_own_listener_and_json_logs() {
     let dir = scratch("metrics");
