@@ -44,6 +44,11 @@ impl Args {
         }
     }
 
+    /// The JWKS URL, if `--jwks` names one rather than a file.
+    pub(crate) fn jwks_url(&self) -> Option<&str> {
+        self.jwks.as_deref().filter(|source| is_url(source))
+    }
+
     /// Whether dynamic deliveries are configured.
     pub(crate) fn enabled(&self) -> bool {
         self.jwks.is_some()
@@ -77,8 +82,12 @@ impl Args {
     }
 }
 
+fn is_url(source: &str) -> bool {
+    source.starts_with("http://") || source.starts_with("https://")
+}
+
 fn read_jwks(source: &str) -> crate::Result<Vec<u8>> {
-    if source.starts_with("http://") || source.starts_with("https://") {
+    if is_url(source) {
         let agent: ureq::Agent =
             ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(5))).build().into();
         let mut response = agent.get(source).call().map_err(|e| format!("GET {source}: {e}"))?;

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use webhook_signature::{Headers, Timestamp};
 use webhook_signature_axum::{BodyTimeout, DEFAULT_BACKLOG, Limits};
+use webhook_signature_gemini::JwksCache;
 
 use crate::{dynamic, gemini, keys, request, verify};
 
@@ -59,6 +60,15 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let key_count = keys.len();
     let loaded = args.dynamic.load(keys, webhook_signature::DEFAULT_TOLERANCE)?;
     let mut receiver = Receiver::new(loaded, key_count, args.max_body);
+    // The keys were fetched once above, which checks the URL at start; from
+    // then on they are the receiver's cache's, so a key the sender rotates in
+    // while `listen` runs is fetched when its first delivery arrives.
+    if let Some(url) = args.dynamic.jwks_url() {
+        match JwksCache::new(url) {
+            Ok(cache) => receiver = receiver.with_jwks_cache(cache),
+            Err(error) => eprintln!("note: {error}; the keys fetched at start are used until restart"),
+        }
+    }
     if let Some(dir) = &args.save {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         receiver = receiver.save_rejected(dir.clone(), args.save_max);
@@ -122,6 +132,8 @@ impl fmt::Display for Report {
 /// A verifying receiver that remembers the ids it accepted.
 pub(crate) struct Receiver {
     verifier: dynamic::Loaded,
+    /// Fetches the JWKS when a token names a key not yet seen, instead of `verifier.jwks`.
+    jwks_cache: Option<JwksCache>,
     key_count: usize,
     max_body: u64,
     seen: Mutex<HashSet<String>>,
@@ -134,6 +146,7 @@ impl Receiver {
     pub(crate) fn new(verifier: dynamic::Loaded, key_count: usize, max_body: u64) -> Self {
         Self {
             verifier,
+            jwks_cache: None,
             key_count,
             max_body,
             seen: Mutex::new(HashSet::new()),
@@ -141,6 +154,12 @@ impl Receiver {
             save_max: 0,
             saved: AtomicU64::new(0),
         }
+    }
+
+    /// Verifies dynamic deliveries with the keys `cache` holds and fetches.
+    pub(crate) fn with_jwks_cache(mut self, cache: JwksCache) -> Self {
+        self.jwks_cache = Some(cache);
+        self
     }
 
     /// Saves the first `max` rejected deliveries into `dir`.
@@ -158,7 +177,7 @@ impl Receiver {
     async fn decide(&self, request: Request) -> Report {
         let (parts, body) = request.into_parts();
         let read = read_body(&parts.headers, body, self.max_body).await;
-        let (report, body) = self.judge(&parts.headers, read);
+        let (report, body) = self.judge(&parts.headers, read).await;
         if let (Some(dir), true) = (&self.save, report.status >= 400) {
             let number = self.saved.fetch_add(1, Ordering::Relaxed) + 1;
             if number > self.save_max {
@@ -185,7 +204,7 @@ impl Receiver {
         report
     }
 
-    fn judge(&self, headers: &HeaderMap, read: Result<Vec<u8>, Unread>) -> (Report, Vec<u8>) {
+    async fn judge(&self, headers: &HeaderMap, read: Result<Vec<u8>, Unread>) -> (Report, Vec<u8>) {
         // The core's own reading of the headers: one value each, the `svix-*`
         // names where `webhook-*` are absent, a duplicate or non-ASCII value refused.
         let found = Headers::from_header_map(headers);
@@ -218,8 +237,12 @@ impl Receiver {
             Ok(headers) => headers,
             Err(error) => return (report(&event, 401, error.to_string()), body),
         };
-        let verified =
-            self.verifier.receiver.verify(&headers, &body, Timestamp::now(), self.verifier.jwks.as_ref());
+        let (receiver, now) = (&self.verifier.receiver, Timestamp::now());
+        let verified = match &self.jwks_cache {
+            // A static delivery never touches the network here either.
+            Some(cache) => receiver.verify_fetching(&headers, &body, now, cache).await,
+            None => receiver.verify(&headers, &body, now, self.verifier.jwks.as_ref()),
+        };
         let report = match verified {
             Err(error) => report(&event, 401, error.to_string()),
             Ok(_) if !self.remember(headers.id) => report(&event, 409, "replayed webhook-id".to_owned()),

@@ -345,6 +345,77 @@ fn listen_saves_at_most_save_max_rejections() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A JWKS on 127.0.0.1 whose document the test swaps, as a sender rotates its keys.
+fn rotating_jwks(first: &'static str) -> (String, std::sync::Arc<std::sync::Mutex<&'static str>>) {
+    let document = std::sync::Arc::new(std::sync::Mutex::new(first));
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/jwks.json", server.local_addr().unwrap());
+    let serving = document.clone();
+    std::thread::spawn(move || {
+        for stream in server.incoming() {
+            let mut stream = stream.unwrap();
+            let mut request = [0; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut request);
+            let body = *serving.lock().unwrap();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, document)
+}
+
+/// `listen --jwks URL` fetches the keys again for a `kid` it has not seen:
+/// a key the sender rotates in while it runs verifies without a restart.
+#[test]
+fn listen_picks_up_a_key_rotated_in_after_it_started() {
+    const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt/");
+    let (url, document) = rotating_jwks(include_str!("../../tests/fixtures/jwt/jwks-a.json"));
+    let mut listener = Listener::start(&["--jwks", &url, "--audience", AUDIENCE]);
+    *document.lock().unwrap() = include_str!("../../tests/fixtures/jwt/jwks-ab.json");
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let body = r#"{"type":"batch.succeeded"}"#;
+    let signed = run(
+        &[
+            "sign",
+            "--jwt-key",
+            &format!("{fixtures}demo-2048-b.pem"),
+            "--kid",
+            "demo-b",
+            "--audience",
+            AUDIENCE,
+            "--id",
+            "msg_rotated",
+            "--timestamp",
+            &now,
+        ],
+        body,
+    );
+    let token =
+        stdout(&signed).lines().nth(2).unwrap().strip_prefix("webhook-signature: ").unwrap().to_owned();
+    let address = listener.url.strip_prefix("http://").unwrap().to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "POST /hook HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\nwebhook-id: msg_rotated\r\n\
+         webhook-timestamp: {now}\r\nwebhook-signature: {token}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+    let mut response = String::new();
+    let _ = std::io::Read::read_to_string(&mut stream, &mut response);
+    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+    assert_eq!(
+        listener.next_line(),
+        "msg_rotated batch.succeeded 204: valid (dynamic, key demo-b); body NOT authenticated (bearer token)"
+    );
+}
+
 /// `--body-timeout 0` would cut off every body: refused with exit code 2.
 #[test]
 fn listen_refuses_a_zero_body_timeout() {
