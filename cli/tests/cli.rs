@@ -167,8 +167,7 @@ fn keygen_prints_fresh_keys_that_work() {
     if lines.len() == 3 {
         assert!(lines[1].starts_with("whsk_") && lines[2].starts_with("whpk_"));
         let signed = run(&["sign", "--secret", lines[1], "--id", "msg_1", "--timestamp", "100"], "body");
-        let signature =
-            stdout(&signed).lines().nth(2).unwrap().trim_start_matches("webhook-signature: ").to_owned();
+        let signature = signature_of(&signed);
         let verified = run(
             &[
                 "verify",
@@ -213,6 +212,37 @@ impl Listener {
     fn next_line(&mut self) -> String {
         self.lines.next().unwrap().unwrap()
     }
+
+    /// POSTs `body` with `headers` on a fresh connection and returns the
+    /// whole response (the connection is closed after it).
+    fn post_raw(&self, headers: &[(&str, &str)], body: &str) -> String {
+        let address = self.url.strip_prefix("http://").unwrap();
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        let mut request = format!(
+            "POST /hook HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes()).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
+        let mut response = String::new();
+        let _ = std::io::Read::read_to_string(&mut stream, &mut response);
+        response
+    }
+}
+
+/// Unix seconds now, as `webhook-timestamp` carries them.
+fn unix_now() -> String {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string()
+}
+
+/// The `webhook-signature` value from `sign`'s output.
+fn signature_of(signed: &std::process::Output) -> String {
+    stdout(signed).lines().nth(2).unwrap().strip_prefix("webhook-signature: ").unwrap().to_owned()
 }
 
 impl Drop for Listener {
@@ -287,12 +317,10 @@ fn a_stalled_body_holds_up_no_other_delivery_and_gets_408() {
 #[test]
 fn sigterm_answers_the_delivery_in_flight_then_exits_0() {
     let mut listener = Listener::start(&["--secret", SECRET]);
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let now = unix_now();
     let body = "{\"a\":1}";
     let signed = run(&["sign", "--secret", SECRET, "--id", "msg_in_flight", "--timestamp", &now], body);
-    let signature =
-        stdout(&signed).lines().nth(2).unwrap().strip_prefix("webhook-signature: ").unwrap().to_owned();
+    let signature = signature_of(&signed);
     let address = listener.url.strip_prefix("http://").unwrap().to_owned();
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
     write!(
@@ -376,8 +404,7 @@ fn listen_picks_up_a_key_rotated_in_after_it_started() {
     let (url, document) = rotating_jwks(include_str!("../../tests/fixtures/jwt/jwks-a.json"));
     let mut listener = Listener::start(&["--jwks", &url, "--audience", AUDIENCE]);
     *document.lock().unwrap() = include_str!("../../tests/fixtures/jwt/jwks-ab.json");
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let now = unix_now();
     let body = r#"{"type":"batch.succeeded"}"#;
     let signed = run(
         &[
@@ -395,20 +422,11 @@ fn listen_picks_up_a_key_rotated_in_after_it_started() {
         ],
         body,
     );
-    let token =
-        stdout(&signed).lines().nth(2).unwrap().strip_prefix("webhook-signature: ").unwrap().to_owned();
-    let address = listener.url.strip_prefix("http://").unwrap().to_owned();
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    write!(
-        stream,
-        "POST /hook HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\nwebhook-id: msg_rotated\r\n\
-         webhook-timestamp: {now}\r\nwebhook-signature: {token}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(60))).unwrap();
-    let mut response = String::new();
-    let _ = std::io::Read::read_to_string(&mut stream, &mut response);
+    let token = signature_of(&signed);
+    let response = listener.post_raw(
+        &[("webhook-id", "msg_rotated"), ("webhook-timestamp", &now), ("webhook-signature", &token)],
+        body,
+    );
     assert!(response.starts_with("HTTP/1.1 204"), "{response}");
     assert_eq!(
         listener.next_line(),
@@ -441,23 +459,13 @@ fn saved_rejections_are_diagnosed() {
     let _ = std::fs::remove_dir_all(&dir);
     let mut listener = Listener::start(&["--secret", SECRET, "--save", dir.to_str().unwrap()]);
     // Signed over the body with a trailing newline; sent without it, under svix-* names.
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let now = unix_now();
     let signed = run(&["sign", "--secret", SECRET, "--id", "msg_saved", "--timestamp", &now], "{\"a\":1}\n");
-    let signature =
-        stdout(&signed).lines().nth(2).unwrap().strip_prefix("webhook-signature: ").unwrap().to_owned();
-    let address = listener.url.strip_prefix("http://").unwrap().to_owned();
-    let mut stream = std::net::TcpStream::connect(&address).unwrap();
-    let body = "{\"a\":1}";
-    write!(
-        stream,
-        "POST /hook HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\nsvix-id: msg_saved\r\n\
-         svix-timestamp: {now}\r\nsvix-signature: {signature}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    let _ = std::io::Read::read_to_string(&mut stream, &mut response);
+    let signature = signature_of(&signed);
+    let response = listener.post_raw(
+        &[("svix-id", "msg_saved"), ("svix-timestamp", &now), ("svix-signature", &signature)],
+        "{\"a\":1}",
+    );
     assert!(response.starts_with("HTTP/1.1 401"), "{response}");
     assert_eq!(listener.next_line(), "msg_saved - 401: no matching signature");
     let saved: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|entry| entry.unwrap().path()).collect();
