@@ -7,11 +7,10 @@ use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::header::CONTENT_LENGTH;
 use axum::http::request::Parts;
 use bytes::BytesMut;
-use http_body_util::{BodyExt, LengthLimitError};
+use http_body_util::BodyExt;
 use webhook_signature::{Headers, Timestamp};
 
 use crate::config::WebhookConfig;
-use crate::deadline::BodyTimeout;
 use crate::rejection::WebhookRejection;
 use crate::verifier::{PendingVerification, StaticKeys, VerifyError, WebhookVerifier};
 
@@ -93,7 +92,7 @@ async fn verify<V: WebhookVerifier>(
     let mut pending = config.verifier().begin(headers, now).await.map_err(WebhookRejection::Verify)?;
     let mut collected = Collected::default();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(body_error)?;
+        let frame = frame.map_err(WebhookRejection::from)?;
         let Ok(data) = frame.into_data() else { continue }; // trailers carry no body bytes
         if collected.len().saturating_add(data.len()) > limit {
             return Err(WebhookRejection::TooLarge);
@@ -154,20 +153,4 @@ impl Collected {
             Self::Many(buffer) => buffer.freeze(),
         }
     }
-}
-
-/// axum's `DefaultBodyLimit` surfaces as a `LengthLimitError` inside the body
-/// error, and the server's body deadline as a [`BodyTimeout`].
-fn body_error(error: axum::Error) -> WebhookRejection {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
-    while let Some(current) = source {
-        if current.is::<LengthLimitError>() {
-            return WebhookRejection::TooLarge;
-        }
-        if current.is::<BodyTimeout>() {
-            return WebhookRejection::Timeout;
-        }
-        source = current.source();
-    }
-    WebhookRejection::BodyRead(error)
 }

@@ -4,7 +4,9 @@ use std::fmt;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use http_body_util::LengthLimitError;
 
+use crate::deadline::BodyTimeout;
 use crate::reason::Reason;
 use crate::verifier::{Failure, VerifyError};
 
@@ -71,6 +73,27 @@ impl std::error::Error for WebhookRejection {
             Self::TooLarge | Self::Timeout => None,
             Self::BodyRead(error) => Some(error),
         }
+    }
+}
+
+/// An error reading a request body, classified: axum's `DefaultBodyLimit`
+/// surfaces as a `LengthLimitError` inside it ([`TooLarge`](Self::TooLarge)),
+/// and [`serve`](crate::serve)'s body deadline as a [`BodyTimeout`]
+/// ([`Timeout`](Self::Timeout)); anything else is [`BodyRead`](Self::BodyRead).
+/// For handlers that read a body themselves and answer as the extractor does.
+impl From<axum::Error> for WebhookRejection {
+    fn from(error: axum::Error) -> Self {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(current) = source {
+            if current.is::<LengthLimitError>() {
+                return Self::TooLarge;
+            }
+            if current.is::<BodyTimeout>() {
+                return Self::Timeout;
+            }
+            source = current.source();
+        }
+        Self::BodyRead(error)
     }
 }
 

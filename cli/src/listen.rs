@@ -23,7 +23,7 @@ use http_body_util::BodyExt;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use webhook_signature::{Headers, Timestamp};
-use webhook_signature_axum::{BodyTimeout, DEFAULT_BACKLOG, Limits};
+use webhook_signature_axum::{DEFAULT_BACKLOG, Limits, WebhookRejection};
 use webhook_signature_gemini::JwksCache;
 
 use crate::{dynamic, gemini, keys, request, verify};
@@ -204,7 +204,7 @@ impl Receiver {
         report
     }
 
-    async fn judge(&self, headers: &HeaderMap, read: Result<Vec<u8>, Unread>) -> (Report, Vec<u8>) {
+    async fn judge(&self, headers: &HeaderMap, read: Result<Vec<u8>, WebhookRejection>) -> (Report, Vec<u8>) {
         // The core's own reading of the headers: one value each, the `svix-*`
         // names where `webhook-*` are absent, a duplicate or non-ASCII value refused.
         let found = Headers::from_header_map(headers);
@@ -222,14 +222,14 @@ impl Receiver {
         };
         let body = match read {
             Ok(body) => body,
-            Err(Unread::TooLarge) => {
-                return (report("-", 413, format!("body over {} bytes", self.max_body)), Vec::new());
-            }
-            Err(Unread::TimedOut) => {
-                return (report("-", 408, "body not received in time".to_owned()), Vec::new());
-            }
-            Err(Unread::Failed(error)) => {
-                return (report("-", 400, format!("cannot read body: {error}")), Vec::new());
+            Err(unread) => {
+                let outcome = match &unread {
+                    WebhookRejection::TooLarge => format!("body over {} bytes", self.max_body),
+                    WebhookRejection::Timeout => "body not received in time".to_owned(),
+                    WebhookRejection::BodyRead(error) => format!("cannot read body: {error}"),
+                    other => other.to_string(),
+                };
+                return (report("-", unread.status().as_u16(), outcome), Vec::new());
             }
         };
         let event = gemini::event_type(&body).unwrap_or_else(|| "-".to_owned());
@@ -268,45 +268,25 @@ async fn receive(State(shared): State<Shared>, request: Request) -> StatusCode {
     status
 }
 
-/// Why a body was not read whole.
-enum Unread {
-    TooLarge,
-    TimedOut,
-    Failed(axum::Error),
-}
-
 /// The whole body, refused on its declared length before any of it is read,
 /// and cut off at `max + 1` bytes otherwise (chunked bodies declare none).
-async fn read_body(headers: &HeaderMap, body: Body, max: u64) -> Result<Vec<u8>, Unread> {
+/// Its errors are the extractor's: 413, 408 at `serve`'s body timeout, or 400.
+async fn read_body(headers: &HeaderMap, body: Body, max: u64) -> Result<Vec<u8>, WebhookRejection> {
     let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|len| len > max) {
-        return Err(Unread::TooLarge);
+        return Err(WebhookRejection::TooLarge);
     }
     let mut body = body;
     let mut bytes = Vec::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|error| {
-            if caused_by_timeout(&error) { Unread::TimedOut } else { Unread::Failed(error) }
-        })?;
-        if let Ok(data) = frame.into_data() {
+        if let Ok(data) = frame.map_err(WebhookRejection::from)?.into_data() {
             if (bytes.len() + data.len()) as u64 > max {
-                return Err(Unread::TooLarge);
+                return Err(WebhookRejection::TooLarge);
             }
             bytes.extend_from_slice(&data);
         }
     }
     Ok(bytes)
-}
-
-fn caused_by_timeout(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if current.is::<BodyTimeout>() {
-            return true;
-        }
-        source = current.source();
-    }
-    false
 }
