@@ -188,16 +188,30 @@ fn print_stats(stats: &Stats, now: i64) {
     }
 }
 
-/// `id  state  event_type  attempts=N  received=…`
+/// `id  state  event_type  attempts=N  received=…`, then `last_error=…` if
+/// an attempt failed.
 fn line(row: &Row, now: i64) -> String {
-    format!(
+    let mut line = format!(
         "{}\t{}\t{}\tattempts={}\treceived={}",
         row.webhook_id,
         row.state(now),
         row.event_type,
         row.attempts,
         iso(row.received_at)
-    )
+    );
+    if let Some(error) = &row.last_error {
+        line.push_str("\tlast_error=");
+        line.push_str(&printable(error));
+    }
+    line
+}
+
+/// `text` fit for one line of a terminal: a downstream's answer (in
+/// `last_error`) is not trusted to hold no escape sequences or line breaks.
+fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+        .collect()
 }
 
 fn json_value(row: &Row, now: i64) -> serde_json::Value {
@@ -214,6 +228,7 @@ fn json_value(row: &Row, now: i64) -> serde_json::Value {
         "claimed_until": row.claimed_until,
         "next_attempt_at": row.next_attempt_at,
         "authenticated": row.authenticated,
+        "last_error": row.last_error,
     })
 }
 

@@ -8,7 +8,7 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use webhook_signature_inbox::{Failed, Inbox, NewDelivery, SqliteOptions};
+use webhook_signature_inbox::{Failed, Inbox, NewDelivery, RetryPolicy, SqliteOptions};
 
 #[path = "../../inbox/tests/support/postgres.rs"]
 mod postgres_schema;
@@ -38,29 +38,34 @@ fn delivery(id: &str, event_type: &str, received_at: i64) -> NewDelivery {
         body: format!(r#"{{"type":"{event_type}","data":{{"id":"{id}"}}}}"#).into_bytes(),
         authenticated: "signature".to_owned(),
         received_at,
+        replay_key: None,
     }
 }
 
 /// Five deliveries an hour old: one dead letter, one processed, three pending.
 async fn populate(inbox: &Inbox) {
+    let inbox = inbox.clone().with_retry_policy(RetryPolicy::new(10, Duration::from_secs(3600)));
     let old = now() - 3600;
-    for (i, id) in ["msg_dead", "msg_done", "msg_a", "msg_b", "msg_c"].into_iter().enumerate() {
-        let kind = if id == "msg_c" { "video.generated" } else { "batch.succeeded" };
-        inbox.insert(delivery(id, kind, old + i as i64)).await.unwrap();
-    }
+    // The dead letter first: it fails until its attempts run out.
+    inbox.insert(delivery("msg_dead", "batch.succeeded", old)).await.unwrap();
     let lease = Duration::from_secs(60);
     let mut at = now();
     loop {
-        assert_eq!(inbox.claim("w", lease, at, 1).await.unwrap()[0].webhook_id, "msg_dead");
-        match inbox.fail("msg_dead", "w", at).await.unwrap() {
+        let claimed = inbox.claim("w", lease, at, 1).await.unwrap();
+        assert_eq!(claimed[0].webhook_id, "msg_dead");
+        match inbox.fail(&claimed[0], "downstream answered 502", at).await.unwrap() {
             Failed::Retry { next_attempt_at } => at = next_attempt_at,
             Failed::DeadLetter => break,
             Failed::LeaseLost => panic!("lease lost"),
         }
     }
-    // Back to the present: the dead letter's retries ran into the future.
-    assert_eq!(inbox.claim("w", lease, now(), 1).await.unwrap()[0].webhook_id, "msg_done");
-    assert!(inbox.complete("msg_done", "w", now()).await.unwrap());
+    for (i, id) in ["msg_done", "msg_a", "msg_b", "msg_c"].into_iter().enumerate() {
+        let kind = if id == "msg_c" { "video.generated" } else { "batch.succeeded" };
+        inbox.insert(delivery(id, kind, old + 1 + i as i64)).await.unwrap();
+    }
+    let done = inbox.claim("w", lease, now(), 1).await.unwrap();
+    assert_eq!(done[0].webhook_id, "msg_done");
+    assert!(inbox.complete(&done[0], "w", now()).await.unwrap());
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -87,7 +92,10 @@ async fn console(target: &[&str], serving: &Inbox) {
         assert!(rows[0].get(field).is_some(), "{field}");
     }
     let failed = inbox(target, &["list", "--status", "failed"]);
-    assert!(text(&failed.stdout).starts_with("msg_dead\tfailed\tbatch.succeeded\tattempts=10"));
+    let failed = text(&failed.stdout);
+    assert!(failed.starts_with("msg_dead\tfailed\tbatch.succeeded\tattempts=10"), "{failed}");
+    assert!(failed.trim_end().ends_with("\tlast_error=downstream answered 502"), "{failed}");
+    assert_eq!(rows[0]["last_error"], "downstream answered 502");
     let videos = inbox(target, &["list", "--event-type", "video.generated", "--limit", "5"]);
     assert_eq!(text(&videos.stdout).lines().count(), 1);
     assert_eq!(inbox(target, &["list", "--event-type", "nothing"]).status.code(), Some(1), "nothing matched");
@@ -103,7 +111,7 @@ async fn console(target: &[&str], serving: &Inbox) {
     assert!(retry.status.success(), "{}", text(&retry.stderr));
     let claimed = serving.claim("w2", Duration::from_secs(60), now(), 1).await.unwrap();
     assert_eq!((claimed[0].webhook_id.as_str(), claimed[0].attempts), ("msg_dead", 1));
-    assert!(serving.complete("msg_dead", "w2", now()).await.unwrap());
+    assert!(serving.complete(&claimed[0], "w2", now()).await.unwrap());
     assert_eq!(inbox(target, &["retry", "--all-failed"]).status.code(), Some(1), "no dead letter left");
 
     // Purge: a dry run deletes nothing; then the two processed rows go; pending ones stay.

@@ -14,7 +14,7 @@ pub enum State {
     Processing,
     /// Handled: `processed_at` is set.
     Processed,
-    /// A dead letter: the handler failed `MAX_ATTEMPTS` times; `failed_at` is set.
+    /// A dead letter: every attempt its [`RetryPolicy`](crate::RetryPolicy) allows failed; `failed_at` is set.
     Failed,
 }
 
@@ -80,6 +80,11 @@ pub struct Stats {
     pub failed: u64,
     /// `received_at` of the oldest row not yet processed nor dead.
     pub oldest_pending: Option<i64>,
+    /// Since when the longest-waiting due row has been due (`due_at`): the
+    /// processing lag is `now` minus this. Rows waiting out a backoff or held
+    /// by a worker are not due, so a failing downstream does not look like a
+    /// stalled worker.
+    pub oldest_due: Option<i64>,
 }
 
 impl Stats {
@@ -121,6 +126,8 @@ pub struct Row {
     pub next_attempt_at: Option<i64>,
     /// `signature` or `bearer-token`.
     pub authenticated: String,
+    /// Why the last attempt failed, if one did.
+    pub last_error: Option<String>,
     /// The raw body, when asked for ([`Inbox::get`](crate::Inbox::get)).
     pub body: Option<Vec<u8>>,
 }
@@ -190,7 +197,7 @@ pub enum Retry {
 
 /// The columns an operator's row is read from, in [`Row`]'s order (body last).
 pub(crate) const COLUMNS: &str = "webhook_id, event_type, webhook_timestamp, received_at, attempts, \
-    processed_at, failed_at, claimed_by, claimed_until, next_attempt_at, authenticated";
+    processed_at, failed_at, claimed_by, claimed_until, next_attempt_at, authenticated, last_error";
 
 /// The purge's condition: received before the cutoff, and in one of `states`
 /// (never a pending or processing row).

@@ -15,6 +15,11 @@ pub struct NewDelivery {
     pub authenticated: String,
     /// When it was received, Unix seconds.
     pub received_at: i64,
+    /// What the sender signed, when `webhook_id` does not cover it (a dynamic
+    /// Gemini delivery: its token can be resent under a new id). Unique, like
+    /// `webhook_id`: a second delivery with the same key is a duplicate, for
+    /// as long as the first row is kept.
+    pub replay_key: Option<String>,
 }
 
 /// What an insert did.
@@ -41,6 +46,29 @@ pub struct Claimed {
     pub authenticated: String,
     /// How many times it was claimed, this claim included.
     pub attempts: i64,
+    /// This claim's token: only this attempt may renew, complete or fail the row.
+    pub claim_token: i64,
+}
+
+impl Claimed {
+    /// `attempts` as a count (it is at least 1 once claimed).
+    #[must_use]
+    pub fn attempt(&self) -> u32 {
+        u32::try_from(self.attempts).unwrap_or(u32::MAX)
+    }
+
+    /// The claim without its body: what recording the outcome needs.
+    pub(crate) fn without_body(&self) -> Self {
+        Self {
+            webhook_id: self.webhook_id.clone(),
+            event_type: self.event_type.clone(),
+            webhook_timestamp: self.webhook_timestamp,
+            body: Vec::new(),
+            authenticated: self.authenticated.clone(),
+            attempts: self.attempts,
+            claim_token: self.claim_token,
+        }
+    }
 }
 
 /// What became of a row whose handler failed.
@@ -72,16 +100,17 @@ impl Failed {
     }
 }
 
-/// Handler attempts before a row becomes a dead letter.
-pub const MAX_ATTEMPTS: i64 = 10;
+/// Why a rescued row became a dead letter.
+pub(crate) const NEVER_REPORTED: &str =
+    "the last attempt never reported back (its worker died or lost the database)";
 
-/// How long processed and failed rows are kept: Gemini retries for 24 hours,
-/// so ids are remembered an hour longer than that, to deduplicate.
-pub const RETENTION_SECS: i64 = 25 * 60 * 60;
-
-/// Seconds before retry `attempts` + 1: 2, 4, 8, … capped at one hour.
-#[must_use]
-pub fn backoff_secs(attempts: i64) -> i64 {
-    let exponent = u32::try_from(attempts.clamp(1, 12)).unwrap_or(12);
-    2_i64.saturating_pow(exponent).min(3600)
+/// A fresh claim token: 63 random bits from the standard library's
+/// per-process random hash keys (the token needs to be unpredictable only to
+/// the point that two claims never share one).
+pub(crate) fn claim_token() -> i64 {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let bits = RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed));
+    i64::try_from(bits >> 1).unwrap_or(i64::MAX)
 }

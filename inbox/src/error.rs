@@ -13,6 +13,9 @@ pub enum InboxError {
     Busy,
     /// The inbox was shut down.
     Closed,
+    /// The write queue is full (the database is slower than deliveries
+    /// arrive): refused at once; answer 503 with `Retry-After`.
+    Overloaded,
     /// Another process holds this SQLite inbox (one process per file).
     Locked,
     /// The schema is newer than this code understands.
@@ -27,6 +30,7 @@ impl fmt::Display for InboxError {
             Self::Full => f.write_str("inbox database full"),
             Self::Busy => f.write_str("inbox database locked"),
             Self::Closed => f.write_str("inbox closed"),
+            Self::Overloaded => f.write_str("inbox write queue full"),
             Self::Locked => f.write_str("inbox database is held by another process"),
             Self::SchemaTooNew(version) => {
                 write!(f, "inbox schema version {version} is newer than this code")

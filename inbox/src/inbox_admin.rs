@@ -11,12 +11,9 @@ use crate::sqlite_admin::{Answer as Admin, Request as AdminRequest};
 
 impl Inbox {
     #[cfg(feature = "sqlite")]
-    async fn admin(
-        queue: &std::sync::mpsc::Sender<crate::sqlite::Op>,
-        request: AdminRequest,
-    ) -> Result<Admin, InboxError> {
-        match Self::sqlite(queue, Request::Admin(request)).await? {
-            Answer::Admin(answer) => Ok(answer),
+    async fn admin(queue: &crate::sqlite::Queue, request: AdminRequest) -> Result<Admin, InboxError> {
+        match queue.ask(Request::Admin(request)).await? {
+            Answer::Admin(answer) => Ok(*answer),
             _ => Err(crate::inbox::mismatch()),
         }
     }
@@ -29,7 +26,7 @@ impl Inbox {
     /// # Errors
     /// [`InboxError`].
     pub async fn stats(&self, now: i64) -> Result<Stats, InboxError> {
-        match &self.0 {
+        match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { reader, .. } => {
                 match sqlite::read(reader, AdminRequest::Stats { now }).await? {
@@ -47,7 +44,7 @@ impl Inbox {
     /// # Errors
     /// [`InboxError`].
     pub async fn list(&self, filter: &Filter, now: i64) -> Result<Vec<Row>, InboxError> {
-        match &self.0 {
+        match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { reader, .. } => {
                 match sqlite::read(reader, AdminRequest::List { filter: filter.clone(), now }).await? {
@@ -65,7 +62,7 @@ impl Inbox {
     /// # Errors
     /// [`InboxError`].
     pub async fn get(&self, id: &str) -> Result<Option<Row>, InboxError> {
-        match &self.0 {
+        match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { reader, .. } => {
                 match sqlite::read(reader, AdminRequest::Get { id: id.to_owned() }).await? {
@@ -85,7 +82,7 @@ impl Inbox {
     /// # Errors
     /// [`InboxError`].
     pub async fn retry(&self, which: &Retry) -> Result<u64, InboxError> {
-        match &self.0 {
+        match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { queue, .. } => {
                 match Self::admin(queue, AdminRequest::Retry(which.clone())).await? {
@@ -111,7 +108,7 @@ impl Inbox {
         states: &[State],
         dry_run: bool,
     ) -> Result<u64, InboxError> {
-        match &self.0 {
+        match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { queue, .. } => {
                 let request = AdminRequest::Purge { cutoff, states: states.to_vec(), dry_run };

@@ -12,11 +12,16 @@
 //! - Claims use `FOR UPDATE SKIP LOCKED`; every state change is one
 //!   conditional statement whose affected rows are checked.
 //! - Rows are read with `try_get`: a schema surprise is an error, never a panic.
-//! - Every statement has a client-side bound ([`PostgresOptions`]): a server
-//!   that stops answering without closing the connection (frozen, or behind
-//!   a network partition that sends no reset) is an error within seconds,
-//!   and its connection leaves the pool, instead of a wait until TCP gives up
-//!   (about 15 minutes on Linux).
+//! - Every statement has a bound ([`PostgresOptions`]) on both sides: the
+//!   server's `statement_timeout` (and `idle_in_transaction_session_timeout`)
+//!   stops a slow query there, so a timeout does not leave it adding load;
+//!   the client's own timer makes a server that stops answering without
+//!   closing the connection (frozen, or behind a network partition that sends
+//!   no reset) an error within seconds, sends the server a cancel request,
+//!   and takes the connection out of the pool, instead of a wait until TCP
+//!   gives up (about 15 minutes on Linux).
+//! - Leases, due times and backoff are counted on the server's clock, so
+//!   instances whose clocks disagree still agree on who holds a row.
 
 use std::time::Duration;
 
@@ -26,8 +31,10 @@ use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::delivery::{Claimed, Failed, Inserted, MAX_ATTEMPTS, NewDelivery, RETENTION_SECS};
+use crate::delivery::{Claimed, Failed, Inserted, NewDelivery, claim_token};
 use crate::error::InboxError;
+use crate::inbox::PoolStatus;
+use crate::policy::{Finished, RetryPolicy};
 use crate::{postgres_tls, schema};
 
 const MAX_BATCH: usize = 1024;
@@ -35,13 +42,9 @@ const MAX_BATCH: usize = 1024;
 /// never waits for a connection that worker loops, retention or an operator
 /// hold. Two, so a retry on a fresh connection finds one at once.
 const WRITER_POOL_SIZE: usize = 2;
-/// Connections for everything else: the worker's loops (each holds one only
-/// for a statement), retention, readiness and the operator's console.
-const POOL_SIZE: usize = 16;
 /// How long a checkout, a connect or a recycling check may take.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
-/// Retention deletes up to an hour of rows in one statement: far more time
-/// than a delivery's insert, and nobody waits for it.
+/// An operator's purge may delete days of rows in one statement.
 pub(crate) const PURGE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// How to connect to a PostgreSQL inbox, beyond its URL.
@@ -53,12 +56,19 @@ pub struct PostgresOptions {
     /// (stats, list, get, retry) gets six times as long. Past it the caller
     /// gets an error (a delivery: 503, so the sender retries), and the
     /// connection, whose state is then unknown, is dropped from the pool.
+    /// The server is told the same (`statement_timeout`, and
+    /// `idle_in_transaction_session_timeout` at twice it), so it stops the
+    /// query too.
     pub statement_timeout: Duration,
+    /// The most inserts and completions waiting for the writer (default
+    /// [`DEFAULT_QUEUE_BOUND`](crate::DEFAULT_QUEUE_BOUND)); past it, writes
+    /// are refused with [`InboxError::Overloaded`] at once.
+    pub queue_bound: usize,
 }
 
 impl Default for PostgresOptions {
     fn default() -> Self {
-        Self { statement_timeout: Duration::from_secs(10) }
+        Self { statement_timeout: Duration::from_secs(10), queue_bound: crate::DEFAULT_QUEUE_BOUND }
     }
 }
 
@@ -66,15 +76,31 @@ impl PostgresOptions {
     /// The statement timeout (at least 1 ms).
     #[must_use]
     pub fn with_statement_timeout(self, timeout: Duration) -> Self {
-        Self { statement_timeout: timeout.max(Duration::from_millis(1)) }
+        Self { statement_timeout: timeout.max(Duration::from_millis(1)), ..self }
+    }
+
+    /// The write queue's bound (at least 1).
+    #[must_use]
+    pub fn with_queue_bound(self, queue_bound: usize) -> Self {
+        Self { queue_bound: queue_bound.max(1), ..self }
     }
 }
+
+/// How many connections the workers' pool opens: claims, renewals,
+/// failures, retention, readiness and the operator share it.
+pub const POOL_SIZE: usize = 16;
 
 /// A write the writer task commits together with everything else queued:
 /// the two that come once per delivery.
 enum Write {
     Insert(NewDelivery, oneshot::Sender<Result<Inserted, InboxError>>),
-    Complete { id: String, worker: String, now: i64, reply: oneshot::Sender<Result<bool, InboxError>> },
+    Complete {
+        id: String,
+        token: i64,
+        worker: String,
+        now: Option<i64>,
+        reply: oneshot::Sender<Result<bool, InboxError>>,
+    },
 }
 
 impl Write {
@@ -88,6 +114,14 @@ impl Write {
             Self::Complete { reply, .. } => {
                 let _ = reply.send(Ok(changed == 1));
             }
+        }
+    }
+
+    /// Whether the caller stopped waiting (a delivery past its commit timeout).
+    fn abandoned(&self) -> bool {
+        match self {
+            Self::Insert(_, reply) => reply.is_closed(),
+            Self::Complete { reply, .. } => reply.is_closed(),
         }
     }
 
@@ -106,61 +140,114 @@ impl Write {
 /// The pool and the writer of a PostgreSQL inbox.
 pub(crate) struct Postgres {
     pool: Pool,
-    writes: mpsc::UnboundedSender<Write>,
+    writes: mpsc::Sender<Write>,
     timeout: Duration,
+    /// For cancel requests, which open a connection of their own.
+    tls: MakeRustlsConnect,
 }
 
+/// "now" in the statements below: the caller's Unix seconds if given (tests),
+/// else the server's clock.
+macro_rules! now {
+    ($n:literal) => {
+        concat!("COALESCE($", $n, "::bigint, floor(extract(epoch FROM now()))::bigint)")
+    };
+}
+
+/// The backoff after attempt `attempts` in SQL, without jitter, capped at
+/// `$5`: [`RetryPolicy::backoff`], to the second (tested equal).
+macro_rules! backoff {
+    ($attempts:literal) => {
+        concat!("LEAST($5::bigint, 1::bigint << LEAST(GREATEST(", $attempts, ", 1), 40))")
+    };
+}
+
+/// No conflict target: a `webhook_id` or a `replay_key` already there is a duplicate.
 const INSERT: &str = "INSERT INTO deliveries \
-    (webhook_id, event_type, webhook_timestamp, body, authenticated, received_at) \
-    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (webhook_id) DO NOTHING";
+    (webhook_id, event_type, webhook_timestamp, body, authenticated, received_at, replay_key) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
 
-const CLAIM: &str = "UPDATE deliveries SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
-    WHERE webhook_id IN (SELECT webhook_id FROM deliveries \
-      WHERE processed_at IS NULL AND failed_at IS NULL \
-        AND (claimed_until IS NULL OR claimed_until < $3) \
-        AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
-      ORDER BY received_at LIMIT $4 FOR UPDATE SKIP LOCKED) \
-    RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts";
+/// Oldest due first, through the partial index `deliveries_due`: rows
+/// waiting in backoff are not read. While claimed, a row is due again
+/// (`next_attempt_at`) at its lease's end plus its attempt's backoff, for the
+/// case its worker dies.
+const CLAIM: &str = concat!(
+    "UPDATE deliveries SET claimed_by = $1, claimed_until = ",
+    now!(3),
+    " + $2, attempts = attempts + 1, claim_token = $6, next_attempt_at = ",
+    now!(3),
+    " + $2 + ",
+    backoff!("attempts + 1"),
+    " WHERE webhook_id IN (SELECT webhook_id FROM deliveries \
+      WHERE processed_at IS NULL AND failed_at IS NULL AND due_at <= ",
+    now!(3),
+    " AND attempts < $4::bigint ORDER BY due_at LIMIT $7 FOR UPDATE SKIP LOCKED) \
+    RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts"
+);
 
-const COMPLETE: &str = "UPDATE deliveries \
-    SET processed_at = $3, processed_by = $2, claimed_by = NULL, claimed_until = NULL \
-    WHERE webhook_id = $1 AND claimed_by = $2 AND processed_at IS NULL";
+/// Processed if the claim still holds the row; a repeat by the same claim (a
+/// batch retried after its commit's answer was lost) finds it processed by
+/// itself and says so, keeping the first time.
+const COMPLETE: &str = concat!(
+    "UPDATE deliveries SET processed_at = COALESCE(processed_at, ",
+    now!(4),
+    "), processed_by = COALESCE(processed_by, $3), claimed_by = NULL, claimed_until = NULL \
+    WHERE webhook_id = $1 AND claim_token = $2 AND failed_at IS NULL"
+);
 
-const RENEW: &str = "UPDATE deliveries SET claimed_until = $3 \
-    WHERE webhook_id = $1 AND claimed_by = $2 AND processed_at IS NULL";
+const RENEW: &str = concat!(
+    "UPDATE deliveries SET claimed_until = ",
+    now!(3),
+    " + $4, next_attempt_at = ",
+    now!(3),
+    " + $4 + ",
+    backoff!("attempts"),
+    " WHERE webhook_id = $1 AND claim_token = $2 AND processed_at IS NULL AND failed_at IS NULL"
+);
 
-/// A retry after `backoff_secs(attempts)` (the same formula, in SQL), or a
-/// dead letter after the last attempt: one statement, so nothing can change
-/// the row between the check and the write.
-const FAIL: &str = "UPDATE deliveries SET \
-      failed_at = CASE WHEN attempts >= $4::integer THEN $3::bigint ELSE NULL END, \
-      next_attempt_at = CASE WHEN attempts >= $4::integer THEN next_attempt_at \
-        ELSE $3::bigint + LEAST(1::bigint << LEAST(GREATEST(attempts, 1), 12), 3600) END, \
-      claimed_by = NULL, claimed_until = NULL \
-    WHERE webhook_id = $1 AND claimed_by = $2 AND processed_at IS NULL \
-    RETURNING failed_at, next_attempt_at";
+/// A retry in `$4` seconds, or a dead letter after the last attempt: one
+/// statement, so nothing can change the row between the check and the write.
+const FAIL: &str = concat!(
+    "UPDATE deliveries SET \
+      failed_at = CASE WHEN attempts >= $5::bigint THEN ",
+    now!(3),
+    " ELSE NULL END, \
+      next_attempt_at = CASE WHEN attempts >= $5::bigint THEN next_attempt_at ELSE ",
+    now!(3),
+    " + $4 END, last_error = $6, claimed_by = NULL, claimed_until = NULL \
+    WHERE webhook_id = $1 AND claim_token = $2 AND processed_at IS NULL AND failed_at IS NULL \
+    RETURNING failed_at, next_attempt_at"
+);
 
-const PURGE: &str = "DELETE FROM deliveries \
-    WHERE (processed_at IS NOT NULL OR failed_at IS NOT NULL) AND received_at < $1";
+const RESCUE: &str = concat!(
+    "UPDATE deliveries SET failed_at = ",
+    now!(1),
+    ", last_error = COALESCE(last_error, $3), claimed_by = NULL, claimed_until = NULL \
+    WHERE processed_at IS NULL AND failed_at IS NULL AND due_at <= ",
+    now!(1),
+    " AND attempts >= $2::bigint"
+);
 
 impl Postgres {
     /// Builds the pools (nothing is connected until first use), migrates, and
     /// starts the writer task on a pool of its own.
     pub(crate) async fn connect(url: &str, options: &PostgresOptions) -> Result<Self, InboxError> {
-        let (config, tls) = postgres_tls::configure(url)?;
+        let (mut config, tls) = postgres_tls::configure(url)?;
         let timeout = options.statement_timeout;
+        server_timeouts(&mut config, timeout);
         let pool = build_pool(config.clone(), tls.clone(), POOL_SIZE)?;
-        let (writes, queue) = mpsc::unbounded_channel();
-        let inbox = Self { pool, writes, timeout };
+        let (writes, queue) = mpsc::channel(options.queue_bound.max(1));
+        let inbox = Self { pool, writes, timeout, tls: tls.clone() };
         inbox.with_client(timeout, async |client| migrate(client).await).await?;
-        tokio::spawn(write_batches(build_pool(config, tls, WRITER_POOL_SIZE)?, queue, timeout));
+        let writer = Writer { pool: build_pool(config, tls.clone(), WRITER_POOL_SIZE)?, timeout, tls };
+        tokio::spawn(write_batches(writer, queue));
         Ok(inbox)
     }
 
     /// Runs `operation` on a pooled connection, for at most `timeout`. A
     /// connection that does not answer in time is taken out of the pool (its
     /// state is unknown: a reply may still be on its way), so the next
-    /// checkout opens a fresh one.
+    /// checkout opens a fresh one, and the server is asked to cancel the query.
     pub(crate) async fn with_client<T>(
         &self,
         timeout: Duration,
@@ -170,7 +257,7 @@ impl Postgres {
         match tokio::time::timeout(timeout, operation(&mut client)).await {
             Ok(result) => result,
             Err(_) => {
-                drop(Object::take(client));
+                abandon(client, &self.tls);
                 Err(stalled(timeout))
             }
         }
@@ -183,6 +270,22 @@ impl Postgres {
         self.timeout.saturating_mul(6)
     }
 
+    /// [`with_client`](Self::with_client) for an operator's request: `timeout`
+    /// on both sides (the session's server timeout raised for it, then reset).
+    pub(crate) async fn operator<T>(
+        &self,
+        timeout: Duration,
+        operation: impl AsyncFnOnce(&mut Object) -> Result<T, InboxError>,
+    ) -> Result<T, InboxError> {
+        self.with_client(timeout, async |client| {
+            client.batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis())).await?;
+            let outcome = operation(client).await;
+            client.batch_execute("RESET statement_timeout").await?;
+            outcome
+        })
+        .await
+    }
+
     /// [`with_client`](Self::with_client) within the statement timeout.
     pub(crate) async fn bounded<T>(
         &self,
@@ -191,74 +294,166 @@ impl Postgres {
         self.with_client(self.timeout, operation).await
     }
 
+    pub(crate) fn queue_depth(&self) -> usize {
+        self.writes.max_capacity().saturating_sub(self.writes.capacity())
+    }
+
+    pub(crate) fn pool_status(&self) -> PoolStatus {
+        let status = self.pool.status();
+        PoolStatus {
+            max_size: status.max_size,
+            size: status.size,
+            available: status.available,
+            waiting: status.waiting,
+        }
+    }
+
     pub(crate) async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
         self.write(|reply| Write::Insert(delivery, reply)).await
     }
 
-    /// Queues a write for the writer task and waits for its answer, given after the commit.
+    /// Queues a write for the writer task and waits for its answer, given
+    /// after the commit; refused at once if the queue is full.
     async fn write<T>(
         &self,
         write: impl FnOnce(oneshot::Sender<Result<T, InboxError>>) -> Write,
     ) -> Result<T, InboxError> {
         let (reply, answer) = oneshot::channel();
-        self.writes.send(write(reply)).map_err(|_| InboxError::Closed)?;
+        self.writes.try_send(write(reply)).map_err(|refused| match refused {
+            mpsc::error::TrySendError::Full(_) => InboxError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => InboxError::Closed,
+        })?;
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
+    /// Answers, and takes writes: a standby (in recovery, or read-only)
+    /// answers queries but would refuse every delivery.
     pub(crate) async fn ping(&self) -> Result<(), InboxError> {
-        self.bounded(async |client| Ok(client.simple_query("SELECT 1").await.map(drop)?)).await
+        self.bounded(async |client| {
+            let row = client
+                .query_one("SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'", &[])
+                .await?;
+            let (recovering, read_only): (bool, bool) = (row.try_get(0)?, row.try_get(1)?);
+            if recovering || read_only {
+                return Err(InboxError::Database("PostgreSQL is a read-only standby".to_owned()));
+            }
+            Ok(())
+        })
+        .await
     }
 
     pub(crate) async fn claim(
         &self,
         worker: &str,
-        until: i64,
-        now: i64,
+        lease: i64,
+        now: Option<i64>,
         limit: usize,
+        policy: &RetryPolicy,
     ) -> Result<Vec<Claimed>, InboxError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let token = claim_token();
+        let (max_attempts, cap) = (policy.max_attempts_i64(), policy.cap_secs());
         self.bounded(async |client| {
             let statement = client.prepare_cached(CLAIM).await?;
-            let rows = client.query(&statement, &[&worker, &until, &now, &limit]).await?;
-            rows.iter().map(claimed).collect()
+            let rows = client
+                .query(&statement, &[&worker, &lease, &now, &max_attempts, &cap, &token, &limit])
+                .await?;
+            rows.iter().map(|row| claimed(row, token)).collect()
         })
         .await
     }
 
-    /// Through the writer: the worker's loops share its commits, as deliveries do.
-    pub(crate) async fn complete(&self, id: &str, worker: &str, now: i64) -> Result<bool, InboxError> {
-        self.write(|reply| Write::Complete { id: id.to_owned(), worker: worker.to_owned(), now, reply }).await
+    /// Through the writer: the worker's tasks share its commits, as deliveries do.
+    pub(crate) async fn complete(
+        &self,
+        id: String,
+        token: i64,
+        worker: String,
+        now: Option<i64>,
+    ) -> Result<bool, InboxError> {
+        self.write(|reply| Write::Complete { id, token, worker, now, reply }).await
     }
 
-    pub(crate) async fn renew(&self, id: &str, worker: &str, until: i64) -> Result<bool, InboxError> {
-        self.execute(RENEW, id, worker, until).await
-    }
-
-    /// One conditional UPDATE on the row `id` held by `worker`: whether it changed it.
-    async fn execute(&self, sql: &str, id: &str, worker: &str, value: i64) -> Result<bool, InboxError> {
+    pub(crate) async fn renew(
+        &self,
+        row: &Claimed,
+        lease: i64,
+        now: Option<i64>,
+        policy: &RetryPolicy,
+    ) -> Result<bool, InboxError> {
+        let cap = policy.cap_secs();
         self.bounded(async |client| {
-            let statement = client.prepare_cached(sql).await?;
-            Ok(client.execute(&statement, &[&id, &worker, &value]).await? == 1)
+            let statement = client.prepare_cached(RENEW).await?;
+            Ok(client.execute(&statement, &[&row.webhook_id, &row.claim_token, &now, &lease, &cap]).await?
+                == 1)
         })
         .await
     }
 
-    pub(crate) async fn fail(&self, id: &str, worker: &str, now: i64) -> Result<Failed, InboxError> {
-        let max = i32::try_from(MAX_ATTEMPTS).unwrap_or(i32::MAX);
+    pub(crate) async fn fail(
+        &self,
+        row: &Claimed,
+        now: Option<i64>,
+        retry_in: i64,
+        max_attempts: i64,
+        error: &str,
+    ) -> Result<Failed, InboxError> {
         self.bounded(async |client| {
             let statement = client.prepare_cached(FAIL).await?;
-            let Some(row) = client.query_opt(&statement, &[&id, &worker, &now, &max]).await? else {
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+                [&row.webhook_id, &row.claim_token, &now, &retry_in, &max_attempts, &error];
+            let Some(found) = client.query_opt(&statement, &params).await? else {
                 return Ok(Failed::LeaseLost);
             };
-            Failed::from_columns(row.try_get(0)?, row.try_get(1)?)
+            Failed::from_columns(found.try_get(0)?, found.try_get(1)?)
         })
         .await
     }
 
-    pub(crate) async fn purge(&self, now: i64) -> Result<u64, InboxError> {
-        let cutoff = now.saturating_sub(RETENTION_SECS);
-        self.with_client(PURGE_TIMEOUT, async |client| Ok(client.execute(PURGE, &[&cutoff]).await?)).await
+    pub(crate) async fn rescue(&self, now: Option<i64>, max_attempts: i64) -> Result<u64, InboxError> {
+        let reason = crate::delivery::NEVER_REPORTED;
+        self.bounded(async |client| Ok(client.execute(RESCUE, &[&now, &max_attempts, &reason]).await?)).await
     }
+
+    /// One batch of retention: up to `limit` rows, within the statement timeout.
+    pub(crate) async fn purge(&self, finished: Finished, cutoff: i64, limit: i64) -> Result<u64, InboxError> {
+        let sql = format!(
+            "DELETE FROM deliveries WHERE webhook_id IN (SELECT webhook_id FROM deliveries \
+               WHERE {} AND received_at < $1 LIMIT $2)",
+            finished.condition()
+        );
+        self.bounded(async |client| Ok(client.execute(&sql, &[&cutoff, &limit]).await?)).await
+    }
+}
+
+/// Tells the server the statement timeout, so it stops a query that outlives
+/// it (a client-side timeout alone leaves it running, adding load to a slow
+/// database), and a transaction left idle (a client gone mid-way) is ended.
+fn server_timeouts(config: &mut tokio_postgres::Config, timeout: Duration) {
+    let millis = timeout.as_millis().max(1);
+    let ours = format!(
+        "-c statement_timeout={millis} -c idle_in_transaction_session_timeout={}",
+        millis.saturating_mul(2)
+    );
+    let options = match config.get_options() {
+        Some(given) if !given.is_empty() => format!("{given} {ours}"),
+        _ => ours,
+    };
+    config.options(options);
+}
+
+/// Takes a connection that did not answer in time out of the pool, and asks
+/// the server (on a connection of its own, within a bound) to cancel whatever
+/// it was running.
+fn abandon(client: Object, tls: &MakeRustlsConnect) {
+    let cancel = client.cancel_token();
+    let tls = tls.clone();
+    drop(Object::take(client));
+    tokio::spawn(async move {
+        if let Ok(Err(error)) = tokio::time::timeout(POOL_TIMEOUT, cancel.cancel_query(tls)).await {
+            tracing::debug!(%error, "cannot send PostgreSQL a cancel request");
+        }
+    });
 }
 
 /// A pool of `size` connections (none connected until first use) whose
@@ -289,7 +484,7 @@ fn stalled(timeout: Duration) -> InboxError {
     InboxError::Database(format!("PostgreSQL did not answer within {timeout:?}"))
 }
 
-fn claimed(row: &Row) -> Result<Claimed, InboxError> {
+fn claimed(row: &Row, token: i64) -> Result<Claimed, InboxError> {
     Ok(Claimed {
         webhook_id: row.try_get(0)?,
         event_type: row.try_get(1)?,
@@ -297,6 +492,7 @@ fn claimed(row: &Row) -> Result<Claimed, InboxError> {
         body: row.try_get(3)?,
         authenticated: row.try_get(4)?,
         attempts: i64::from(row.try_get::<_, i32>(5)?),
+        claim_token: token,
     })
 }
 
@@ -315,6 +511,9 @@ async fn migrate(client: &mut Object) -> Result<(), InboxError> {
     }
     if version < 1 {
         transaction.batch_execute(schema::POSTGRES_V1).await?;
+    }
+    if version < 2 {
+        transaction.batch_execute(schema::POSTGRES_V2).await?;
         transaction.execute("DELETE FROM inbox_schema", &[]).await?;
         transaction.execute("INSERT INTO inbox_schema (version) VALUES ($1)", &[&schema::VERSION]).await?;
     }
@@ -322,9 +521,16 @@ async fn migrate(client: &mut Object) -> Result<(), InboxError> {
     Ok(())
 }
 
+/// The writer task's connections and bounds.
+struct Writer {
+    pool: Pool,
+    timeout: Duration,
+    tls: MakeRustlsConnect,
+}
+
 /// Group commit: everything queued goes into one transaction; callers hear
 /// back only after the commit.
-async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>, timeout: Duration) {
+async fn write_batches(writer: Writer, mut queue: mpsc::Receiver<Write>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -333,14 +539,21 @@ async fn write_batches(pool: Pool, mut queue: mpsc::UnboundedReceiver<Write>, ti
                 Err(_) => break,
             }
         }
-        match commit_retrying(&pool, &batch, timeout).await {
+        // A caller that gave up (a delivery past its commit timeout, already
+        // answered 503) is not written now: its sender retries, and a stale
+        // write would only delay the live ones behind it.
+        batch.retain(|write| !write.abandoned());
+        if batch.is_empty() {
+            continue;
+        }
+        match writer.commit_retrying(&batch).await {
             Err(Failure::Other(error)) if batch.len() > 1 => {
                 // The server refused a statement (a value it cannot store, such
                 // as a NUL in text): that write alone must fail, not every
                 // delivery that shared its batch. Each commits on its own.
                 tracing::warn!(%error, writes = batch.len(), "inbox batch refused; committing its writes one by one");
                 for write in batch {
-                    let outcome = commit_retrying(&pool, std::slice::from_ref(&write), timeout).await;
+                    let outcome = writer.commit_retrying(std::slice::from_ref(&write)).await;
                     settle(vec![write], outcome);
                 }
             }
@@ -362,35 +575,37 @@ fn settle(batch: Vec<Write>, outcome: Result<Vec<u64>, Failure>) {
     }
 }
 
-/// One try, and one more on a fresh connection if the first one's connection
-/// broke (a server restart, a failover, an idle connection cut by a proxy)
-/// or did not answer within `timeout` (a frozen server, a partition). Both
-/// writes may be repeated: an insert that did commit is then a duplicate
-/// (still acknowledged), a completion that did commit changes no row (the
-/// worker logs a lost lease, and the row stays processed).
-async fn commit_retrying(pool: &Pool, batch: &[Write], timeout: Duration) -> Result<Vec<u64>, Failure> {
-    let mut client = checkout(pool).await.map_err(Failure::Connection)?;
-    match commit_within(&mut client, batch, timeout).await {
-        Err(Failure::Connection(error)) => {
-            tracing::warn!(%error, "inbox connection lost; retrying the batch on a fresh one");
-            // Never back in the pool: its replacement is opened now.
-            drop(Object::take(client));
-            let mut fresh = checkout(pool).await.map_err(Failure::Connection)?;
-            let outcome = commit_within(&mut fresh, batch, timeout).await;
-            if matches!(outcome, Err(Failure::Connection(_))) {
-                drop(Object::take(fresh));
+impl Writer {
+    /// One try, and one more on a fresh connection if the first one's
+    /// connection broke (a server restart, a failover, an idle connection cut
+    /// by a proxy) or did not answer within the timeout (a frozen server, a
+    /// partition). Both writes may be repeated: an insert that did commit is
+    /// then a duplicate (still acknowledged), a completion that did commit
+    /// finds the row processed by its own claim (still processed).
+    async fn commit_retrying(&self, batch: &[Write]) -> Result<Vec<u64>, Failure> {
+        let mut client = checkout(&self.pool).await.map_err(Failure::Connection)?;
+        match self.commit_within(&mut client, batch).await {
+            Err(Failure::Connection(error)) => {
+                tracing::warn!(%error, "inbox connection lost; retrying the batch on a fresh one");
+                // Never back in the pool: its replacement is opened now.
+                abandon(client, &self.tls);
+                let mut fresh = checkout(&self.pool).await.map_err(Failure::Connection)?;
+                let outcome = self.commit_within(&mut fresh, batch).await;
+                if matches!(outcome, Err(Failure::Connection(_))) {
+                    abandon(fresh, &self.tls);
+                }
+                outcome
             }
-            outcome
+            other => other,
         }
-        other => other,
     }
-}
 
-/// [`commit_batch`], for at most `timeout`: past it, the connection failed.
-async fn commit_within(client: &mut Object, batch: &[Write], timeout: Duration) -> Result<Vec<u64>, Failure> {
-    tokio::time::timeout(timeout, commit_batch(client, batch))
-        .await
-        .unwrap_or(Err(Failure::Connection(stalled(timeout))))
+    /// [`commit_batch`], for at most the timeout: past it, the connection failed.
+    async fn commit_within(&self, client: &mut Object, batch: &[Write]) -> Result<Vec<u64>, Failure> {
+        tokio::time::timeout(self.timeout, commit_batch(client, batch))
+            .await
+            .unwrap_or(Err(Failure::Connection(stalled(self.timeout))))
+    }
 }
 
 /// A statement error, told apart by whether retrying elsewhere can help.
@@ -414,7 +629,9 @@ impl From<tokio_postgres::Error> for Failure {
 }
 
 /// The connection, not the statement, failed: closed, an IO error, class 08
-/// (connection exception), or the server shutting down (57P01..57P03).
+/// (connection exception), the server shutting down (57P01..57P03), or the
+/// server's own statement timeout (57014: the server is too slow now; a
+/// fresh connection may do better, and the caller hears an error either way).
 fn is_connection_error(error: &tokio_postgres::Error) -> bool {
     if error.is_closed() {
         return true;
@@ -422,8 +639,13 @@ fn is_connection_error(error: &tokio_postgres::Error) -> bool {
     match error.code() {
         Some(code) => {
             code.code().starts_with("08")
-                || [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW]
-                    .contains(code)
+                || [
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                    SqlState::QUERY_CANCELED,
+                ]
+                .contains(code)
         }
         // No SQLSTATE: the server never answered (an IO error on the socket).
         None => std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>()),
@@ -441,18 +663,19 @@ async fn commit_batch(client: &mut Object, batch: &[Write]) -> Result<Vec<u64>, 
     let statements = batch.iter().map(|write| async {
         match write {
             Write::Insert(d, _) => {
-                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
                     &d.webhook_id,
                     &d.event_type,
                     &d.webhook_timestamp,
                     &d.body,
                     &d.authenticated,
                     &d.received_at,
+                    &d.replay_key,
                 ];
                 transaction.execute(&insert, &params).await
             }
-            Write::Complete { id, worker, now, .. } => {
-                transaction.execute(&complete, &[id, worker, now]).await
+            Write::Complete { id, token, worker, now, .. } => {
+                transaction.execute(&complete, &[id, token, worker, now]).await
             }
         }
     });

@@ -9,7 +9,8 @@ use crate::postgres::Postgres;
 /// Unfinished rows, through the partial index `deliveries_pending`.
 const STATS_UNFINISHED: &str = "SELECT \
     count(*) FILTER (WHERE claimed_until IS NULL OR claimed_until < $1), \
-    count(*) FILTER (WHERE claimed_until >= $1), min(received_at) \
+    count(*) FILTER (WHERE claimed_until >= $1), min(received_at), \
+    min(due_at) FILTER (WHERE due_at <= $1) \
     FROM deliveries WHERE processed_at IS NULL AND failed_at IS NULL";
 
 /// Finished rows: one pass over the table (rows live 25 hours).
@@ -36,19 +37,21 @@ fn row(found: &PgRow, with_body: bool) -> Result<Row, InboxError> {
         claimed_until: found.try_get(8)?,
         next_attempt_at: found.try_get(9)?,
         authenticated: found.try_get(10)?,
-        body: if with_body { Some(found.try_get(11)?) } else { None },
+        last_error: found.try_get(11)?,
+        body: if with_body { Some(found.try_get(12)?) } else { None },
     })
 }
 
 impl Postgres {
     pub(crate) async fn stats(&self, now: i64) -> Result<Stats, InboxError> {
-        self.with_client(self.operator_timeout(), async |client| {
+        self.operator(self.operator_timeout(), async |client| {
             let unfinished = client.query_one(STATS_UNFINISHED, &[&now]).await?;
             let finished = client.query_one(STATS_FINISHED, &[]).await?;
             Ok(Stats {
                 pending: count(unfinished.try_get(0)?),
                 processing: count(unfinished.try_get(1)?),
                 oldest_pending: unfinished.try_get(2)?,
+                oldest_due: unfinished.try_get(3)?,
                 processed: count(finished.try_get(0)?),
                 failed: count(finished.try_get(1)?),
             })
@@ -64,7 +67,7 @@ impl Postgres {
              AND $1::bigint IS NOT NULL ORDER BY received_at, webhook_id LIMIT $3"
         );
         let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-        self.with_client(self.operator_timeout(), async |client| {
+        self.operator(self.operator_timeout(), async |client| {
             let rows = client.query(&sql, &[&now, &filter.event_type, &limit]).await?;
             rows.iter().map(|found| row(found, false)).collect()
         })
@@ -73,14 +76,14 @@ impl Postgres {
 
     pub(crate) async fn get(&self, id: &str) -> Result<Option<Row>, InboxError> {
         let sql = format!("SELECT {COLUMNS}, body FROM deliveries WHERE webhook_id = $1");
-        self.with_client(self.operator_timeout(), async |client| {
+        self.operator(self.operator_timeout(), async |client| {
             client.query_opt(&sql, &[&id]).await?.map(|found| row(&found, true)).transpose()
         })
         .await
     }
 
     pub(crate) async fn retry(&self, which: &Retry) -> Result<u64, InboxError> {
-        self.with_client(self.operator_timeout(), async |client| {
+        self.operator(self.operator_timeout(), async |client| {
             Ok(match which {
                 Retry::AllFailed => client.execute(RETRY, &[]).await?,
                 Retry::Ids(ids) => {
@@ -99,7 +102,7 @@ impl Postgres {
     ) -> Result<u64, InboxError> {
         let Some(condition) = purge_condition(states, "$1") else { return Ok(0) };
         // An operator's purge may delete days of rows: the retention bound, not a statement's.
-        self.with_client(crate::postgres::PURGE_TIMEOUT, async |client| {
+        self.operator(crate::postgres::PURGE_TIMEOUT, async |client| {
             if dry_run {
                 let found = client
                     .query_one(&format!("SELECT count(*) FROM deliveries WHERE {condition}"), &[&cutoff])

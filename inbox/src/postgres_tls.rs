@@ -44,8 +44,9 @@ pub(crate) fn configure(url: &str) -> Result<(tokio_postgres::Config, MakeRustls
     let mut kept = Vec::new();
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let decoded =
-            || url::form_urlencoded::parse(value.as_bytes()).map(|(k, v)| format!("{k}{v}")).collect();
+        // A URL's query component: percent-decoded, and a `+` is a `+` (libpq
+        // reads URIs so; form decoding would make a path's `+` a space).
+        let decoded = || percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned();
         match name {
             "sslmode" => mode = decoded(),
             "sslrootcert" => root_cert = Some(decoded()),
@@ -166,6 +167,12 @@ mod tests {
         let (config, _) = configure("postgres://u@localhost/db?sslmode=require").unwrap();
         assert_eq!(config.get_ssl_mode(), SslMode::Require);
         assert!(configure("postgres://u@localhost/db?sslmode=sometimes").is_err());
+        let plus = configure("postgres://u@localhost/db?sslmode=verify-full&sslrootcert=/no/a+b%20c.pem");
+        assert!(
+            matches!(&plus, Err(InboxError::Database(message)) if message.contains("/no/a+b c.pem")),
+            "{:?}",
+            plus.err()
+        );
         let missing = configure("postgres://u@localhost/db?sslmode=verify-full&sslrootcert=/nonexistent.pem");
         assert!(matches!(missing, Err(InboxError::Database(message)) if message.contains("sslrootcert")));
     }

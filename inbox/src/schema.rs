@@ -1,10 +1,26 @@
 //! The one schema, for both databases. Scripts outside the project read these
-//! table and column names: keep them. `processed_by` is an extra column: the
-//! worker that committed `processed_at`.
+//! table and column names: keep them. Extra columns:
+//! - `processed_by`: the worker that committed `processed_at`;
+//! - `due_at`: when an unfinished row may next be claimed, computed by the
+//!   database from the contract's columns (so an operator who edits
+//!   `next_attempt_at` moves it too): the later of `next_attempt_at` (or
+//!   `received_at`) and the end of any lease. While a row is claimed,
+//!   `next_attempt_at` is its lease's end plus the backoff of the attempt: a
+//!   worker that dies mid-attempt, or a handler that kills its process, costs
+//!   an attempt and waits out a backoff like any failure, instead of being
+//!   claimed first on every restart. The claim reads one partial index on
+//!   `due_at`, so rows waiting in backoff never slow the claim of a due one;
+//! - `claim_token`: a random token per claim: only the attempt that holds it
+//!   may renew, complete or fail the row (the worker's name is shared by its
+//!   tasks and, by mistake, by replicas);
+//! - `last_error`: why the last attempt failed, for the operator;
+//! - `replay_key`: what the sender signed, when it is not `webhook_id` (a
+//!   dynamic Gemini token may be replayed under a new id): unique, so a
+//!   replay is a duplicate.
 
 /// The schema version this code writes (SQLite `PRAGMA user_version`;
 /// PostgreSQL table `inbox_schema`).
-pub(crate) const VERSION: i64 = 1;
+pub(crate) const VERSION: i64 = 2;
 
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_V1: &str = "
@@ -48,8 +64,28 @@ CREATE INDEX deliveries_pending ON deliveries (received_at) WHERE processed_at I
 CREATE INDEX deliveries_received ON deliveries (received_at);
 ";
 
-/// Rows a worker may claim at `now`: unprocessed, not dead, no live lease, due.
+/// Version 2: the columns `due_at` (generated), `claim_token`, `last_error`
+/// and `replay_key`, with their indexes.
 #[cfg(feature = "sqlite")]
-pub(crate) const CLAIMABLE: &str = "processed_at IS NULL AND failed_at IS NULL \
-     AND (claimed_until IS NULL OR claimed_until < ?3) \
-     AND (next_attempt_at IS NULL OR next_attempt_at <= ?3)";
+pub(crate) const SQLITE_V2: &str = "
+ALTER TABLE deliveries ADD COLUMN due_at INTEGER GENERATED ALWAYS AS
+  (max(coalesce(next_attempt_at, received_at), coalesce(claimed_until + 1, received_at))) VIRTUAL;
+ALTER TABLE deliveries ADD COLUMN claim_token INTEGER;
+ALTER TABLE deliveries ADD COLUMN last_error TEXT;
+ALTER TABLE deliveries ADD COLUMN replay_key TEXT;
+CREATE INDEX deliveries_due ON deliveries (due_at) WHERE processed_at IS NULL AND failed_at IS NULL;
+CREATE INDEX deliveries_processed ON deliveries (received_at) WHERE processed_at IS NOT NULL;
+CREATE UNIQUE INDEX deliveries_replay ON deliveries (replay_key) WHERE replay_key IS NOT NULL;
+";
+
+#[cfg(feature = "postgres")]
+pub(crate) const POSTGRES_V2: &str = "
+ALTER TABLE deliveries ADD COLUMN due_at BIGINT GENERATED ALWAYS AS
+  (GREATEST(COALESCE(next_attempt_at, received_at), COALESCE(claimed_until + 1, received_at))) STORED;
+ALTER TABLE deliveries ADD COLUMN claim_token BIGINT;
+ALTER TABLE deliveries ADD COLUMN last_error TEXT;
+ALTER TABLE deliveries ADD COLUMN replay_key TEXT;
+CREATE INDEX deliveries_due ON deliveries (due_at) WHERE processed_at IS NULL AND failed_at IS NULL;
+CREATE INDEX deliveries_processed ON deliveries (received_at) WHERE processed_at IS NOT NULL;
+CREATE UNIQUE INDEX deliveries_replay ON deliveries (replay_key) WHERE replay_key IS NOT NULL;
+";

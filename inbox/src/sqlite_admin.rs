@@ -38,9 +38,9 @@ pub(crate) fn apply(transaction: &Transaction<'_>, request: &Request) -> Result<
 }
 
 fn stats(transaction: &Transaction<'_>, now: i64) -> Result<Stats, InboxError> {
-    let (pending, processing, oldest_pending): (i64, i64, Option<i64>) = transaction
+    let (pending, processing, oldest_pending, oldest_due): (i64, i64, Option<i64>, Option<i64>) = transaction
         .prepare_cached(STATS_UNFINISHED)?
-        .query_row(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        .query_row(params![now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     let (processed, failed): (i64, i64) =
         transaction.prepare_cached(STATS_FINISHED)?.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
@@ -50,13 +50,15 @@ fn stats(transaction: &Transaction<'_>, now: i64) -> Result<Stats, InboxError> {
         processed: count(processed),
         failed: count(failed),
         oldest_pending,
+        oldest_due,
     })
 }
 
 /// Unfinished rows, through the partial index `deliveries_pending`.
 const STATS_UNFINISHED: &str = "SELECT \
     count(*) FILTER (WHERE claimed_until IS NULL OR claimed_until < ?1), \
-    count(*) FILTER (WHERE claimed_until >= ?1), min(received_at) \
+    count(*) FILTER (WHERE claimed_until >= ?1), min(received_at), \
+    min(due_at) FILTER (WHERE due_at <= ?1) \
     FROM deliveries WHERE processed_at IS NULL AND failed_at IS NULL";
 
 /// Finished rows: one pass over the table (rows live 25 hours).
@@ -76,6 +78,7 @@ fn row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         claimed_until: row.get(8)?,
         next_attempt_at: row.get(9)?,
         authenticated: row.get(10)?,
+        last_error: row.get(11)?,
         body: None,
     })
 }
@@ -99,7 +102,7 @@ fn get(transaction: &Transaction<'_>, id: &str) -> Result<Option<Row>, InboxErro
         .prepare_cached(&sql)?
         .query_row(params![id], |found| {
             let mut operator_row = row(found)?;
-            operator_row.body = Some(found.get(11)?);
+            operator_row.body = Some(found.get(12)?);
             Ok(operator_row)
         })
         .optional()?;

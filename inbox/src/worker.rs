@@ -1,10 +1,10 @@
-//! Workers: claim committed rows under a lease, call the handler, record the outcome.
+//! Workers: claim committed rows under a lease, run the handler, record the outcome.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use futures_util::future::join_all;
-use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::delivery::{Claimed, Failed};
 use crate::error::InboxError;
@@ -17,20 +17,40 @@ pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Claims rows and hands them to a handler, one at a time per loop (one
-/// loop unless [`with_concurrency`](Self::with_concurrency) says more): a row
-/// is claimed only when its handler is about to run, so no claim waits out
-/// its lease behind a slow handler, and a stopping worker holds no unstarted
-/// claim. A loop claims its next row together with recording the last one's
-/// outcome: one commit to wait for per row.
+/// What a handler returns when it fails: any error. Its text is kept in the
+/// row's `last_error`, and the row is retried on the inbox's schedule.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How long a handler may run unless [`Worker::with_handler_timeout`] says
+/// otherwise: long enough to download a large Veo video, short enough that a
+/// handler stuck on a peer that never answers does not hold its row forever
+/// while its lease is renewed.
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// Claims rows and hands them to a handler, up to
+/// [`with_concurrency`](Self::with_concurrency) at once.
 ///
-/// A row is handled at least once: if the worker dies after its handler ran
-/// but before `processed_at` was committed, the lease expires and another
-/// worker (or this one, restarted) handles it again. Rows whose lease expired
-/// are picked up on start like any other due row. The same holds between
-/// the loops of one worker, which share its name: a row whose lease ran out
-/// while its handler still ran (the database away for two thirds of a lease)
-/// may be claimed and handled again by another loop.
+/// Each claimed row gets a task of its own, in which the handler runs in a
+/// task of its own again:
+/// - a handler that panics fails only its row (retried with backoff, then a
+///   dead letter), and the worker goes on;
+/// - the lease is renewed beside the handler, every third of a lease, so a
+///   handler that blocks its thread does not stop the renewal (on a
+///   multi-threaded runtime);
+/// - a claim is owned by one attempt (a random token): if the lease is lost
+///   (another worker took the row after it expired, or renewals failed for a
+///   whole lease), the handler is cancelled and its outcome is not written,
+///   so a row is never run by two attempts at once through this worker.
+///
+/// A row is handled at least once: if the process dies after its handler ran
+/// but before `processed_at` was committed, the row is due again after its
+/// lease and its attempt's backoff, and is handled again. A row whose
+/// attempts are used up is never claimed again: [`run_retention`] makes a
+/// dead letter of it.
+///
+/// When idle, the worker waits for a row committed by this process (it wakes
+/// at once) or for its poll interval (rows made due by another process: an
+/// operator's retry, another instance, a backoff that ended).
 #[derive(Clone, Debug)]
 pub struct Worker {
     inbox: Inbox,
@@ -39,68 +59,62 @@ pub struct Worker {
     poll: Duration,
     concurrency: usize,
     handler_timeout: Duration,
-    clock: fn() -> i64,
+    clock: Option<fn() -> i64>,
     stats: WorkerStats,
 }
 
-/// How long a handler may run unless [`Worker::with_handler_timeout`] says
-/// otherwise: long enough to download a large Veo video, short enough that a
-/// handler stuck on a peer that never answers does not hold its row (and its
-/// loop) forever while its lease is renewed.
-pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(15 * 60);
-
 impl Worker {
-    /// A worker named `id` (unique per process: it owns its leases).
+    /// A worker named `id` (written to `claimed_by` and `processed_by`).
     #[must_use]
     pub fn new(inbox: Inbox, id: impl Into<String>) -> Self {
         Self {
             inbox,
             id: id.into(),
             lease: Duration::from_secs(60),
-            poll: Duration::from_millis(50),
+            poll: Duration::from_secs(1),
             concurrency: 1,
             handler_timeout: DEFAULT_HANDLER_TIMEOUT,
-            clock: unix_now,
+            clock: None,
             stats: WorkerStats::new(),
         }
     }
 
-    /// How long a claim lasts before another worker may take the row (default 60 s).
+    /// How long a claim lasts before another worker may take the row (default
+    /// 60 s, whole seconds, at least 1 s); renewed every third of it while
+    /// the handler runs.
     #[must_use]
     pub fn with_lease(self, lease: Duration) -> Self {
-        Self { lease, ..self }
+        Self { lease: lease.max(Duration::from_secs(1)), ..self }
     }
 
-    /// How long to wait when nothing is due (default 50 ms).
+    /// How long to wait, when nothing is due, before looking again for rows
+    /// that another process made due (default 1 s). Rows this process commits
+    /// wake the worker at once.
     #[must_use]
     pub fn with_poll(self, poll: Duration) -> Self {
         Self { poll, ..self }
     }
 
-    /// How many rows are handled at once (default 1), each by its own loop
-    /// that claims one row, handles it and records the outcome: a slow
-    /// handler holds up only its own loop, and the inbox's commits are shared
-    /// by the loops' claims and outcomes. The loops share the worker's name.
-    /// At least 1.
+    /// How many rows are handled at once (default 1, at least 1).
     #[must_use]
     pub fn with_concurrency(self, concurrency: usize) -> Self {
         Self { concurrency: concurrency.max(1), ..self }
     }
 
     /// How long one handler call may run (default [`DEFAULT_HANDLER_TIMEOUT`]).
-    /// Past it the call is dropped at its next `.await` and counted as a
-    /// failure: the row is retried after its backoff, and becomes a dead
-    /// letter after the last attempt, like any other failure.
+    /// Past it the call is cancelled and counted as a failure: the row is
+    /// retried after its backoff, like any other failure.
     #[must_use]
     pub fn with_handler_timeout(self, timeout: Duration) -> Self {
         Self { handler_timeout: timeout, ..self }
     }
 
-    /// The clock, Unix seconds, for tests.
+    /// The clock, Unix seconds, for tests. Without it, leases and backoff
+    /// are counted on the database's clock (PostgreSQL: the server's, so
+    /// instances whose clocks disagree still agree on who holds a row).
     #[must_use]
-    pub fn with_clock(mut self, clock: fn() -> i64) -> Self {
-        self.clock = clock;
-        self
+    pub fn with_clock(self, clock: fn() -> i64) -> Self {
+        Self { clock: Some(clock), ..self }
     }
 
     /// Counts the outcomes into `stats` (to share one handle with metrics,
@@ -122,156 +136,160 @@ impl Worker {
         &self.id
     }
 
+    fn now(&self) -> Option<i64> {
+        self.clock.map(|clock| clock())
+    }
+
     /// Runs forever: claim, handle, record; wait when nothing is due.
     pub async fn run<H, F>(&self, handler: H)
     where
-        H: Fn(Claimed) -> F,
-        F: Future<Output = Result<(), String>>,
+        H: Fn(Claimed) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
         self.run_until(handler, std::future::pending()).await;
     }
 
     /// Runs until `stop` resolves. The rows whose handlers are running when
-    /// it does are finished and recorded first; no other row is claimed after.
+    /// it does are finished and recorded first; no other row is claimed
+    /// after. If this future is dropped instead, the running handlers are
+    /// cancelled and their rows run again after their lease and backoff.
     pub async fn run_until<H, F>(&self, handler: H, stop: impl Future<Output = ()>)
     where
-        H: Fn(Claimed) -> F,
-        F: Future<Output = Result<(), String>>,
+        H: Fn(Claimed) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
-        let (stopping, stopped) = watch::channel(false);
-        let loops = join_all((0..self.concurrency).map(|_| self.handle_rows(&handler, stopped.clone())));
-        let mut loops = std::pin::pin!(loops);
-        tokio::select! {
-            _ = &mut loops => {}
-            () = stop => {
-                let _ = stopping.send(true);
-                loops.await;
+        let handler = Arc::new(handler);
+        let mut running = JoinSet::new();
+        let mut inserted = self.inbox.inserted();
+        let mut stop = std::pin::pin!(stop);
+        let mut stopping = false;
+        loop {
+            if !stopping {
+                // Seen before claiming: a row committed from here on wakes the wait below.
+                inserted.borrow_and_update();
+                while running.len() < self.concurrency {
+                    match self.claim_one().await {
+                        Ok(Some(row)) => {
+                            running.spawn(self.clone().attempt(Arc::clone(&handler), row));
+                        }
+                        Ok(None) => break,
+                        Err(error) => {
+                            tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying");
+                            break;
+                        }
+                    }
+                }
+            }
+            if stopping && running.is_empty() {
+                break;
+            }
+            let idle = !stopping && running.len() < self.concurrency;
+            tokio::select! {
+                Some(ended) = running.join_next(), if !running.is_empty() => {
+                    if let Err(error) = ended {
+                        // An attempt's own task never panics; a cancelled one is the runtime shutting down.
+                        tracing::error!(%error, worker = %self.id, "an attempt's task ended abnormally");
+                    }
+                }
+                _ = inserted.changed(), if idle => {}
+                () = tokio::time::sleep(self.poll), if idle => {}
+                () = &mut stop, if !stopping => stopping = true,
             }
         }
         tracing::info!(worker = %self.id, "inbox worker stopped");
     }
 
-    /// One of the worker's loops: claim, handle, record; wait when nothing
-    /// is due; stop between rows once `stopped` turns true. A handler's
-    /// outcome and the claim of the loop's next row are sent together, so
-    /// the SQLite writer commits both at once: one commit to wait for per
-    /// row instead of two.
-    async fn handle_rows<H, F>(&self, handler: &H, mut stopped: watch::Receiver<bool>)
-    where
-        H: Fn(Claimed) -> F,
-        F: Future<Output = Result<(), String>>,
-    {
-        let mut next = None;
-        // Between rows only: a handler is never cut off half-way, and a row
-        // claimed is handled.
-        while next.is_some() || !*stopped.borrow_and_update() {
-            let row = match next.take() {
-                Some(row) => row,
-                None => match self.claim_one().await {
-                    Ok(Some(row)) => row,
-                    nothing => {
-                        if let Err(error) = nothing {
-                            tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying");
-                        }
-                        if self.pause(&mut stopped).await {
-                            break;
-                        }
-                        continue;
-                    }
-                },
-            };
-            let (id, outcome) = self.run_handler(handler, row).await;
-            let claim_next = async { if *stopped.borrow() { Ok(None) } else { self.claim_one().await } };
-            let (recorded, claimed) = tokio::join!(self.record(&id, outcome), claim_next);
-            if let Err(error) = recorded {
-                tracing::warn!(webhook_id = %id, %error, worker = %self.id, "cannot record the outcome; the row will run again when its lease ends");
-            }
-            match claimed {
-                Ok(row) => next = row,
-                Err(error) => {
-                    tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying")
-                }
-            }
-        }
-    }
-
-    /// Waits one poll interval; `true` if the worker is stopping.
-    async fn pause(&self, stopped: &mut watch::Receiver<bool>) -> bool {
-        tokio::select! {
-            // A change, or the sender gone: either way, stop.
-            _ = stopped.changed() => true,
-            () = tokio::time::sleep(self.poll) => false,
-        }
-    }
-
     /// Claims the next due row, if any.
     async fn claim_one(&self) -> Result<Option<Claimed>, InboxError> {
-        Ok(self.inbox.claim(&self.id, self.lease, (self.clock)(), 1).await?.pop())
+        Ok(self.inbox.claim(&self.id, self.lease, self.now(), 1).await?.pop())
     }
 
-    /// Claims one due row and handles it; returns how many rows it claimed (0 or 1).
+    /// Claims one due row and handles it as [`run`](Self::run) would; returns
+    /// how many rows it claimed (0 or 1).
     ///
     /// # Errors
-    /// [`InboxError`] if the database fails.
-    pub async fn run_once<H, F>(&self, handler: &H) -> Result<usize, InboxError>
+    /// [`InboxError`] if the claim fails.
+    pub async fn run_once<H, F>(&self, handler: H) -> Result<usize, InboxError>
     where
-        H: Fn(Claimed) -> F,
-        F: Future<Output = Result<(), String>>,
+        H: Fn(Claimed) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
         let Some(row) = self.claim_one().await? else { return Ok(0) };
-        let (id, outcome) = self.run_handler(handler, row).await;
-        self.record(&id, outcome).await?;
+        self.clone().attempt(Arc::new(handler), row).await;
         Ok(1)
     }
 
-    /// Runs the handler on a claimed row, renewing the row's lease while it
-    /// runs, so a handler slower than the lease is never run a second time
-    /// elsewhere meanwhile; but no longer than the handler timeout. Returns
-    /// the row's id with the outcome.
-    async fn run_handler<H, F>(&self, handler: &H, row: Claimed) -> (String, Result<(), String>)
+    /// One attempt at `row`: the handler in a task of its own, the lease
+    /// renewed beside it, the handler timeout; then the outcome, recorded and
+    /// counted.
+    async fn attempt<H, F>(self, handler: Arc<H>, row: Claimed) -> Handled
     where
-        H: Fn(Claimed) -> F,
-        F: Future<Output = Result<(), String>>,
+        H: Fn(Claimed) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
-        let id = row.webhook_id.clone();
+        let claim = row.without_body();
+        let mut task = CancelOnDrop(tokio::spawn(async move { handler(row).await }));
         let outcome = tokio::select! {
-            outcome = handler(row) => outcome,
-            never = self.keep_leased(&id) => match never {},
+            ended = &mut task.0 => match ended {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(error)) => Err(error.to_string()),
+                Err(ended) => {
+                    let why = panic_message(ended);
+                    self.stats.record_panic();
+                    tracing::error!(webhook_id = %claim.webhook_id, worker = %self.id, panic = %why, "the handler panicked");
+                    Err(format!("the handler panicked: {why}"))
+                }
+            },
+            () = self.keep_leased(&claim) => {
+                tracing::warn!(webhook_id = %claim.webhook_id, worker = %self.id, "lease lost: the handler is cancelled, its outcome not written");
+                self.stats.record(Handled::LeaseLost);
+                return Handled::LeaseLost;
+            }
             () = tokio::time::sleep(self.handler_timeout) => {
                 Err(format!("the handler did not finish within {:?}", self.handler_timeout))
             }
         };
-        (id, outcome)
+        // The handler's task ends here if it has not (a timeout).
+        drop(task);
+        self.record(&claim, outcome).await
     }
 
-    /// Records a handler's outcome on row `id`: processed, or a retry or a
-    /// dead letter; and counts how it ended.
-    async fn record(&self, id: &str, outcome: Result<(), String>) -> Result<(), InboxError> {
-        let handled = self.write_outcome(id, outcome).await;
-        self.stats.record(match &handled {
-            Ok(handled) => *handled,
-            Err(_) => Handled::Unrecorded,
-        });
-        handled.map(drop)
+    /// Records a handler's outcome on `claim`'s row: processed, or a retry or
+    /// a dead letter; and counts how it ended.
+    async fn record(&self, claim: &Claimed, outcome: Result<(), String>) -> Handled {
+        let handled = match self.write_outcome(claim, outcome).await {
+            Ok(handled) => handled,
+            Err(error) => {
+                tracing::warn!(webhook_id = %claim.webhook_id, %error, worker = %self.id, "cannot record the outcome; the row runs again after its lease");
+                Handled::Unrecorded
+            }
+        };
+        self.stats.record(handled);
+        handled
     }
 
-    async fn write_outcome(&self, id: &str, outcome: Result<(), String>) -> Result<Handled, InboxError> {
+    async fn write_outcome(
+        &self,
+        claim: &Claimed,
+        outcome: Result<(), String>,
+    ) -> Result<Handled, InboxError> {
+        let id = &claim.webhook_id;
         Ok(match outcome {
             Ok(()) => {
-                if self.persist(id, || self.inbox.complete(id, &self.id, (self.clock)())).await? {
+                if self.persist(id, || self.inbox.complete(claim, &self.id, self.now())).await? {
                     Handled::Processed
                 } else {
                     tracing::warn!(webhook_id = %id, worker = %self.id, "lease lost before completion");
                     Handled::LeaseLost
                 }
             }
-            Err(error) => match self.persist(id, || self.inbox.fail(id, &self.id, (self.clock)())).await? {
+            Err(error) => match self.persist(id, || self.inbox.fail(claim, &error, self.now())).await? {
                 Failed::Retry { next_attempt_at } => {
-                    tracing::warn!(webhook_id = %id, %error, next_attempt_at, "handler failed; will retry");
+                    tracing::warn!(webhook_id = %id, %error, attempt = claim.attempts, next_attempt_at, "handler failed; will retry");
                     Handled::Retried
                 }
                 Failed::DeadLetter => {
-                    tracing::error!(webhook_id = %id, %error, "handler failed for the last time: dead letter");
+                    tracing::error!(webhook_id = %id, %error, attempt = claim.attempts, "handler failed for the last time: dead letter");
                     Handled::DeadLettered
                 }
                 Failed::LeaseLost => {
@@ -283,9 +301,8 @@ impl Worker {
     }
 
     /// Records a handler's outcome, retrying while the database is away (a
-    /// restart, a failover) for up to one lease: the handler already ran, and
-    /// giving up now would let the lease expire and the row run again. (The
-    /// last renewal was at most a third of a lease ago: two thirds are left.)
+    /// restart, a failover) for up to two thirds of a lease: the handler
+    /// already ran, and giving up now would let the row run again.
     async fn persist<T, F>(&self, id: &str, mut record: impl FnMut() -> F) -> Result<T, InboxError>
     where
         F: Future<Output = Result<T, InboxError>>,
@@ -305,24 +322,64 @@ impl Worker {
         }
     }
 
-    /// Renews the lease on `id` every third of the lease, forever; the
-    /// handler's end cancels it.
-    async fn keep_leased(&self, id: &str) -> core::convert::Infallible {
-        let every = (self.lease / 3).max(Duration::from_millis(100));
+    /// Renews the lease on `claim` every third of the lease; returns when the
+    /// lease is lost: the row was taken by another claim, or no renewal
+    /// succeeded for a whole lease (the claim may have expired meanwhile).
+    async fn keep_leased(&self, claim: &Claimed) {
+        let every = self.lease / 3;
+        let mut held_since = tokio::time::Instant::now();
         loop {
             tokio::time::sleep(every).await;
-            match self.inbox.renew(id, &self.id, self.lease, (self.clock)()).await {
-                Ok(true) => {}
-                Ok(false) => tracing::warn!(webhook_id = %id, worker = %self.id, "lease lost while handling"),
-                Err(error) => tracing::warn!(webhook_id = %id, %error, "cannot renew the lease; retrying"),
+            match self.inbox.renew(claim, self.lease, self.now()).await {
+                Ok(true) => held_since = tokio::time::Instant::now(),
+                Ok(false) => return,
+                Err(error) if held_since.elapsed() + every < self.lease => {
+                    tracing::warn!(webhook_id = %claim.webhook_id, %error, "cannot renew the lease; retrying");
+                }
+                Err(error) => {
+                    tracing::warn!(webhook_id = %claim.webhook_id, %error, "no renewal for a whole lease");
+                    return;
+                }
             }
         }
     }
 }
 
-/// Deletes old processed and failed rows every `every`, forever.
+/// A handler's task, cancelled when the attempt that owns it ends or is dropped.
+struct CancelOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// What a panicking handler said, if it said it with a string.
+fn panic_message(ended: tokio::task::JoinError) -> String {
+    if !ended.is_panic() {
+        return "cancelled".to_owned();
+    }
+    let payload = ended.into_panic();
+    payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string payload".to_owned())
+}
+
+/// Keeps the inbox as its [`Retention`](crate::Retention) says, every
+/// `every`, forever (the first pass at once): makes dead letters of the rows
+/// whose last attempt never reported back, then deletes the finished rows
+/// retention no longer keeps, a batch at a time.
 pub async fn run_retention(inbox: Inbox, every: Duration, clock: fn() -> i64) {
     loop {
+        match inbox.rescue(clock()).await {
+            Ok(0) => {}
+            Ok(rescued) => {
+                tracing::warn!(rescued, "dead letters: rows whose last attempt never reported back")
+            }
+            Err(error) => tracing::warn!(%error, "inbox rescue failed"),
+        }
         match inbox.purge(clock()).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "inbox retention"),

@@ -55,7 +55,13 @@ impl fmt::Display for Handled {
 /// A worker's outcomes counted by [`Handled`], shared by the worker's clones
 /// and its loops (and by several workers given the same handle).
 #[derive(Clone, Default)]
-pub struct WorkerStats(Arc<[AtomicU64; Handled::ALL.len()]>);
+pub struct WorkerStats(Arc<Counts>);
+
+#[derive(Default)]
+struct Counts {
+    handled: [AtomicU64; Handled::ALL.len()],
+    panics: AtomicU64,
+}
 
 impl WorkerStats {
     /// Fresh counts, all zero.
@@ -65,15 +71,26 @@ impl WorkerStats {
     }
 
     pub(crate) fn record(&self, outcome: Handled) {
-        if let Some(count) = self.0.get(outcome.index()) {
+        if let Some(count) = self.0.handled.get(outcome.index()) {
             count.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    pub(crate) fn record_panic(&self) {
+        self.0.panics.fetch_add(1, Ordering::Relaxed);
     }
 
     /// How many rows ended as `outcome`.
     #[must_use]
     pub fn count(&self, outcome: Handled) -> u64 {
-        self.0.get(outcome.index()).map_or(0, |count| count.load(Ordering::Relaxed))
+        self.0.handled.get(outcome.index()).map_or(0, |count| count.load(Ordering::Relaxed))
+    }
+
+    /// How many handler calls panicked (each also counted as a failure of its
+    /// row: `retried` or `dead_lettered`).
+    #[must_use]
+    pub fn panics(&self) -> u64 {
+        self.0.panics.load(Ordering::Relaxed)
     }
 
     /// Every outcome with its count, in [`Handled::ALL`]'s order.

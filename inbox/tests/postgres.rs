@@ -46,7 +46,8 @@ async fn instances_never_claim_the_same_row() {
     let lease = Duration::from_secs(60);
     let mut seen = HashSet::new();
     loop {
-        let (from_a, from_b) = tokio::join!(a.claim("a", lease, T0, 7), b.claim("b", lease, T0, 7));
+        let (from_a, from_b) =
+            tokio::join!(a.claim("a", lease, T0 + 300, 7), b.claim("b", lease, T0 + 300, 7));
         let (from_a, from_b) = (from_a.unwrap(), from_b.unwrap());
         if from_a.is_empty() && from_b.is_empty() {
             break;
@@ -198,4 +199,103 @@ async fn a_write_the_server_refuses_fails_alone_not_its_batch() {
         assert_eq!(outcome.unwrap(), Inserted::New, "good{i} failed with the refused row");
     }
     assert_eq!(inbox.stats(T0).await.unwrap().pending, 8);
+}
+
+#[tokio::test]
+async fn retention_deletes_in_batches_of_a_thousand() {
+    let Some(url) = database("batches").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    retention_deletes_in_batches(&inbox).await;
+}
+
+#[tokio::test]
+async fn replays_are_duplicates_under_any_id() {
+    let Some(url) = database("replays").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    replays_are_duplicates(&inbox).await;
+}
+
+#[tokio::test]
+async fn a_dead_worker_costs_an_attempt_and_the_last_one_is_rescued() {
+    let Some(url) = database("rescue").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    dead_workers_cost_an_attempt(&inbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_costs_only_its_row() {
+    let Some(url) = database("panic").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    common::a_panicking_handler_costs_only_its_row(&inbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_loses_its_lease_is_cancelled() {
+    let Some(url) = database("lost").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    common::a_handler_that_loses_its_lease_is_cancelled(&inbox).await;
+}
+
+/// While the server is frozen, the write queue fills to its bound and every
+/// further delivery is refused at once (503 with Retry-After), instead of
+/// queueing bodies without a bound until the server answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_at_once_while_the_server_is_frozen() {
+    let Some(url) = database("queue").await else { return };
+    let (before, server, after) = around_authority(&url);
+    let proxy = freeze::FreezableProxy::start(server.to_owned()).await;
+    let proxied = format!("{before}{}{after}", proxy.addr);
+    let options =
+        PostgresOptions::default().with_statement_timeout(Duration::from_secs(5)).with_queue_bound(4);
+    let inbox = Inbox::connect_postgres_with(&proxied, &options).await.unwrap();
+    assert_eq!(inbox.insert(delivery("before", T0)).await.unwrap(), Inserted::New);
+    proxy.freeze();
+    let writes = fill_the_queue(&inbox, 4).await;
+    let started = Instant::now();
+    let refused = inbox.insert(delivery("over", T0)).await;
+    assert_eq!(refused, Err(webhook_signature_inbox::InboxError::Overloaded));
+    assert!(started.elapsed() < Duration::from_secs(1), "refused at once: {:?}", started.elapsed());
+    writes.iter().for_each(|write| write.abort());
+    proxy.thaw();
+}
+
+/// A statement that outlives the statement timeout is stopped by the server
+/// itself (its `statement_timeout`), not only abandoned by the client: no
+/// query of the inbox is left running, or waiting for a lock, afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_past_its_timeout_is_cancelled_on_the_server() {
+    let Some(url) = database("cancel").await else { return };
+    let options = PostgresOptions::default().with_statement_timeout(Duration::from_secs(1));
+    let inbox = Inbox::connect_postgres_with(&format!("{url}&application_name=inbox_cancel_test"), &options)
+        .await
+        .unwrap();
+    inbox.insert(delivery("held", T0)).await.unwrap();
+    let (locker, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    locker.batch_execute("BEGIN; LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE").await.unwrap();
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(PATIENCE, inbox.claim("w", Duration::from_secs(60), T0, 1)).await;
+    assert!(outcome.expect("bounded").is_err(), "the claim cannot run while the table is locked");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    // Ask as the server sees it, the lock still held: nothing of ours is waiting.
+    let (observer, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let mut waiting = i64::MAX;
+    for _ in 0..50 {
+        waiting = observer
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name = 'inbox_cancel_test' AND state = 'active'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(waiting, 0, "the timed-out query still runs on the server");
+    locker.batch_execute("ROLLBACK").await.unwrap();
 }

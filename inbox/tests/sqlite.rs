@@ -39,7 +39,7 @@ async fn missing_file_is_created_with_the_schema() {
     let reader = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = reader.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     let mode: String = reader.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-    assert_eq!((version, mode.as_str()), (1, "wal"));
+    assert_eq!((version, mode.as_str()), (2, "wal"));
     // Committed: visible to another connection, with the contract's columns.
     let row: (String, String, i64, Vec<u8>, String, i64, i64) = reader
         .query_row(
@@ -175,9 +175,124 @@ async fn one_process_per_file_and_a_restart_releases_old_claims() {
     // The writer thread lets go of the lock once the last handle is gone; the
     // open waits for it (up to the busy timeout).
     let inbox = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();
-    // Long before the dead process's lease expires, its claim is gone.
-    let claimed = inbox.claim("new-process", lease, T0 + 1, 1).await.unwrap();
+    // Long before the dead process's lease expires, its claim is gone: the
+    // row waits only the backoff of the attempt that died (2 s), counted
+    // from the restart.
+    let restarted = webhook_signature_inbox::unix_now();
+    assert!(inbox.claim("new-process", lease, restarted + 1, 1).await.unwrap().is_empty());
+    let claimed = inbox.claim("new-process", lease, restarted + 2, 1).await.unwrap();
     assert_eq!((claimed.len(), claimed[0].attempts), (1, 2));
+}
+
+/// A schema written by the first version (no `due_at`, no claim tokens) is
+/// migrated in place: its rows keep their data and states, and are due as
+/// they were.
+#[tokio::test]
+async fn a_version_one_file_is_migrated() {
+    let path = temp_db("v1");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(include_str!("support/schema_v1.sql")).unwrap();
+    }
+    let inbox = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();
+    let claimed = inbox.claim("w", Duration::from_secs(60), T0 + 100, 10).await.unwrap();
+    let mut ids: Vec<_> = claimed.iter().map(|row| row.webhook_id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["due", "new"], "not the processed, dead or backing-off rows");
+    let later = inbox.claim("w", Duration::from_secs(60), T0 + 1000, 10).await.unwrap();
+    assert!(later.iter().any(|row| row.webhook_id == "later"), "due once its backoff ended");
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = reader.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, 2);
+}
+
+/// The claim reads the partial index on `due_at`: rows waiting in backoff
+/// (however many) are never scanned for a due one. Checked on the plan, not
+/// on the clock; `benches/claim.rs` measures it.
+#[test]
+fn the_claim_reads_only_due_rows() {
+    let path = temp_db("plan");
+    drop(Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap());
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let plan: Vec<String> = connection
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT rowid FROM deliveries              WHERE processed_at IS NULL AND failed_at IS NULL AND due_at <= 5 AND attempts < 36              ORDER BY due_at LIMIT 1",
+        )
+        .unwrap()
+        .query_map([], |row| row.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(plan, ["SEARCH deliveries USING INDEX deliveries_due (due_at<?)"], "{plan:?}");
+}
+
+/// A full write queue refuses at once (503 with Retry-After), instead of
+/// holding every delivery, body included, while the disk is stuck; a write
+/// whose caller gave up is skipped, not committed later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_at_once_and_skips_abandoned_writes() {
+    let path = temp_db("queue");
+    let options =
+        SqliteOptions { busy_timeout: Duration::from_secs(60), queue_bound: 4, ..SqliteOptions::default() };
+    let inbox = Inbox::open_sqlite(&path, &options).unwrap();
+    let locker = rusqlite::Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // The writer takes a first batch and is stuck on the lock; four more fill
+    // the queue; the rest are refused at once.
+    let writes = fill_the_queue(&inbox, 4).await;
+    let refused = tokio::time::timeout(Duration::from_secs(5), inbox.insert(delivery("over", T0)))
+        .await
+        .expect("refused at once, not queued");
+    assert_eq!(refused, Err(InboxError::Overloaded));
+    // Nothing can commit while the lock is held: the writes that ended were refused.
+    let ended = writes.iter().filter(|write| write.is_finished()).count();
+    let in_batch = writes.len() - ended - 4;
+    assert!(in_batch >= 1, "the writer holds a batch");
+    // Every caller gives up (a commit timeout): the queued writes are skipped;
+    // the batch the writer is in commits once the lock is free.
+    writes.iter().for_each(|write| write.abort());
+    locker.execute_batch("ROLLBACK").unwrap();
+    eventually("the abandoned writes are dropped", || inbox.queue_depth() == 0).await;
+    assert_eq!(inbox.insert(delivery("after", T0)).await.unwrap(), Inserted::New);
+    assert_eq!(inbox.stats(T0).await.unwrap().pending, u64::try_from(in_batch + 1).unwrap());
+}
+
+#[tokio::test]
+async fn a_missing_folder_is_named() {
+    let path = temp_db("folder").with_file_name("absent").join("inbox.sqlite3");
+    let error = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap_err().to_string();
+    assert!(error.contains("folder") && error.contains("absent"), "{error}");
+    assert!(!error.contains(".lock"), "{error}");
+}
+
+#[tokio::test]
+async fn retention_deletes_in_batches_of_a_thousand() {
+    let inbox = Inbox::open_sqlite(temp_db("batches"), &SqliteOptions::default()).unwrap();
+    retention_deletes_in_batches(&inbox).await;
+}
+
+#[tokio::test]
+async fn replays_are_duplicates_under_any_id() {
+    let inbox = Inbox::open_sqlite(temp_db("replays"), &SqliteOptions::default()).unwrap();
+    replays_are_duplicates(&inbox).await;
+}
+
+#[tokio::test]
+async fn a_dead_worker_costs_an_attempt_and_the_last_one_is_rescued() {
+    let inbox = Inbox::open_sqlite(temp_db("rescue"), &SqliteOptions::default()).unwrap();
+    dead_workers_cost_an_attempt(&inbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_costs_only_its_row() {
+    let inbox = Inbox::open_sqlite(temp_db("panic"), &SqliteOptions::default()).unwrap();
+    common::a_panicking_handler_costs_only_its_row(&inbox).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_loses_its_lease_is_cancelled() {
+    let inbox = Inbox::open_sqlite(temp_db("lost"), &SqliteOptions::default()).unwrap();
+    common::a_handler_that_loses_its_lease_is_cancelled(&inbox).await;
 }
 
 #[tokio::test]
@@ -223,4 +338,19 @@ fn closing_the_writer_and_the_reader_at_once_never_deadlocks() {
         let _ = done.send(());
     });
     finished.recv_timeout(Duration::from_secs(120)).expect("two connections closing at once deadlocked");
+}
+
+/// `due_at` follows the contract's columns: an operator (or a script) who
+/// moves `next_attempt_at` into the past makes a retry due at once.
+#[tokio::test]
+async fn editing_next_attempt_at_moves_the_retry() {
+    let path = temp_db("edited");
+    let inbox = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();
+    inbox.insert(delivery("x", T0)).await.unwrap();
+    let claimed = inbox.claim("w", Duration::from_secs(60), T0, 1).await.unwrap();
+    inbox.fail(&claimed[0], "no", T0).await.unwrap();
+    assert!(inbox.claim("w", Duration::from_secs(60), T0 + 1, 1).await.unwrap().is_empty());
+    let editor = rusqlite::Connection::open(&path).unwrap();
+    editor.execute("UPDATE deliveries SET next_attempt_at = ?1", [T0]).unwrap();
+    assert_eq!(inbox.claim("w", Duration::from_secs(60), T0 + 1, 1).await.unwrap().len(), 1);
 }

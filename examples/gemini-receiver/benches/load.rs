@@ -148,7 +148,7 @@ fn spawn_worker(inbox: Inbox) {
     let handler = Handler { instance: "load".into(), log: None };
     tokio::spawn(async move {
         worker
-            .run(|row| {
+            .run(move |row| {
                 let handler = handler.clone();
                 async move { handler.handle(&row).await }
             })

@@ -49,6 +49,9 @@ pub struct AppState {
     pub server: ServeStats,
     /// How the worker's handled rows ended: pass it to `Worker::with_stats`.
     pub handled: WorkerStats,
+    /// Cleared if the inbox's worker stops while the receiver serves, so
+    /// `/readyz` turns 503: deliveries would be acknowledged that nobody handles.
+    pub worker_alive: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             commit_timeout: COMMIT_TIMEOUT,
             server: ServeStats::new(),
             handled: WorkerStats::new(),
+            worker_alive: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -136,6 +140,10 @@ async fn ready(State(state): State<AppState>) -> StatusCode {
     if !state.accepting.load(Ordering::Relaxed) {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
+    if !state.worker_alive.load(Ordering::Relaxed) {
+        tracing::warn!("not ready: the inbox worker stopped");
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
     match tokio::time::timeout(READY_TIMEOUT, state.inbox.ping()).await {
         Ok(Ok(())) => StatusCode::OK,
         Ok(Err(error)) => {
@@ -160,7 +168,7 @@ async fn receive(
     State(state): State<AppState>,
     Extension(Received(received)): Extension<Received>,
     webhook: VerifiedWebhook<GeminiVerifier>,
-) -> StatusCode {
+) -> Response {
     let VerifiedWebhook { id, timestamp, body, verified, .. } = webhook;
     let GeminiVerified { mode, authenticated, envelope, .. } = verified;
     match &mode {
@@ -195,6 +203,7 @@ async fn receive(
         body: body.to_vec(),
         authenticated: authenticated.as_str().to_owned(),
         received_at: (state.clock)(),
+        replay_key: None,
     };
     let id = delivery.webhook_id.clone();
     // A commit that outlasts the bound may still land: the sender's retry is then a duplicate.
@@ -207,20 +216,28 @@ async fn receive(
         Ok(Inserted::New) => {
             Outcomes::count(&state.outcomes.stored);
             tracing::debug!(webhook_id = %id, "stored");
-            StatusCode::NO_CONTENT
+            StatusCode::NO_CONTENT.into_response()
         }
         Ok(Inserted::Duplicate) => {
             Outcomes::count(&state.outcomes.duplicate);
             tracing::info!(webhook_id = %id, "duplicate delivery, acknowledged again");
-            StatusCode::NO_CONTENT
+            StatusCode::NO_CONTENT.into_response()
         }
         Err(error) => {
             Outcomes::count(&state.outcomes.unavailable);
             tracing::error!(webhook_id = %id, %error, "cannot commit the delivery: 503, the sender will retry");
-            StatusCode::SERVICE_UNAVAILABLE
+            let retry_after =
+                if error == InboxError::Overloaded { RETRY_OVERLOADED } else { RETRY_UNAVAILABLE };
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, retry_after)]).into_response()
         }
     }
 }
+
+/// `Retry-After` when the write queue is full: the database is behind, and a
+/// few seconds let it catch up.
+const RETRY_OVERLOADED: &str = "5";
+/// `Retry-After` when the inbox failed (a full disk, a database away).
+const RETRY_UNAVAILABLE: &str = "30";
 
 /// The longest `type` stored as the row's `event_type`; Gemini's are under 30 bytes.
 const MAX_LABEL: usize = 128;

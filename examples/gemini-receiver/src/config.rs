@@ -5,7 +5,10 @@ use std::time::Duration;
 use webhook_signature::Webhook;
 use webhook_signature_axum::Limits;
 use webhook_signature_gemini::{DynamicVerifier, GOOGLE_JWKS_URL, JwksCache, Receiver};
-use webhook_signature_inbox::{DEFAULT_HANDLER_TIMEOUT, Inbox, PostgresOptions, SqliteOptions};
+use webhook_signature_inbox::{
+    DEFAULT_HANDLER_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BACKOFF, DEFAULT_QUEUE_BOUND, Inbox,
+    POOL_SIZE, PostgresOptions, Retention, RetryPolicy, SqliteOptions,
+};
 
 use crate::MAX_BODY;
 
@@ -57,6 +60,16 @@ pub struct Config {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// `GEMINI_RECEIVER_LOG_FORMAT=json`: JSON lines instead of text.
     pub json_logs: bool,
+    /// `GEMINI_RECEIVER_MAX_ATTEMPTS` (default 36) and
+    /// `GEMINI_RECEIVER_MAX_BACKOFF_SECS` (default 3600): the retry schedule.
+    pub retry: RetryPolicy,
+    /// `GEMINI_RECEIVER_DEAD_LETTER_RETENTION_DAYS`: delete dead letters this
+    /// many days after they were received; unset (the default), they are kept
+    /// until an operator retries or purges them.
+    pub retention: Retention,
+    /// `GEMINI_RECEIVER_QUEUE_BOUND`: the most writes waiting for the
+    /// database (default 512); past it, deliveries get 503 with `Retry-After`.
+    pub queue_bound: usize,
 }
 
 /// Which inbox.
@@ -170,11 +183,37 @@ impl Config {
                 env("GEMINI_RECEIVER_DB").unwrap_or_else(|| "gemini-inbox.sqlite3".into()).into(),
             ),
         };
-        let postgres = PostgresOptions::default()
-            .with_statement_timeout(seconds("GEMINI_RECEIVER_DB_TIMEOUT_SECS", 10)?);
+        let queue_bound = at_least_one("GEMINI_RECEIVER_QUEUE_BOUND", DEFAULT_QUEUE_BOUND)?;
+        let db_timeout = seconds("GEMINI_RECEIVER_DB_TIMEOUT_SECS", 10)?;
+        let postgres =
+            PostgresOptions::default().with_statement_timeout(db_timeout).with_queue_bound(queue_bound);
         // A lease of 0 s would end as it is taken: every row open to a second worker.
         let lease = seconds("GEMINI_RECEIVER_LEASE_SECS", 60)?;
+        // A renewal that waits out the database timeout must still land within the lease.
+        if matches!(database, Database::Postgres(_)) && lease <= db_timeout {
+            return Err(format!(
+                "GEMINI_RECEIVER_LEASE_SECS ({}) must be longer than GEMINI_RECEIVER_DB_TIMEOUT_SECS ({}): \
+                 a renewal that waits out the database timeout would let the lease expire",
+                lease.as_secs(),
+                db_timeout.as_secs()
+            ));
+        }
         let concurrency = at_least_one("GEMINI_RECEIVER_CONCURRENCY", DEFAULT_CONCURRENCY)?;
+        if matches!(database, Database::Postgres(_)) && concurrency > POOL_SIZE {
+            return Err(format!(
+                "GEMINI_RECEIVER_CONCURRENCY ({concurrency}) is more than the PostgreSQL pool's {POOL_SIZE} \
+                 connections: renewals would wait for connections"
+            ));
+        }
+        let retry = RetryPolicy::new(
+            at_least_one("GEMINI_RECEIVER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)?,
+            Duration::from_secs(number("GEMINI_RECEIVER_MAX_BACKOFF_SECS", DEFAULT_MAX_BACKOFF.as_secs())?),
+        );
+        let dead_letters = env("GEMINI_RECEIVER_DEAD_LETTER_RETENTION_DAYS")
+            .map(|_| at_least_one::<u64>("GEMINI_RECEIVER_DEAD_LETTER_RETENTION_DAYS", 1))
+            .transpose()?
+            .map(|days| Duration::from_secs(days.saturating_mul(86_400)));
+        let retention = Retention { dead_letters, ..Retention::default() };
         let handler_timeout =
             seconds("GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS", DEFAULT_HANDLER_TIMEOUT.as_secs())?;
         let metrics_addr = env("GEMINI_RECEIVER_METRICS_ADDR")
@@ -204,6 +243,9 @@ impl Config {
             max_body,
             metrics_addr,
             json_logs,
+            retry,
+            retention,
+            queue_bound,
         })
     }
 }
@@ -218,7 +260,10 @@ impl Database {
         postgres: &PostgresOptions,
     ) -> Result<Inbox, webhook_signature_inbox::InboxError> {
         match self {
-            Self::Sqlite(path) => Inbox::open_sqlite(path, &SqliteOptions::default()),
+            Self::Sqlite(path) => {
+                let options = SqliteOptions { queue_bound: postgres.queue_bound, ..SqliteOptions::default() };
+                Inbox::open_sqlite(path, &options)
+            }
             Self::Postgres(url) => Inbox::connect_postgres_with(url, postgres).await,
         }
     }

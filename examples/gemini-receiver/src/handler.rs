@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
 
 use webhook_signature_gemini::{Envelope, Event};
-use webhook_signature_inbox::Claimed;
+use webhook_signature_inbox::{Claimed, HandlerError};
 
 /// Handles one committed delivery.
 #[derive(Clone, Debug)]
@@ -23,7 +23,7 @@ impl Handler {
     ///
     /// # Errors
     /// If the call cannot be recorded: the row is retried with backoff.
-    pub async fn handle(&self, row: &Claimed) -> Result<(), String> {
+    pub async fn handle(&self, row: &Claimed) -> Result<(), HandlerError> {
         if let Some(path) = &self.log {
             // One short append per call: atomic with O_APPEND, so instances can
             // share the file. tokio's file runs on the blocking pool, off the
@@ -34,9 +34,9 @@ impl Handler {
                 .append(true)
                 .open(path)
                 .await
-                .map_err(|e| e.to_string())?;
-            file.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
-            file.flush().await.map_err(|e| e.to_string())?;
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            file.write_all(line.as_bytes()).await?;
+            file.flush().await?;
         }
         let Ok(envelope) = Envelope::parse(&row.body) else {
             tracing::warn!(webhook_id = %row.webhook_id, "not an envelope: left for review");

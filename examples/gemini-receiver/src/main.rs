@@ -17,7 +17,7 @@
 //! On SIGTERM or SIGINT it stops accepting, answers the requests in flight
 //! (each committed as usual), lets the worker finish its row, and exits 0.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -39,7 +39,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let config = config?;
     let metrics = Metrics::install()?;
-    let inbox = config.database.open(&config.postgres).await?;
+    let inbox = config
+        .database
+        .open(&config.postgres)
+        .await?
+        .with_retry_policy(config.retry)
+        .with_retention(config.retention);
     let (stop, stopped) = watch::channel(false);
 
     let handler = Handler { instance: config.instance.clone(), log: config.handler_log.clone() };
@@ -49,27 +54,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_concurrency(config.concurrency)
         .with_handler_timeout(config.handler_timeout)
         .with_stats(handled.clone());
+    let handle = move |row: webhook_signature_inbox::Claimed| {
+        let handler = handler.clone();
+        async move {
+            let started = Instant::now();
+            let outcome = handler.handle(&row).await;
+            ::metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
+            outcome
+        }
+    };
     let worker = tokio::spawn({
         let stopped = stopped.clone();
-        async move {
-            let handler = &handler;
-            let handle = |row: webhook_signature_inbox::Claimed| async move {
-                let started = Instant::now();
-                let outcome = handler.handle(&row).await;
-                ::metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
-                outcome
-            };
-            worker.run_until(handle, wait(stopped)).await;
-        }
+        async move { worker.run_until(handle, wait(stopped)).await }
     });
-    let retention = tokio::spawn(run_retention(inbox.clone(), Duration::from_secs(3600), unix_now));
+    // The worker ends only when told to stop; if it ends otherwise, the
+    // receiver must not go on acknowledging deliveries nobody will handle.
+    let (worker_ended, mut worker_gone) = watch::channel(false);
+    let worker = tokio::spawn(async move {
+        let ended = worker.await;
+        let _ = worker_ended.send(true);
+        ended
+    });
+    // The first pass runs at start; then every minute (each pass is cheap when
+    // there is nothing to delete: batches of 1,000 through an index).
+    let retention = tokio::spawn(run_retention(inbox.clone(), Duration::from_secs(60), unix_now));
 
     let verifier = GeminiVerifier::new(config.receiver, config.jwks)?;
     let webhooks = WebhookConfig::new(verifier).with_max_body(config.max_body);
     let state =
         AppState { handled: handled.clone(), ..AppState::new(webhooks, inbox) }.with_metrics(Some(metrics));
     // `served` is also read for the last log line, beside `handled`.
-    let (accepting, served) = (state.accepting.clone(), state.server.clone());
+    let (accepting, served, worker_alive) =
+        (state.accepting.clone(), state.server.clone(), state.worker_alive.clone());
     let app = match config.metrics_addr {
         Some(addr) => {
             // Its own listener (keep it off the public port), with the same limits.
@@ -86,10 +102,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limits = config.limits;
     let signalled = Arc::new(OnceLock::new());
     let signal_time = signalled.clone();
+    let worker_failed = Arc::new(AtomicBool::new(false));
+    let failed = worker_failed.clone();
     serve_with_stats(listener, app, limits, served.clone(), async move {
-        shutdown_signal().await;
+        tokio::select! {
+            () = shutdown_signal() => {
+                tracing::info!("shutting down: no new connections; draining the requests in flight");
+            }
+            _ = worker_gone.wait_for(|gone| *gone) => {
+                worker_alive.store(false, Ordering::Relaxed);
+                failed.store(true, Ordering::Relaxed);
+                tracing::error!("the inbox worker stopped: not ready, shutting down (exit 1) so that no delivery is acknowledged without a worker to handle it");
+            }
+        }
         let _ = signal_time.set(Instant::now());
-        tracing::info!("shutting down: no new connections; draining the requests in flight");
         accepting.store(false, Ordering::Relaxed);
         let _ = stop.send(true);
     })
@@ -97,8 +123,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The drain above and the worker's last row ran side by side; the worker
     // gets what is left of the same budget.
     let spent = signalled.get().map_or(Duration::ZERO, Instant::elapsed);
-    if tokio::time::timeout(limits.shutdown_timeout.saturating_sub(spent), worker).await.is_err() {
-        tracing::warn!("the worker's handler outlived the shutdown timeout; its lease will expire");
+    match tokio::time::timeout(limits.shutdown_timeout.saturating_sub(spent), worker).await {
+        Err(_) => tracing::warn!("the worker's handler outlived the shutdown timeout; its lease will expire"),
+        Ok(Ok(Err(error))) => tracing::error!(%error, "the inbox worker ended abnormally"),
+        Ok(_) => {}
     }
     retention.abort();
     tracing::info!(
@@ -107,8 +135,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         processed = handled.count(Handled::Processed),
         retried = handled.count(Handled::Retried),
         dead_lettered = handled.count(Handled::DeadLettered),
+        panics = handled.panics(),
         "stopped"
     );
+    if worker_failed.load(Ordering::Relaxed) {
+        return Err("the inbox worker stopped while the receiver served".into());
+    }
     Ok(())
 }
 

@@ -100,6 +100,20 @@ impl Metrics {
             ::metrics::counter!("gemini_receiver_handled_total", "outcome" => outcome.as_str())
                 .absolute(value);
         }
+        ::metrics::counter!("gemini_receiver_handler_panics_total").absolute(state.handled.panics());
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        ::metrics::gauge!("gemini_receiver_inbox_queue_depth").set(state.inbox.queue_depth() as f64);
+        if let Some(pool) = state.inbox.pool_status() {
+            #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+            for (name, value) in [
+                ("gemini_receiver_db_pool_max", pool.max_size),
+                ("gemini_receiver_db_pool_size", pool.size),
+                ("gemini_receiver_db_pool_available", pool.available),
+                ("gemini_receiver_db_pool_waiting", pool.waiting),
+            ] {
+                ::metrics::gauge!(name).set(value as f64);
+            }
+        }
         let server = &state.server;
         for (name, value) in [
             ("gemini_receiver_connections_total", server.connections_accepted()),
@@ -141,8 +155,10 @@ impl Metrics {
                     let count = stats.count(row_state) as f64;
                     ::metrics::gauge!("gemini_receiver_inbox_rows", "state" => row_state.as_str()).set(count);
                 }
+                // Since the longest-waiting due row became due: rows waiting
+                // out a backoff (a downstream that fails) are not lag.
                 #[allow(clippy::cast_precision_loss)]
-                let lag = stats.oldest_pending.map_or(0.0, |at| now.saturating_sub(at).max(0) as f64);
+                let lag = stats.oldest_due.map_or(0.0, |at| now.saturating_sub(at).max(0) as f64);
                 ::metrics::gauge!("gemini_receiver_processing_lag_seconds").set(lag);
             }
             Err(error) => tracing::warn!(%error, "metrics: cannot read the inbox counts"),

@@ -36,6 +36,8 @@ fn spawn(instance: &str, port: u16, dir: &Path, database: &[(&str, String)], lea
     command
         .env("GEMINI_RECEIVER_INSTANCE", instance)
         .env("GEMINI_RECEIVER_LEASE_SECS", lease.to_string())
+        // A PostgreSQL lease must outlast the database timeout.
+        .env("GEMINI_RECEIVER_DB_TIMEOUT_SECS", lease.saturating_sub(1).max(1).to_string())
         .env("GEMINI_RECEIVER_HANDLER_LOG", dir.join("handled.log"))
         .env("RUST_LOG", "warn");
     for (name, value) in database {

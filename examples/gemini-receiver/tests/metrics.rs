@@ -88,7 +88,7 @@ async fn metrics_after_a_mix_of_deliveries() {
     tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
     assert!(answer.starts_with(b"HTTP/1.1 200"));
     // The worker handles one row; its handler fails: a retry, counted.
-    assert_eq!(worker.run_once(&|_| async { Err("downstream is down".to_owned()) }).await.unwrap(), 1);
+    assert_eq!(worker.run_once(|_| async { Err("downstream is down".into()) }).await.unwrap(), 1);
 
     let response = app.clone().oneshot(Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -103,6 +103,8 @@ async fn metrics_after_a_mix_of_deliveries() {
         r#"gemini_receiver_inbox_rows{state="pending"} 5"#,
         r#"gemini_receiver_inbox_rows{state="failed"} 0"#,
         "gemini_receiver_processing_lag_seconds 0", // the fixed clock: received just now
+        "gemini_receiver_handler_panics_total 0",
+        "gemini_receiver_inbox_queue_depth 0",
         r#"gemini_receiver_jwks_fetches_total{result="error"} 1"#,
         "gemini_receiver_commit_seconds_count 6",
         "gemini_receiver_connections_total 1",
