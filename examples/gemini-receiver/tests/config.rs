@@ -39,6 +39,9 @@ fn a_zero_lease_connection_limit_or_timeout_is_refused_by_name() {
         "GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS",
         "GEMINI_RECEIVER_DB_TIMEOUT_SECS",
         "GEMINI_RECEIVER_MAX_BODY_BYTES",
+        "GEMINI_RECEIVER_MAX_ATTEMPTS",
+        "GEMINI_RECEIVER_QUEUE_BOUND",
+        "GEMINI_RECEIVER_DEAD_LETTER_RETENTION_DAYS",
     ] {
         let (status, stderr) = run_with(name, "0");
         assert!(!status.success(), "{name}=0: {stderr}");
@@ -84,4 +87,36 @@ fn a_wrong_database_url_is_refused_without_its_password() {
     assert!(!status.success(), "{stderr}");
     assert!(stderr.contains("DATABASE_URL: not a postgres://"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// Settings that cannot work together are refused at start, by name: a
+/// PostgreSQL lease no longer than the database timeout (a renewal that
+/// waits it out would let the lease expire), more handlers at once than the
+/// pool has connections.
+#[test]
+fn settings_that_cannot_work_together_are_refused() {
+    let cases = [
+        (
+            [("GEMINI_RECEIVER_LEASE_SECS", "10"), ("GEMINI_RECEIVER_DB_TIMEOUT_SECS", "10")],
+            "GEMINI_RECEIVER_LEASE_SECS (10) must be longer than GEMINI_RECEIVER_DB_TIMEOUT_SECS (10)",
+        ),
+        (
+            [("GEMINI_RECEIVER_CONCURRENCY", "64"), ("GEMINI_RECEIVER_LEASE_SECS", "60")],
+            "GEMINI_RECEIVER_CONCURRENCY (64) is more than the PostgreSQL pool's 16 connections",
+        ),
+    ];
+    for (settings, message) in cases {
+        let dir = scratch("config", "together");
+        let log = dir.join("stderr");
+        let mut command = receiver(free_port(), &log);
+        // Refused before any connection is tried: nothing listens there.
+        command.env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none");
+        for (name, value) in settings {
+            command.env(name, value);
+        }
+        let status = command.status().unwrap();
+        let stderr = std::fs::read_to_string(&log).unwrap();
+        assert!(!status.success(), "{settings:?}: {stderr}");
+        assert!(stderr.contains(message), "{settings:?}: {stderr}");
+    }
 }

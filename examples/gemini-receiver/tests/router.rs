@@ -80,6 +80,11 @@ impl Harness {
     }
 
     async fn send(&self, delivery: &Delivery) -> StatusCode {
+        self.answer(delivery).await.status()
+    }
+
+    /// The whole answer to `delivery`.
+    async fn answer(&self, delivery: &Delivery) -> axum::response::Response {
         let request = Request::post("/webhooks/gemini")
             .header("content-type", "application/json")
             .header("content-length", delivery.body.len())
@@ -88,7 +93,7 @@ impl Harness {
             .header("webhook-signature", &delivery.signature)
             .body(Body::from(delivery.body.clone()))
             .unwrap();
-        self.app.clone().oneshot(request).await.unwrap().status()
+        self.app.clone().oneshot(request).await.unwrap()
     }
 
     /// The stored rows: (webhook_id, event_type, authenticated, body).
@@ -299,5 +304,61 @@ async fn health_and_readiness() {
     assert_eq!(receiver.get("/readyz").await, StatusCode::SERVICE_UNAVAILABLE);
     locker.execute_batch("ROLLBACK").unwrap();
     assert_eq!(receiver.get("/readyz").await, StatusCode::OK);
+    assert_eq!(receiver.get("/healthz").await, StatusCode::OK);
+}
+
+/// A full write queue (the database stuck behind a lock) answers 503 with
+/// `Retry-After` at once, instead of holding the delivery; the deliveries
+/// the queue took are stored once the database moves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_write_queue_is_503_with_retry_after_at_once() {
+    let options =
+        SqliteOptions { busy_timeout: Duration::from_secs(60), queue_bound: 1, ..SqliteOptions::default() };
+    let receiver = Arc::new(Harness::new("overloaded", "http://127.0.0.1:9/jwks.json", &options));
+    let locker = rusqlite::Connection::open(&receiver.db).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let sends: Vec<_> = (0..10)
+        .map(|i| {
+            let receiver = receiver.clone();
+            tokio::spawn(async move {
+                let delivery = signed(CURRENT, &format!("msg_q{i}"), NOW, r#"{"type":"batch.succeeded"}"#);
+                let answer = receiver.answer(&delivery).await;
+                let retry_after = answer.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+                (answer.status(), retry_after)
+            })
+        })
+        .collect();
+    // The refused ones answer while the lock is still held.
+    let mut refused = 0;
+    for _ in 0..500 {
+        refused = sends.iter().filter(|send| send.is_finished()).count();
+        if refused >= 7 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused >= 7, "at most the writer's batch and one queued write wait: {refused} refused");
+    locker.execute_batch("ROLLBACK").unwrap();
+    let mut stored = 0;
+    for send in sends {
+        match tokio::time::timeout(Duration::from_secs(30), send).await.unwrap().unwrap() {
+            (StatusCode::NO_CONTENT, None) => stored += 1,
+            (StatusCode::SERVICE_UNAVAILABLE, Some(retry_after)) => assert_eq!(retry_after, "5"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(receiver.stored().len(), stored, "every 204 stored, no 503 stored");
+}
+
+/// If the worker stops while the receiver serves, it is not ready: deliveries
+/// would be acknowledged that nobody handles.
+#[tokio::test]
+async fn a_stopped_worker_is_not_ready() {
+    let receiver =
+        Harness::adjusted("no-worker", "http://127.0.0.1:9/jwks.json", &SqliteOptions::default(), |state| {
+            state.worker_alive.store(false, std::sync::atomic::Ordering::Relaxed);
+            state
+        });
+    assert_eq!(receiver.get("/readyz").await, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(receiver.get("/healthz").await, StatusCode::OK);
 }
