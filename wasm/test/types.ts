@@ -1,4 +1,4 @@
-// Compiled with `tsc --noEmit --strict` against webhook-signature.d.ts (see
+// Compiled with `tsc --noEmit --strict` against dist/index.d.ts (see
 // scripts/wasm-package.sh): the documented uses must type-check, so the
 // hand-written declarations cannot drift from the README.
 import {
@@ -7,12 +7,14 @@ import {
   verify,
   Webhook,
   WebhookVerificationError,
-  KEY_SLOTS,
+  MAX_SECRETS,
   MAX_BODY,
   readBody,
   BodyTooLargeError,
   type ErrorCode,
   type HeadersLike,
+  type WebhookOptions,
+  type WebhookUnbrandedRequiredHeaders,
 } from 'webhook-signature-wasm';
 
 await init();
@@ -26,6 +28,16 @@ const index: number = webhook.verify({ headers, body: new Uint8Array(0), now: 17
 webhook.verify({ headers: plain, body: 'text' });
 const header: string = webhook.sign('msg_1', 1700000000, new ArrayBuffer(0));
 webhook.free();
+
+// npm standardwebhooks' API, as its users write it.
+const options: WebhookOptions = { format: 'raw' };
+const raw = new Webhook(new Uint8Array([1, 2, 3]), options);
+const unbranded: WebhookUnbrandedRequiredHeaders = { 'webhook-id': 'msg_1', 'webhook-timestamp': '1', 'webhook-signature': 'v1,' };
+const payload: unknown = raw.verify('{}', unbranded);
+raw.verify(new Uint8Array(0), { 'webhook-id': 'msg_1' });
+const signed: string = raw.sign('msg_1', new Date(), '{}');
+const own = new WebhookVerificationError('custom message');
+console.log(payload, signed, own.code);
 {
   using scoped = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
   scoped.verify({ headers, body: new DataView(new ArrayBuffer(0)) });
@@ -53,7 +65,7 @@ try {
     console.log(code, error.maxBytes);
   }
 }
-const limits: number = KEY_SLOTS + MAX_BODY;
+const limits: number = MAX_SECRETS + MAX_BODY;
 console.log(index, header, limits);
 
 // @ts-expect-error: a body is bytes or a string, not a number

@@ -1,6 +1,8 @@
 // The test Worker: the README's Worker (examples/worker.mjs) on every path
-// but the checks, which run inside workerd and answer what they saw.
-import readme from 'readme-worker.mjs';
+// but the checks, which run inside workerd and answer what they saw. Bundled
+// as Wrangler bundles a Worker: esbuild with the `workerd` condition, the
+// `.wasm` files left as modules (see scripts/wasm-package.sh).
+import readme from './readme-worker.mjs';
 import * as m from 'webhook-signature-wasm';
 import module from 'webhook-signature-wasm/webhook_signature_wasm.wasm';
 

@@ -1,0 +1,119 @@
+// Types for webhook-signature-wasm (hand-written; the package is JavaScript over a wasm C ABI).
+// The same file serves the ESM (index.d.ts) and CommonJS (index.d.cts) entries.
+
+/** The webhook_signature::Error variant a rejection names, or a failure of this package's own. */
+export type ErrorCode =
+  | 'InvalidSecret' | 'InvalidId' | 'MissingHeader' | 'InvalidHeader' | 'InvalidTimestamp'
+  | 'TimestampTooOld' | 'TimestampTooNew' | 'NoSupportedSignature' | 'NoMatchingSignature'
+  | 'CannotSign' | 'BufferTooSmall' | 'TooManyKeys' | 'NotStarted' | 'OutOfMemory' | 'BodyTooLarge' | 'Unknown';
+
+/** Thrown for every rejected delivery or key; constructed as npm `standardwebhooks`' (`new WebhookVerificationError(message)`). */
+export class WebhookVerificationError extends Error {
+  constructor(message: string, code?: ErrorCode);
+  /** What failed (default `'Unknown'`). */
+  readonly code: ErrorCode;
+  /** The module's status number, when the module reported it. */
+  readonly status?: number;
+}
+
+/** Thrown by `readBody` for a body over its limit: answer 413. */
+export class BodyTooLargeError extends WebhookVerificationError {
+  constructor(maxBytes: number);
+  readonly code: 'BodyTooLarge';
+  readonly maxBytes: number;
+}
+
+/** npm `standardwebhooks`' header type. */
+export interface WebhookUnbrandedRequiredHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
+/** npm `standardwebhooks`' options, plus `tolerance`. */
+export interface WebhookOptions {
+  /** `'raw'`: the secret is the key itself (a Uint8Array, or a string read one byte per character). */
+  format?: 'raw';
+  /** The accepted clock difference in seconds (default 300). */
+  tolerance?: number;
+}
+
+/**
+ * A Fetch `Headers` (or anything with `get(name)`), or a plain object of header values (Node's
+ * `IncomingHttpHeaders`). `svix-id`, `svix-timestamp` and `svix-signature` are read when the
+ * `webhook-*` names are absent.
+ */
+export type HeadersLike =
+  | { get(name: string): string | null }
+  | WebhookUnbrandedRequiredHeaders
+  | Record<string, string | string[] | undefined>;
+
+/** The raw body: a string (hashed as UTF-8) or the exact bytes of any binary view. */
+export type Body = string | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
+
+/** What `readBody` reads: a Fetch `Request`, or a Node `IncomingMessage` (an async iterable of chunks). */
+export type RequestLike =
+  | { headers: HeadersLike; body: ReadableStream<Uint8Array> | null; arrayBuffer(): Promise<ArrayBuffer> }
+  | ({ headers: HeadersLike } & AsyncIterable<Uint8Array | string>);
+
+/**
+ * The request's raw body as one `Uint8Array`. A body declared (`Content-Length`) over `maxBytes` (default
+ * `MAX_BODY`, 1 MiB) is refused before any of it is read, an undeclared one at the first chunk past it.
+ * @throws BodyTooLargeError past `maxBytes`; TypeError for anything but a request.
+ */
+export function readBody(request: RequestLike, options?: { maxBytes?: number }): Promise<Uint8Array>;
+
+/** `readBody`'s default limit: 1 MiB. */
+export const MAX_BODY: number;
+/** The most secrets one `Webhook` holds: 8. */
+export const MAX_SECRETS: number;
+
+/**
+ * Not needed: the module is instantiated on first use. With a source, `Webhook`s made afterwards use that
+ * module; later calls with the same source or bytes reuse it, and concurrent calls share one instance.
+ */
+export function init(source?: WebAssembly.Module | BufferSource | Response | Promise<Response | BufferSource | WebAssembly.Module>): Promise<void>;
+/** As `init(source)`, synchronously. */
+export function initSync(source?: WebAssembly.Module | BufferSource): void;
+
+/** A secret, as npm `standardwebhooks` takes it. */
+export type Secret = string | Uint8Array;
+
+/** Secrets checked once; synchronous `verify` and `sign`. Any number may exist: nothing is reserved. */
+export class Webhook {
+  /**
+   * @param secret `whsec_…` or bare base64 (or `whpk_`/`whsk_` in the Ed25519 build); raw key bytes with
+   *   `{ format: 'raw' }`; or up to eight of them during a rotation.
+   * @throws WebhookVerificationError `InvalidSecret`; TypeError for a secret of the wrong type.
+   */
+  constructor(secret: Secret | readonly Secret[], options?: WebhookOptions);
+  /**
+   * Verifies a delivery against the system clock, as npm `standardwebhooks` does.
+   * @returns the payload parsed as JSON; `undefined` for an empty payload.
+   * @throws WebhookVerificationError naming the failure; TypeError for a body or headers of the wrong type.
+   */
+  verify(payload: Body, headers: HeadersLike): unknown;
+  /**
+   * Verifies a delivery. `now` is Unix seconds (default: the clock).
+   * @returns the index of the secret that matched.
+   * @throws WebhookVerificationError naming the failure; TypeError for a body or headers of the wrong type.
+   */
+  verify(delivery: { headers: HeadersLike; body: Body; now?: number }): number;
+  /** The `webhook-signature` header value, one entry per secret. `timestamp`: a Date, or Unix seconds. */
+  sign(msgId: string, timestamp: Date | number, payload: Body): string;
+  /** Drops the secrets; the Webhook cannot be used afterwards. Optional: nothing is reserved. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Resolves if the delivery is genuine and fresh; rejects with a WebhookVerificationError. Keeps up to 16
+ * secrets' `Webhook`s, by secret.
+ */
+export function verify(delivery: {
+  secret: string;
+  headers: HeadersLike;
+  body: Body;
+  now?: number;
+  tolerance?: number;
+}): Promise<void>;
