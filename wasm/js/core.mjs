@@ -73,7 +73,7 @@ export class BodyTooLargeError extends WebhookVerificationError {
   }
 }
 
-function fail(status) {
+export function fail(status) {
   const code = CODES[status] ?? 'Unknown';
   const header = status >= 3 && status <= 8 ? ` (${HEADERS[(status - 3) % 3]})` : '';
   throw Object.assign(new WebhookVerificationError(`${MESSAGES[code] ?? code}${header}`, code), { status });
@@ -239,7 +239,7 @@ function isBinary(body) {
 }
 
 /** The raw bytes of a binary body, or the string itself (encoded as it is copied). */
-function bodyBytes(body) {
+export function bodyBytes(body) {
   if (typeof body === 'string') return body;
   if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   if (isBinary(body)) return new Uint8Array(body);
@@ -248,7 +248,7 @@ function bodyBytes(body) {
 }
 
 /** The three header values, '' where absent; `svix-*` when `webhook-*` is absent. A Fetch `Headers` joins a repeated header with ", ". */
-function headerValues(headers) {
+export function headerValues(headers) {
   let values;
   if (typeof headers?.get === 'function') {
     values = [0, 1, 2].map((i) => headers.get(HEADERS[i]) ?? headers.get(SVIX[i]));

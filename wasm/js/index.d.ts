@@ -5,7 +5,11 @@
 export type ErrorCode =
   | 'InvalidSecret' | 'InvalidId' | 'MissingHeader' | 'InvalidHeader' | 'InvalidTimestamp'
   | 'TimestampTooOld' | 'TimestampTooNew' | 'NoSupportedSignature' | 'NoMatchingSignature'
-  | 'CannotSign' | 'BufferTooSmall' | 'TooManyKeys' | 'NotStarted' | 'OutOfMemory' | 'BodyTooLarge' | 'Unknown';
+  | 'CannotSign' | 'BufferTooSmall' | 'TooManyKeys' | 'NotStarted' | 'OutOfMemory' | 'BodyTooLarge' | 'Unknown'
+  // GeminiReceiver's dynamic path (the Rust crate's gemini::Error variants).
+  | 'DynamicNotConfigured' | 'TokenTooLong' | 'MalformedToken' | 'UnsupportedAlgorithm' | 'CriticalHeader'
+  | 'MissingKeyId' | 'UnknownKeyId' | 'KeysUnavailable' | 'MissingClaim' | 'InvalidClaim' | 'Expired' | 'NotYetValid'
+  | 'IssuedInFuture' | 'TokenTooOld' | 'WrongAudience' | 'WrongIssuer' | 'BadSignature' | 'BodyMismatch' | 'BodyNotBound';
 
 /** Thrown for every rejected delivery or key; constructed as npm `standardwebhooks`' (`new WebhookVerificationError(message)`). */
 export class WebhookVerificationError extends Error {
@@ -117,3 +121,105 @@ export function verify(delivery: {
   now?: number;
   tolerance?: number;
 }): Promise<void>;
+
+/** The `data` fields Gemini documents for its events; each may be absent. */
+export interface GeminiEventData {
+  id?: string;
+  output_file_uri?: string;
+  /** Google's cookbook reads this name for `output_file_uri`. */
+  video_uri?: string;
+  file_name?: string;
+  error_code?: string;
+  error_message?: string;
+  [field: string]: unknown;
+}
+
+/** The envelope every Gemini webhook body carries, typed by `type`. */
+export type GeminiEvent =
+  | {
+      type:
+        | 'batch.succeeded' | 'batch.failed' | 'batch.cancelled' | 'batch.expired'
+        | 'interaction.requires_action' | 'interaction.completed' | 'interaction.failed' | 'interaction.cancelled'
+        | 'video.generated';
+      version?: string;
+      timestamp?: string;
+      data?: GeminiEventData;
+    }
+  | { type: string & {}; version?: string; timestamp?: string; data?: Record<string, unknown> };
+
+/** A JSON Web Key Set, as Google serves it. */
+export interface JwksDocument {
+  keys: Array<Record<string, unknown>>;
+}
+
+/** What a verified Gemini delivery is. */
+export type GeminiDelivery = {
+  id: string;
+  /** `webhook-timestamp`, Unix seconds. */
+  timestamp: number;
+  /** The body parsed as a Gemini envelope; undefined if it is not one (still authentic: answer 2xx). */
+  event: GeminiEvent | undefined;
+} & (
+  | { mode: 'static'; authenticated: 'signature'; /** Which secret matched. */ key: number }
+  | {
+      mode: 'dynamic';
+      /** `signature`: a claim binds the body; `bearer-token`: only the sender is authenticated. */
+      authenticated: 'signature' | 'bearer-token';
+      /** The JWKS key that verified the token. */
+      kid: string;
+      /** The token's claims, verified. */
+      claims: Record<string, unknown>;
+      /** The claim that binds the body, when one does. */
+      boundBy?: string;
+    }
+);
+
+/** Options of `GeminiReceiver`, with the Rust crate's defaults. */
+export interface GeminiReceiverOptions {
+  /** The static webhooks' `whsec_` secrets, current first. */
+  secrets?: string | readonly string[];
+  /** The URL (or URLs) dynamic tokens must name in `aud`; without it, dynamic deliveries are refused. */
+  audience?: string | readonly string[];
+  /** Google's keys as a JWKS object (offline); otherwise `jwksUrl` is fetched and cached. */
+  jwks?: JwksDocument;
+  /** Default: `GOOGLE_JWKS_URL`. https only (http on loopback, for tests). */
+  jwksUrl?: string;
+  /** Required `iss` (off by default: Google does not document one). */
+  issuer?: string | readonly string[];
+  /** Clock difference allowed on `exp`, `nbf`, `iat`, in seconds (60). */
+  leeway?: number;
+  /** Refuse tokens whose `iat` is older (seconds); `iat` becomes required. */
+  maxAge?: number;
+  /** Refuse tokens that do not bind the body (`BodyNotBound`). */
+  requireBoundBody?: boolean;
+  /** The `webhook-timestamp` window, in seconds (300). */
+  tolerance?: number;
+}
+
+/** Google's JWKS for dynamic webhooks. */
+export const GOOGLE_JWKS_URL: string;
+
+/** A JWKS reduced to the RSA keys that can check RS256, imported into WebCrypto. */
+export class Jwks {
+  static from(document: JwksDocument | string): Promise<Jwks>;
+  /** Keys skipped, with why. */
+  readonly skipped: Array<{ kid: string | undefined; reason: string }>;
+  key(kid: string): CryptoKey | undefined;
+  kids(): string[];
+}
+
+/** Google's keys fetched and cached: `max-age` clamped to 5 min..24 h, unknown kids refresh at most once per 30 s, stale keys kept on failures. */
+export class JwksCache {
+  constructor(url?: string, options?: { fetch?: typeof fetch });
+  keys(kid: string, now: number): Promise<Jwks>;
+}
+
+/** Receives Gemini API webhooks: static (`v1,` HMAC) and dynamic (RS256 JWT checked with WebCrypto). */
+export class GeminiReceiver {
+  constructor(options: GeminiReceiverOptions);
+  /**
+   * Verifies a delivery: `body` the exact bytes (or text) received; `now` Unix seconds (default: the clock).
+   * @throws WebhookVerificationError whose `code` names the failure (`BadSignature`, `WrongAudience`, `Expired`, …).
+   */
+  verify(body: Body, headers: HeadersLike, options?: { now?: number }): Promise<GeminiDelivery>;
+}

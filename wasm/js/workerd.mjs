@@ -9,3 +9,4 @@ provideModule(() => module);
 export {
   BodyTooLargeError, init, initSync, MAX_BODY, MAX_SECRETS, readBody, verify, Webhook, WebhookVerificationError,
 } from './core.mjs';
+export { GeminiReceiver, GOOGLE_JWKS_URL, Jwks, JwksCache } from './gemini.mjs';

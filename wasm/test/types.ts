@@ -15,6 +15,9 @@ import {
   type HeadersLike,
   type WebhookOptions,
   type WebhookUnbrandedRequiredHeaders,
+  GeminiReceiver,
+  GOOGLE_JWKS_URL,
+  type GeminiDelivery,
 } from 'webhook-signature-wasm';
 
 await init();
@@ -72,3 +75,11 @@ console.log(index, header, limits);
 webhook.verify({ headers, body: 42 });
 // @ts-expect-error: secrets are strings
 new Webhook(42);
+
+// GeminiReceiver, offline JWKS, and the event union.
+const gemini = new GeminiReceiver({ secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], audience: 'https://receiver.example/hook', jwks: { keys: [] } });
+const delivery: GeminiDelivery = await gemini.verify(new Uint8Array(0), headers, { now: 1700000000 });
+if (delivery.mode === 'dynamic') console.log(delivery.kid, delivery.authenticated, delivery.claims);
+else console.log(delivery.key);
+if (delivery.event?.type === 'video.generated') console.log(delivery.event.data?.output_file_uri);
+console.log(GOOGLE_JWKS_URL);
