@@ -39,7 +39,7 @@ if example not in open("wasm/README.md").read():
 PY
 done
 
-cp wasm/test/checks.mjs wasm/test/package.test.mjs wasm/test/deno.test.mjs wasm/test/gemini.test.mjs tests/fixtures/vectors.json "$consumer/"
+cp wasm/test/checks.mjs wasm/test/package.test.mjs wasm/test/deno.test.mjs wasm/test/gemini.test.mjs wasm/test/middleware.test.mjs tests/fixtures/vectors.json "$consumer/"
 cp -r tests/fixtures/jwt "$consumer/"
 cp wasm/test/types.ts wasm/test/tsconfig.json wasm/test/bundle/* "$consumer/"
 cp wasm/examples/node.mjs "$consumer/node-example.mjs"
@@ -50,7 +50,8 @@ cp wasm/examples/worker.mjs "$consumer/workerd/readme-worker.mjs"
   npm init -y >/dev/null
   npm install --no-audit --no-fund --silent "../$tarball" workerd@1.20261117.1 deno@2.9.6 bun@1.4.4 standardwebhooks@1.1.1 \
     typescript@5.9.3 esbuild@0.28.2 vite@8.4.0 publint@0.3.25 @arethetypeswrong/cli@0.18.5 \
-    @stablelib/utf8@2.1.0 @stablelib/base64@2.0.1 fast-sha256@1.3.0 @types/node@26.6.6
+    @stablelib/utf8@2.1.0 @stablelib/base64@2.0.1 fast-sha256@1.3.0 @types/node@26.6.6 \
+    express@5.3.0 hono@4.13.19
 )
 bin="$consumer/node_modules/.bin"
 workerd="$bin/workerd"
@@ -74,6 +75,9 @@ echo "=== Node.js $(node --version): the installed package under node --test"
 
 echo "=== GeminiReceiver: the Rust crate's dynamic cases and JWT fixtures (gemini/tests/dynamic.rs), a JWKS server on 127.0.0.1"
 (cd "$consumer" && node --test gemini.test.mjs)
+
+echo "=== middleware: Express on 127.0.0.1, Hono and the Fetch wrapper in-process"
+(cd "$consumer" && node --test middleware.test.mjs)
 
 echo "=== Deno $("$deno" --version | head -1 | cut -d' ' -f2): the same checks under deno test (type-checked)"
 (cd "$consumer" && NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 "$deno" test --quiet --allow-read --allow-net=127.0.0.1 deno.test.mjs)

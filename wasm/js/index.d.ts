@@ -223,3 +223,63 @@ export class GeminiReceiver {
    */
   verify(body: Body, headers: HeadersLike, options?: { now?: number }): Promise<GeminiDelivery>;
 }
+
+/** A delivery the middleware verified. */
+export interface WebhookDelivery {
+  /** `webhook-id` (or `svix-id`): deduplicate on it. */
+  id: string;
+  /** `webhook-timestamp`, Unix seconds. */
+  timestamp: number;
+  /** The raw body, exactly as signed. */
+  body: Uint8Array;
+  /** The body parsed as JSON; undefined if it is empty or not JSON. */
+  payload: unknown;
+}
+
+/** Options of the middleware: `Webhook` options plus the body limit and where rejections are reported. */
+export interface WebhookMiddlewareOptions extends WebhookOptions {
+  /** The largest body read, in bytes (default `MAX_BODY`, 1 MiB); over it, 413. */
+  maxBytes?: number;
+  /** Told why a delivery was refused (default: `console.warn` of its code); the sender only sees the status. */
+  onReject?: (error: Error) => void;
+}
+
+/** Node/Express request and response, as far as the middleware uses them. */
+interface ExpressRequestLike extends AsyncIterable<Uint8Array | string> {
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  rawBody?: unknown;
+  readableEnded?: boolean;
+  webhook?: WebhookDelivery;
+}
+interface ExpressResponseLike {
+  status(code: number): ExpressResponseLike;
+  set(name: string, value: string): ExpressResponseLike;
+  end(): unknown;
+}
+
+/**
+ * Express middleware: raw body (`req.rawBody`, a Buffer from `express.raw()`, or the stream), 413 over
+ * `maxBytes`, 400 for a broken body or missing/malformed headers, 401 for a delivery that does not verify; sets
+ * `req.webhook` and `req.rawBody`.
+ */
+export function expressWebhook(secret: Secret | readonly Secret[] | Webhook, options?: WebhookMiddlewareOptions):
+  (req: ExpressRequestLike, res: ExpressResponseLike, next: (error?: unknown) => void) => Promise<void>;
+
+/** Hono context, as far as the middleware uses it. */
+interface HonoContextLike {
+  req: { raw: Request; bodyCache: Record<string, unknown> };
+  set(key: 'webhook', value: WebhookDelivery): void;
+  body(data: null, status: number): Response;
+}
+
+/** Hono middleware: the same statuses; `c.get('webhook')`, and `c.req.json()` still works afterwards. */
+export function honoWebhook(secret: Secret | readonly Secret[] | Webhook, options?: WebhookMiddlewareOptions):
+  (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | void>;
+
+/** Wraps a Fetch-style handler (Next.js route handlers, Workers, Deno.serve): the same statuses; the handler gets a readable copy of the request and the delivery. */
+export function withWebhook<Rest extends unknown[]>(
+  secret: Secret | readonly Secret[] | Webhook,
+  handler: (request: Request, delivery: WebhookDelivery, ...rest: Rest) => Response | Promise<Response>,
+  options?: WebhookMiddlewareOptions,
+): (request: Request, ...rest: Rest) => Promise<Response>;

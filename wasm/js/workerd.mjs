@@ -10,3 +10,4 @@ export {
   BodyTooLargeError, init, initSync, MAX_BODY, MAX_SECRETS, readBody, verify, Webhook, WebhookVerificationError,
 } from './core.mjs';
 export { GeminiReceiver, GOOGLE_JWKS_URL, Jwks, JwksCache } from './gemini.mjs';
+export { expressWebhook, honoWebhook, withWebhook } from './middleware.mjs';

@@ -18,7 +18,12 @@ import {
   GeminiReceiver,
   GOOGLE_JWKS_URL,
   type GeminiDelivery,
+  expressWebhook,
+  honoWebhook,
+  withWebhook,
+  type WebhookDelivery,
 } from 'webhook-signature-wasm';
+import { Hono } from 'hono';
 
 await init();
 await init(new Uint8Array(0).buffer);
@@ -83,3 +88,13 @@ if (delivery.mode === 'dynamic') console.log(delivery.kid, delivery.authenticate
 else console.log(delivery.key);
 if (delivery.event?.type === 'video.generated') console.log(delivery.event.data?.output_file_uri);
 console.log(GOOGLE_JWKS_URL);
+
+// The middleware, in Hono (its own types) and as a Next.js route handler.
+const app = new Hono<{ Variables: { webhook: WebhookDelivery } }>();
+app.post('/hook', honoWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', { maxBytes: 1024 }), (c) => c.json({ id: c.get('webhook').id }));
+export const POST = withWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', async (request, delivery) => {
+  const again: string = await request.text();
+  return Response.json({ id: delivery.id, again, payload: delivery.payload });
+});
+const express_: ReturnType<typeof expressWebhook> = expressWebhook(new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), { onReject: console.warn });
+console.log(express_);
