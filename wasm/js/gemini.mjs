@@ -149,15 +149,18 @@ function maxAge(cacheControl) {
 }
 
 /**
- * Google's keys, fetched and cached (gemini/src/fetch.rs rules): `max-age` clamped to 5 minutes..24 hours; a
- * `kid` not in the set refreshes it, at most once per 30 s; on a failed fetch the keys held are kept, for at most
- * 24 hours past their expiry; one fetch at a time, shared by concurrent callers; 5 s timeout; 1 MiB at most.
+ * Google's keys, fetched and cached, by the Rust crate's rules (gemini/src/fetch.rs): the lifetime is the
+ * response's `max-age` clamped to 5 minutes..24 hours; a known `kid` is answered from the cache at once, and past
+ * the lifetime a refresh starts in the background (the old keys serve for up to 24 hours after their fetch); an
+ * unknown `kid` refreshes at most once per 30 s, failed fetches included; one fetch at a time, shared; 5 s
+ * timeout, 1 MiB at most, no redirects; a document with no usable key is a failed fetch.
  */
 export class JwksCache {
   #url;
   #fetch;
   #jwks = null;
-  #expires = -Infinity;
+  #fetchedAt = -Infinity;
+  #freshUntil = -Infinity;
   #attempted = -Infinity;
   #pending = null;
 
@@ -167,17 +170,25 @@ export class JwksCache {
     this.#fetch = fetcher;
   }
 
-  /** The keys to check `kid` with, at `now` (Unix seconds). */
+  /** The keys to check `kid` with, at `now` (Unix seconds); the caller finds `kid` in them or not. */
   async keys(kid, now) {
-    const fresh = this.#jwks !== null && now < this.#expires;
-    if (!fresh || this.#jwks.key(kid) === undefined) {
-      // Shares a fetch under way; starts one at most once per 30 s.
-      if (this.#pending) await this.#pending.catch(() => {});
-      else if (now >= this.#attempted + MIN_REFRESH) await this.#refresh(now).catch(() => {});
+    const usable = () => (this.#jwks !== null && now < this.#fetchedAt + STALE_LIMIT ? this.#jwks : null);
+    const answer = (jwks) => jwks ?? reject('KeysUnavailable', 'keys unavailable');
+    const jwks = usable();
+    const known = jwks?.key(kid) !== undefined;
+    if (known && now < this.#freshUntil) return jwks;
+    if (this.#pending) {
+      // A known kid is served while the refresh runs; any other waits for the fetch, which may bring its key.
+      if (known) return jwks;
+      await this.#pending.catch(() => {});
+      return answer(usable());
     }
-    // Stale keys are kept for a while: a key Google still uses keeps working through an outage.
-    if (this.#jwks && now < this.#expires + STALE_LIMIT) return this.#jwks;
-    reject('KeysUnavailable', 'keys unavailable');
+    if (now < this.#attempted + MIN_REFRESH) return answer(jwks);
+    const refresh = this.#refresh(now);
+    refresh.catch(() => {});
+    if (known) return jwks; // stale but known: the refresh runs in the background
+    await refresh.catch(() => {});
+    return answer(usable());
   }
 
   #refresh(now) {
@@ -191,16 +202,18 @@ export class JwksCache {
   }
 
   async #load(now) {
-    const response = await this.#fetch(this.#url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'error' });
-    if (!response.ok) throw new Error(`JWKS ${response.status}`);
+    const response = await this.#fetch(this.#url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'manual' });
+    if (response.status !== 200) throw new Error(`JWKS ${response.status}`); // a redirect too: not followed
     const declared = Number(response.headers.get('content-length'));
     if (declared > MAX_DOCUMENT) throw new Error('JWKS too large');
     const body = await response.arrayBuffer();
     if (body.byteLength > MAX_DOCUMENT) throw new Error('JWKS too large');
     const jwks = await Jwks.from(text.decode(body));
+    if (jwks.kids().length === 0) throw new Error('JWKS without a usable key');
     const age = Math.min(MAX_CACHE, Math.max(MIN_CACHE, maxAge(response.headers.get('cache-control')) ?? MIN_CACHE));
     this.#jwks = jwks;
-    this.#expires = now + age;
+    this.#fetchedAt = now;
+    this.#freshUntil = now + age;
   }
 }
 

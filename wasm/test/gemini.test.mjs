@@ -239,14 +239,27 @@ test('jwksUrl: fetched once, refreshed for an unknown kid at most once per 30 s,
     assert.equal(fetches, 2, 'no second refresh within 30 s');
     assert.equal(await at(unknown, NOW + 60), 'UnknownKeyId');
     assert.equal(fetches, 3);
-    // max-age 60 is clamped to 5 minutes: no fetch before then; after, a failed fetch keeps the keys.
+    // max-age 60 is clamped to 5 minutes (last fetched at NOW + 60): no fetch before NOW + 360.
     down = true;
-    assert.equal(await at(token(with_(claims(), 'exp', NOW + 600)), NOW + 200), 'ok');
+    const late = token(with_(claims(), 'exp', NOW + 900));
+    const unknownLate = tokenWith({ alg: 'RS256', kid: 'nope' }, with_(claims(), 'exp', NOW + 900), KEY_A);
+    assert.equal(await at(late, NOW + 200), 'ok');
     assert.equal(fetches, 3);
-    assert.equal(await at(token(with_(claims(), 'exp', NOW + 900)), NOW + 400), 'ok', 'stale keys kept');
-    assert.equal(fetches, 4);
-    assert.equal(await at(token(with_(claims(), 'exp', NOW + 900)), NOW + 420), 'ok', 'no fetch within 30 s of the failed one');
-    assert.equal(fetches, 4);
+    // Past it, a known kid is served at once while a refresh runs in the background (and fails here).
+    assert.equal(await at(late, NOW + 400), 'ok', 'stale keys served');
+    for (let waited = 0; fetches < 4 && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(fetches, 4, 'the background refresh reached the server');
+    assert.equal(await at(unknownLate, NOW + 401), 'UnknownKeyId');
+    assert.equal(fetches, 4, 'failed fetches are rate-limited too');
+    // A document without a usable key does not replace the keys held.
+    down = false;
+    served = { keys: [] };
+    assert.equal(await at(unknownLate, NOW + 431), 'UnknownKeyId');
+    assert.equal(fetches, 5);
+    assert.equal(await at(late, NOW + 432), 'ok', 'the keys held still serve');
+    // 24 hours after the last good fetch (NOW + 60), nothing is served.
+    down = true;
+    assert.equal(await code(live.verify(BODY, headers(token(with_(claims(), 'exp', NOW + 90000)), String(NOW + 86460)), { now: NOW + 86460 })), 'KeysUnavailable');
   } finally {
     server.close();
   }
