@@ -42,6 +42,13 @@ export default {
       const svix = new Headers({ 'svix-id': a.headers['webhook-id'], 'svix-timestamp': a.headers['webhook-timestamp'], 'svix-signature': a.headers['webhook-signature'] });
       return Response.json([await outcome(m.verify({ secret: a.secret, headers: svix, body: a.body, now: a.now }))]);
     }
+    if (path === '/checks/gemini') {
+      const { audience, jwks, now, body, headers } = await request.json();
+      const receiver = new m.GeminiReceiver({ audience, jwks });
+      const verified = await receiver.verify(body, headers, { now });
+      const forged = await outcome(receiver.verify(body, { ...headers, 'webhook-signature': `${headers['webhook-signature'].slice(0, -4)}AAAA` }, { now }));
+      return Response.json([verified.mode, verified.authenticated, verified.kid, verified.event.type, forged]);
+    }
     return readme.fetch(request, env);
   },
 };
