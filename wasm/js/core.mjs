@@ -314,11 +314,6 @@ function secretOf(secret, format) {
   throw new TypeError('webhook secret must be a string (or, with { format: \'raw\' }, a Uint8Array), or a non-empty array of them');
 }
 
-/** Copies `bytes` into the chunk buffer; the caller checks they fit. */
-function toChunk(instance, bytes) {
-  instance.memory().set(bytes, instance.chunk);
-}
-
 const dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
 /** Numbers the `Webhook`s, so an instance knows whose keys it holds. */
 let serials = 0;
@@ -349,15 +344,12 @@ export class Webhook {
     const secrets = list.map((one) => secretOf(one, format));
     // All of them are loaded through the chunk buffer at once.
     if (secrets.reduce((sum, { bytes }) => sum + 5 + bytes.length, 0) > CHUNK_CAPACITY) fail(1);
-    for (const { kind, bytes } of secrets) {
-      toChunk(instance, bytes);
-      const status = instance.exports.wh_check(kind, bytes.length);
-      if (status !== 0) fail(status);
-    }
     this.#secrets = secrets;
     this.#tolerance = tolerance;
     this.#serial = ++serials;
     this.#instance = instance;
+    // Loading checks the secrets, and leaves them ready for the first verify (a Webhook per request pays once).
+    this.#load();
   }
 
   #live() {

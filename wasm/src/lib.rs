@@ -244,10 +244,7 @@ mod tests {
         write(wh_chunk(), 0, &[0, 255, 255, 0, 0]);
         assert_eq!(wh_keys(1, 5, 300.0), status::INVALID_SECRET);
         assert_eq!(wh_keys(1, CHUNK_CAPACITY + 1, 300.0), status::INVALID_SECRET);
-        write(wh_chunk(), 0, SECRET.as_bytes());
-        assert_eq!(wh_check(SECRET_TEXT, SECRET.len()), status::OK);
-        assert_eq!(wh_check(SECRET_TEXT, 6), status::INVALID_SECRET, "whsec_ alone");
-        assert_eq!(wh_check(SECRET_RAW, 0), status::INVALID_SECRET);
+        assert_eq!(load(&[(SECRET_TEXT, b"whsec_")]), status::INVALID_SECRET, "whsec_ alone");
     }
 
     #[test]

@@ -133,8 +133,7 @@ pub extern "C" fn wh_headers() -> *mut u8 {
     HEADER_BUFFER.0.get().cast()
 }
 
-/// The address of the chunk buffer, for [`wh_check`], [`wh_keys`],
-/// [`wh_update`] and [`wh_sign`].
+/// The address of the chunk buffer, for [`wh_keys`], [`wh_update`] and [`wh_sign`].
 #[unsafe(no_mangle)]
 pub extern "C" fn wh_chunk() -> *mut u8 {
     CHUNK_BUFFER.0.get().cast()
@@ -152,17 +151,6 @@ fn key(kind: u32, secret: &[u8]) -> Result<Webhook, Error> {
         return Webhook::from_key(secret);
     }
     core::str::from_utf8(secret).map_err(|_| Error::InvalidSecret).and_then(Webhook::new)
-}
-
-/// Whether the `len` bytes at the start of the chunk buffer are a usable
-/// secret of `kind`: 0 ([`status::OK`]) or [`status::INVALID_SECRET`].
-#[unsafe(no_mangle)]
-pub extern "C" fn wh_check(kind: u32, len: usize) -> u32 {
-    serial(|| {
-        // SAFETY: used within this call only.
-        let Some(secret) = (unsafe { prefix(&CHUNK_BUFFER, len) }) else { return status::INVALID_SECRET };
-        key(kind, secret).map_or_else(status_of, |_| status::OK)
-    })
 }
 
 /// Loads `count` keys from the chunk buffer, each written as its kind (one
