@@ -9,7 +9,7 @@
 //! memory does not grow with the body.
 //!
 //! wasm32 without threads runs one call at a time, which is what makes the
-//! statics' interior mutability sound (see [`Shared`]).
+//! statics' interior mutability sound (see `Shared`).
 
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
