@@ -84,7 +84,6 @@ class Instance {
   constructor(instance) {
     this.exports = instance.exports;
     this.view = new Uint8Array(this.exports.memory.buffer);
-    this.headers = this.exports.wh_headers();
     this.chunk = this.exports.wh_chunk();
     this.out = this.exports.wh_out();
     /** The serial number of the `Webhook` whose keys are loaded; 0: none. */
