@@ -175,6 +175,15 @@ export function checks(m, vectors, bytes, fresh) {
       const signed = webhook.sign('msg_big', now, string);
       equal(webhook.verify({ headers: { ...h, 'webhook-signature': signed }, body: string, now }), 0);
       throwsCode(m, () => webhook.verify({ headers: { ...h, 'webhook-signature': signed }, body: `${string}x`, now }), 'NoMatchingSignature');
+      // Every chunk boundary, as bytes and as text, against node:crypto.
+      for (const size of [0, 1, 65535, 65536, 65537, 131072, 131073]) {
+        const bytes = randomBytes(size);
+        const string = 'a€'.repeat(size >> 1);
+        for (const body of [bytes, string]) {
+          const mac = createHmac('sha256', Buffer.from(a1.secret.slice(6), 'base64')).update(`msg_big.${now}.`).update(body).digest('base64');
+          equal(webhook.verify({ headers: { ...h, 'webhook-signature': `v1,${mac}` }, body, now }), 0, `${size} ${typeof body}`);
+        }
+      }
       // Headers past the module's 32 KiB: refused, never written past.
       throwsCode(m, () => webhook.verify({ headers: { ...h, 'webhook-signature': `v1,${'A'.repeat(40000)}` }, body: big, now }), 'InvalidHeader');
       throwsCode(m, () => webhook.verify({ headers: { ...h, 'webhook-signature': `v1,${'é'.repeat(17000)}` }, body: big, now }), 'InvalidHeader');
