@@ -222,7 +222,8 @@ export class JwksCache {
  *
  * `secrets`: the static webhooks' `whsec_` secrets (current first); `audience`: the URL (or URLs) dynamic tokens
  * must name in `aud`; `jwks` (a JWKS object) or `jwksUrl` (fetched and cached, default Google's). Options as the
- * Rust crate's DynamicVerifier: `issuer`, `leeway` (60 s), `maxAge`, `requireBoundBody`, `tolerance` (300 s).
+ * Rust crate's DynamicVerifier: `issuer`, `leeway` (60 s), `maxAge`, `allowMissingExp` (with `maxAge`),
+ * `requireBoundBody`, `tolerance` (300 s).
  */
 export class GeminiReceiver {
   #webhook;
@@ -231,11 +232,15 @@ export class GeminiReceiver {
   #leeway;
   #maxAge;
   #requireBoundBody;
+  #requireExp;
   #tolerance;
   #jwks;
   #cache;
 
-  constructor({ secrets = [], audience, jwks, jwksUrl, issuer, leeway = 60, maxAge, requireBoundBody = false, tolerance = 300 } = {}) {
+  constructor({
+    secrets = [], audience, jwks, jwksUrl, issuer, leeway = 60, maxAge, allowMissingExp = false, requireBoundBody = false,
+    tolerance = 300,
+  } = {}) {
     const list = Array.isArray(secrets) ? secrets : [secrets];
     this.#webhook = list.length ? new Webhook(list, { tolerance }) : undefined;
     this.#audiences = audience === undefined ? undefined : [audience].flat();
@@ -244,6 +249,9 @@ export class GeminiReceiver {
     this.#leeway = leeway;
     this.#maxAge = maxAge;
     this.#requireBoundBody = requireBoundBody;
+    // A token without `exp` is only safe with a maximum age on `iat`, so that is required.
+    if (allowMissingExp && maxAge === undefined) throw new TypeError('allowMissingExp needs maxAge');
+    this.#requireExp = !allowMissingExp;
     this.#tolerance = tolerance;
     if (jwks !== undefined && jwksUrl !== undefined) throw new TypeError('give jwks or jwksUrl, not both');
     this.#jwks = jwks === undefined ? undefined : Jwks.from(jwks);
@@ -300,8 +308,8 @@ export class GeminiReceiver {
   #checkClaims(claims, now) {
     const leeway = this.#leeway;
     const exp = numericDate(claims, 'exp');
-    if (exp === undefined) reject('MissingClaim', 'missing claim exp', { claim: 'exp' });
-    if (now > exp + leeway) reject('Expired', 'token expired');
+    if (exp === undefined && this.#requireExp) reject('MissingClaim', 'missing claim exp', { claim: 'exp' });
+    if (exp !== undefined && now > exp + leeway) reject('Expired', 'token expired');
     const nbf = numericDate(claims, 'nbf');
     if (nbf !== undefined && nbf > now + leeway) reject('NotYetValid', 'token not yet valid');
     const iat = numericDate(claims, 'iat');

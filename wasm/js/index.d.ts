@@ -190,6 +190,8 @@ export interface GeminiReceiverOptions {
   leeway?: number;
   /** Refuse tokens whose `iat` is older (seconds); `iat` becomes required. */
   maxAge?: number;
+  /** Accept tokens without `exp`; only with `maxAge`, which then bounds them. */
+  allowMissingExp?: boolean;
   /** Refuse tokens that do not bind the body (`BodyNotBound`). */
   requireBoundBody?: boolean;
   /** The `webhook-timestamp` window, in seconds (300). */

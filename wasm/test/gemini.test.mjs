@@ -148,6 +148,14 @@ test('expiry_with_leeway', async () => {
   assert.equal(await check(token(with_(claims(), 'exp', NOW - 1)), { leeway: 0 }), 'Expired');
 });
 
+test('missing_exp_only_with_max_age', async () => {
+  const lenient = { allowMissingExp: true, maxAge: 600 };
+  assert.equal(await check(token(without(claims(), 'exp')), lenient), 'ok');
+  assert.equal(await check(token(with_(without(claims(), 'exp'), 'iat', NOW - 661)), lenient), 'TokenTooOld');
+  assert.equal(await check(token(without(without(claims(), 'exp'), 'iat')), lenient), 'MissingClaim(iat)');
+  assert.throws(() => receiver({ allowMissingExp: true }), /maxAge/);
+});
+
 test('nbf_and_iat', async () => {
   assert.equal(await check(token(with_(claims(), 'nbf', NOW + 60))), 'ok');
   assert.equal(await check(token(with_(claims(), 'nbf', NOW + 61))), 'NotYetValid');
