@@ -135,17 +135,23 @@ export class Jwks {
   }
 }
 
-/** Whether `url` may serve keys: https, or http on a loopback address (for tests). */
+/** Whether `url` may serve keys: https, or http on a loopback address (for tests), as gemini/src/fetch.rs says. */
 function allowedJwksUrl(url) {
   const parsed = new URL(url);
   if (parsed.protocol === 'https:') return true;
-  return parsed.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(parsed.hostname);
+  const loopback = /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(parsed.hostname) || parsed.hostname === '[::1]' || parsed.hostname === 'localhost';
+  return parsed.protocol === 'http:' && loopback;
 }
 
-/** `max-age` from a Cache-Control value, in seconds. */
+/** The first well-formed `max-age` directive of a Cache-Control value, in seconds (gemini/src/fetch.rs `max_age`). */
 function maxAge(cacheControl) {
-  const found = /(?:^|[,\s])max-age\s*=\s*"?([0-9]+)"?/i.exec(cacheControl ?? '');
-  return found ? Number(found[1]) : undefined;
+  for (const directive of (cacheControl ?? '').split(',')) {
+    const equals = directive.indexOf('=');
+    if (equals < 0 || directive.slice(0, equals).trim().toLowerCase() !== 'max-age') continue;
+    const value = directive.slice(equals + 1).trim().replace(/^"+|"+$/g, '');
+    if (/^\+?[0-9]+$/.test(value)) return Number(value);
+  }
+  return undefined;
 }
 
 /**

@@ -271,5 +271,11 @@ test('jwksUrl: fetched once, refreshed for an unknown kid at most once per 30 s,
   } finally {
     server.close();
   }
-  assert.throws(() => new JwksCache('http://example.com/jwks.json'), /https/);
+  // fetch.rs's urls_must_be_https_but_on_loopback.
+  for (const ok of ['https://generativelanguage.googleapis.com/.well-known/jwks.json', 'http://127.0.0.1:8080/jwks.json', 'http://[::1]/j', 'http://localhost/j', 'http://127.1.2.3/j']) {
+    assert.doesNotThrow(() => new JwksCache(ok), ok);
+  }
+  for (const insecure of ['http://example.com/jwks.json', 'http://10.0.0.1/j', 'ftp://127.0.0.1/j']) {
+    assert.throws(() => new JwksCache(insecure), /https/, insecure);
+  }
 });
