@@ -119,7 +119,8 @@ export function withWebhook(secret, handler, opts) {
       onReject(error);
       return new Response(null, { status: statusOf(error) });
     }
-    const again = new Request(request.url, { method: request.method, headers: request.headers, body: delivery.body });
+    const bodiless = request.method === 'GET' || request.method === 'HEAD'; // a Request refuses a body for these
+    const again = new Request(request.url, { method: request.method, headers: request.headers, body: bodiless ? null : delivery.body });
     return handler(again, delivery, ...rest);
   };
 }

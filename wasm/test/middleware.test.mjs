@@ -78,4 +78,8 @@ test('Fetch wrapper (Next.js route handlers, Workers): the handler gets a readab
     if (status === 200) assert.deepEqual(await response.json(), { id: 'msg_1', type: 'batch.succeeded', again: BODY, context: 'ctx' });
   }
   assert.deepEqual(rejected, ['NoMatchingSignature', 'TimestampTooOld', 'MissingHeader', 'InvalidTimestamp', 'BodyTooLarge']);
+  // A GET signed over its empty body reaches the handler too (a Request cannot carry a body for it).
+  const echo = withWebhook(SECRET, async (request, delivery) => Response.json({ method: request.method, length: delivery.body.length }), quiet);
+  const get = await echo(new Request('http://127.0.0.1/hook', { headers: signed('') }));
+  assert.deepEqual(await get.json(), { method: 'GET', length: 0 });
 });
