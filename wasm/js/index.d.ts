@@ -255,8 +255,8 @@ interface ExpressRequestLike extends AsyncIterable<Uint8Array | string> {
   webhook?: WebhookDelivery;
 }
 interface ExpressResponseLike {
-  status(code: number): ExpressResponseLike;
-  set(name: string, value: string): ExpressResponseLike;
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
   end(): unknown;
 }
 

@@ -1,5 +1,5 @@
-// Middleware where JavaScript receivers live: Express (and anything with
-// Node's `(req, res, next)`), Hono, and Fetch-style handlers (Next.js route
+// Middleware where JavaScript receivers live: Express (and any Connect-style
+// `(req, res, next)` stack on node:http), Hono, and Fetch-style handlers (Next.js route
 // handlers, Workers, Deno, Bun). Each reads the raw body under a limit,
 // verifies it, and answers a bare status on failure: 413 over the limit, 400
 // for a body that broke off or headers that are missing or malformed, 401 for
@@ -62,7 +62,9 @@ export function expressWebhook(secret, opts) {
         body = await readBody(req, { maxBytes });
       } catch (error) {
         onReject(error);
-        res.status(statusOf(error)).set('connection', 'close').end();
+        res.statusCode = statusOf(error);
+        res.setHeader('connection', 'close'); // the rest of the body is not read
+        res.end();
         return;
       }
     }
@@ -73,7 +75,8 @@ export function expressWebhook(secret, opts) {
     } catch (error) {
       if (!(error instanceof WebhookVerificationError)) return next(error);
       onReject(error);
-      res.status(statusOf(error)).end();
+      res.statusCode = statusOf(error);
+      res.end();
       return;
     }
     req.rawBody = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
