@@ -369,6 +369,7 @@ export class Webhook {
     }
     instance.loaded = 0;
     const status = instance.exports.wh_keys(this.#secrets.length, at - instance.chunk, this.#tolerance);
+    mem.fill(0, instance.chunk, at); // the module keeps keyed hash states, not the secrets' text
     if (status !== 0) fail(status);
     instance.loaded = this.#serial;
   }
@@ -461,6 +462,7 @@ export class Webhook {
 
   /** Drops the secrets; the Webhook cannot be used afterwards. Optional: nothing is reserved. */
   free() {
+    for (const { bytes } of this.#secrets ?? []) bytes.fill(0);
     this.#secrets = undefined;
   }
 
