@@ -79,8 +79,8 @@ echo "=== GeminiReceiver: the Rust crate's dynamic cases and JWT fixtures (gemin
 echo "=== middleware: Express on 127.0.0.1, Hono and the Fetch wrapper in-process"
 (cd "$consumer" && node --test middleware.test.mjs)
 
-echo "=== Deno $("$deno" --version | head -1 | cut -d' ' -f2): the same checks under deno test (type-checked)"
-(cd "$consumer" && NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 "$deno" test --quiet --allow-read --allow-net=127.0.0.1 deno.test.mjs)
+echo "=== Deno $("$deno" --version | head -1 | cut -d' ' -f2): the same checks and the GeminiReceiver cases under deno test (type-checked)"
+(cd "$consumer" && NO_COLOR=1 DENO_NO_UPDATE_CHECK=1 "$deno" test --quiet --allow-read --allow-net=127.0.0.1 deno.test.mjs gemini.test.mjs)
 
 echo "=== Bun $("$bin/bun" --version): the package imported and required"
 (cd "$consumer" && "$bin/bun" entry.mjs && "$bin/bun" entry.cjs)
