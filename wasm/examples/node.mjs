@@ -1,8 +1,7 @@
 // A Node.js receiver: node:http, no framework.
 import { createServer } from 'node:http';
-import { BodyTooLargeError, init, readBody, Webhook } from 'webhook-signature-wasm';
+import { BodyTooLargeError, readBody, Webhook } from 'webhook-signature-wasm';
 
-await init(); // reads the module beside the wrapper (node:fs)
 const webhook = new Webhook(process.env.WEBHOOK_SECRET);
 
 const server = createServer(async (request, response) => {
@@ -15,7 +14,7 @@ const server = createServer(async (request, response) => {
     return;
   }
   try {
-    webhook.verify({ headers: request.headers, body });
+    webhook.verify(body, request.headers); // the parsed JSON, or a throw
   } catch (error) {
     console.warn(`webhook rejected: ${error.code}`); // for your logs, never for the sender
     response.writeHead(401).end();

@@ -1,13 +1,15 @@
 //! A WebAssembly build of the verifier with a small C ABI over linear memory.
 //!
 //! No imports: the module needs no clock (the caller passes `now`), no
-//! allocator and no host functions. The JavaScript wrapper
-//! `webhook-signature.mjs` drives it as follows:
+//! allocator and no host functions. The JavaScript wrapper (`js/core.mjs`)
+//! drives it through fixed buffers (see [`session`]):
 //!
-//! 1. `wh_scratch(len) -> ptr` returns a region of at least `len` bytes of
-//!    linear memory, reused across calls (grown, never shrunk).
-//! 2. The caller writes the inputs there, one after another.
-//! 3. `wh_verify(...)` or `wh_sign(...)` reads them by (pointer, length).
+//! 1. `wh_keys` loads the secrets of the `Webhook` in use (JavaScript keeps
+//!    them, so any number of `Webhook`s can exist).
+//! 2. `wh_headers` gives the header buffer; `wh_begin` checks the headers and
+//!    the timestamp window before any of the body is sent.
+//! 3. `wh_update` takes the body in chunks from the chunk buffer; `wh_finish`
+//!    says which key matched.
 //!
 //! Every function returns a status that maps one to one to
 //! [`webhook_signature::Error`] (see [`status`]); 0 is success.
@@ -52,8 +54,11 @@ pub mod status {
     pub const CANNOT_SIGN: u32 = 14;
     /// [`Error::BufferTooSmall`](webhook_signature::Error::BufferTooSmall).
     pub const BUFFER_TOO_SMALL: u32 = 15;
-    /// The key table is full (see [`crate::keys::SLOTS`]), or a request names slots it does not hold.
+    /// [`Error::TooManyKeys`](webhook_signature::Error::TooManyKeys): more
+    /// than [`crate::session::MAX_KEYS`] secrets.
     pub const TOO_MANY_KEYS: u32 = 16;
+    /// `wh_update`, `wh_finish` or `wh_sign` with no verification started or no keys loaded.
+    pub const NOT_STARTED: u32 = 17;
     /// An error variant added after this module was built.
     pub const UNKNOWN: u32 = 255;
 }
@@ -96,16 +101,7 @@ pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
     unsafe { core::slice::from_raw_parts(ptr, len) }
 }
 
-/// Like [`bytes`], as UTF-8 text; `invalid` if it is not.
-///
-/// # Safety
-/// As [`bytes`].
-pub(crate) unsafe fn text<'a>(ptr: *const u8, len: usize, invalid: Error) -> Result<&'a str, Error> {
-    // SAFETY: forwarded from the caller.
-    core::str::from_utf8(unsafe { bytes(ptr, len) }).map_err(|_| invalid)
-}
-
-pub mod keys;
+pub mod session;
 
 #[cfg(target_arch = "wasm32")]
 mod memory {
@@ -116,9 +112,10 @@ mod memory {
     static START: AtomicUsize = AtomicUsize::new(0);
     static PAGES: AtomicUsize = AtomicUsize::new(0);
 
-    /// A region of at least `len` bytes for the inputs of the next call,
-    /// reused while it is large enough; a larger request grows memory by the
-    /// next power of two of pages. Returns 0 if memory cannot grow.
+    /// A region of at least `len` bytes for a body to sign that is larger
+    /// than the chunk buffer (signing takes the body whole), reused while it
+    /// is large enough; a larger request grows memory by the next power of
+    /// two of pages. Verification never uses it. Returns 0 if memory cannot grow.
     #[unsafe(no_mangle)]
     pub extern "C" fn wh_scratch(len: usize) -> *mut u8 {
         let needed = len.div_ceil(PAGE).max(1);
@@ -145,133 +142,125 @@ mod memory {
 
 #[cfg(test)]
 mod tests {
-    use super::keys::*;
+    use super::session::*;
     use super::status;
 
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const PREVIOUS: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     const ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
     const PAYLOAD: &[u8] = br#"{"test": 2432232314}"#;
+    // The peers' cross-library vector (tests/common/mod.rs).
     const SIGNATURE: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
-    fn key(secrets: &[&str]) -> Result<usize, u32> {
-        let start = wh_key_reserve(secrets.len());
-        if start == usize::MAX {
-            return Err(status::TOO_MANY_KEYS);
-        }
-        for (i, secret) in secrets.iter().enumerate() {
-            // SAFETY: a live slice with its own length.
-            let status = unsafe { wh_key_set(start + i, secret.as_ptr(), secret.len(), 300) };
-            if status != status::OK {
-                wh_key_free(start, secrets.len());
-                return Err(status);
-            }
-        }
-        Ok(start)
+    fn write(to: *mut u8, at: usize, bytes: &[u8]) {
+        // SAFETY: the tests write within the buffers' capacities, between calls.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), to.add(at), bytes.len()) }
     }
 
-    fn verify(start: usize, count: usize, timestamp: &str, signature: &str, body: &[u8], now: u64) -> u32 {
-        // SAFETY: every pointer comes from a live slice with its own length.
-        unsafe {
-            wh_key_verify(
-                start,
-                count,
-                ID.as_ptr(),
-                ID.len(),
-                timestamp.as_ptr(),
-                timestamp.len(),
-                signature.as_ptr(),
-                signature.len(),
-                body.as_ptr(),
-                body.len(),
-                now as f64,
-            )
+    fn load(secrets: &[(u32, &[u8])]) -> u32 {
+        let mut at = 0;
+        for (kind, secret) in secrets {
+            write(wh_chunk(), at, &[*kind as u8]);
+            write(wh_chunk(), at + 1, &(secret.len() as u32).to_le_bytes());
+            write(wh_chunk(), at + 5, secret);
+            at += 5 + secret.len();
         }
+        wh_keys(secrets.len(), at, 300.0)
+    }
+
+    fn verify(timestamp: &str, signature: &str, chunks: &[&[u8]], now: u64) -> u32 {
+        let headers = wh_headers();
+        write(headers, 0, ID.as_bytes());
+        write(headers, ID.len(), timestamp.as_bytes());
+        write(headers, ID.len() + timestamp.len(), signature.as_bytes());
+        let status = wh_begin(ID.len(), timestamp.len(), signature.len(), now as f64);
+        if status != status::OK {
+            return status;
+        }
+        for chunk in chunks {
+            write(wh_chunk(), 0, chunk);
+            assert_eq!(wh_update(chunk.len()), status::OK);
+        }
+        wh_finish()
     }
 
     #[test]
-    fn keyed_verification_maps_the_errors() {
-        let _serial = super::keys::tests_lock();
-        let start = key(&[PREVIOUS, SECRET]).unwrap();
+    fn verification_streams_and_maps_the_errors() {
+        let _serial = tests_lock();
+        assert_eq!(load(&[(SECRET_TEXT, PREVIOUS.as_bytes()), (SECRET_TEXT, SECRET.as_bytes())]), status::OK);
+        let (head, tail) = PAYLOAD.split_at(7);
         assert_eq!(
-            verify(start, 2, "1614265330", SIGNATURE, PAYLOAD, 1_614_265_330),
+            verify("1614265330", SIGNATURE, &[head, tail], 1_614_265_330),
             1 << 8,
             "second key matched"
         );
-        assert_eq!(
-            verify(start, 2, "1614265330", SIGNATURE, b"{}", 1_614_265_330),
-            status::NO_MATCHING_SIGNATURE
-        );
-        assert_eq!(
-            verify(start, 2, "1614265330", SIGNATURE, PAYLOAD, 1_614_266_000),
-            status::TIMESTAMP_TOO_OLD
-        );
-        assert_eq!(verify(start, 2, "16e8", SIGNATURE, PAYLOAD, 1_614_265_330), status::INVALID_TIMESTAMP);
-        assert_eq!(verify(start, 2, "", SIGNATURE, PAYLOAD, 1_614_265_330), status::MISSING_TIMESTAMP);
-        assert_eq!(
-            verify(start, 2, "1614265330", "v2,x", PAYLOAD, 1_614_265_330),
-            status::NO_SUPPORTED_SIGNATURE
-        );
-        wh_key_free(start, 2);
-        assert_eq!(verify(start, 2, "1614265330", SIGNATURE, PAYLOAD, 1_614_265_330), status::TOO_MANY_KEYS);
-        assert_eq!(key(&["whsec_!"]), Err(status::INVALID_SECRET));
+        assert_eq!(verify("1614265330", SIGNATURE, &[b"{}"], 1_614_265_330), status::NO_MATCHING_SIGNATURE);
+        assert_eq!(verify("1614265330", SIGNATURE, &[PAYLOAD], 1_614_266_000), status::TIMESTAMP_TOO_OLD);
+        assert_eq!(verify("16e8", SIGNATURE, &[PAYLOAD], 1_614_265_330), status::INVALID_TIMESTAMP);
+        assert_eq!(verify("", SIGNATURE, &[PAYLOAD], 1_614_265_330), status::MISSING_TIMESTAMP);
+        assert_eq!(verify("1614265330", "v2,x", &[PAYLOAD], 1_614_265_330), status::NO_SUPPORTED_SIGNATURE);
+        assert_eq!(verify("1614265330", "\u{7f}", &[PAYLOAD], 1_614_265_330), status::NO_SUPPORTED_SIGNATURE);
+        // A header buffer overrun is refused, never read past.
+        assert_eq!(wh_begin(HEADER_CAPACITY, 1, 0, 0.0), status::INVALID_SIGNATURE_HEADER);
+        assert_eq!(wh_begin(usize::MAX, usize::MAX, 1, 0.0), status::INVALID_SIGNATURE_HEADER);
+        assert_eq!(wh_update(1), status::NOT_STARTED);
+        assert_eq!(wh_update(CHUNK_CAPACITY + 1), status::NOT_STARTED);
+        assert_eq!(wh_finish(), status::NOT_STARTED);
+    }
+
+    #[test]
+    fn new_headers_or_keys_end_a_verification() {
+        let _serial = tests_lock();
+        assert_eq!(load(&[(SECRET_TEXT, SECRET.as_bytes())]), status::OK);
+        let headers = wh_headers();
+        write(headers, 0, ID.as_bytes());
+        write(headers, ID.len(), b"1614265330");
+        write(headers, ID.len() + 10, SIGNATURE.as_bytes());
+        assert_eq!(wh_begin(ID.len(), 10, SIGNATURE.len(), 1_614_265_330.0), status::OK);
+        let _ = wh_headers();
+        assert_eq!(wh_finish(), status::NOT_STARTED);
+        assert_eq!(wh_begin(ID.len(), 10, SIGNATURE.len(), 1_614_265_330.0), status::OK);
+        assert_eq!(load(&[(SECRET_TEXT, SECRET.as_bytes())]), status::OK);
+        assert_eq!(wh_finish(), status::NOT_STARTED);
+    }
+
+    #[test]
+    fn keys_load_as_text_or_raw_bytes() {
+        let _serial = tests_lock();
+        // The peers' secret, decoded: the same key as raw bytes.
+        let raw = [
+            0x31, 0xf2, 0x90, 0xf6, 0xbf, 0x06, 0x29, 0x8a, 0xab, 0x4f, 0x08, 0xd4, 0x3c, 0x3f, 0x08, 0x2c,
+            0xf6, 0x48, 0xa3, 0x62, 0xda, 0x2d, 0xa4, 0xb0,
+        ];
+        assert_eq!(load(&[(SECRET_RAW, &raw)]), status::OK);
+        assert_eq!(verify("1614265330", SIGNATURE, &[PAYLOAD], 1_614_265_330), 0);
+        assert_eq!(load(&[(SECRET_RAW, b"")]), status::INVALID_SECRET);
+        assert_eq!(wh_finish(), status::NOT_STARTED);
+        assert_eq!(load(&[(SECRET_TEXT, b"whsec_!")]), status::INVALID_SECRET);
+        assert_eq!(load(&[(SECRET_TEXT, b"\xff")]), status::INVALID_SECRET);
+        assert_eq!(load(&[]), status::TOO_MANY_KEYS);
+        assert_eq!(load(&[(SECRET_TEXT, SECRET.as_bytes()); MAX_KEYS + 1]), status::TOO_MANY_KEYS);
+        // A length past the input is refused.
+        write(wh_chunk(), 0, &[0, 255, 255, 0, 0]);
+        assert_eq!(wh_keys(1, 5, 300.0), status::INVALID_SECRET);
+        assert_eq!(wh_keys(1, CHUNK_CAPACITY + 1, 300.0), status::INVALID_SECRET);
+        assert_eq!(load(&[(SECRET_TEXT, b"whsec_")]), status::INVALID_SECRET, "whsec_ alone");
     }
 
     #[test]
     fn signing_joins_every_key() {
-        let _serial = super::keys::tests_lock();
-        let start = key(&[SECRET, SECRET]).unwrap();
-        let mut out = [0u8; MAX_HEADER_LEN];
-        let mut len = 0usize;
-        // SAFETY: inputs are live slices; `out` and `len` are writable locals.
-        let status = unsafe {
-            wh_key_sign(
-                start,
-                2,
-                ID.as_ptr(),
-                ID.len(),
-                1_614_265_330,
-                PAYLOAD.as_ptr(),
-                PAYLOAD.len(),
-                out.as_mut_ptr(),
-                out.len(),
-                &mut len,
-            )
-        };
-        assert_eq!(status, status::OK);
-        assert_eq!(&out[..len], format!("{SIGNATURE} {SIGNATURE}").as_bytes());
-        let mut small = [0u8; 50];
-        // SAFETY: as above, with a 50-byte output buffer.
-        let status = unsafe {
-            wh_key_sign(
-                start,
-                2,
-                ID.as_ptr(),
-                ID.len(),
-                1,
-                b"".as_ptr(),
-                0,
-                small.as_mut_ptr(),
-                small.len(),
-                &mut len,
-            )
-        };
-        assert_eq!(status, status::BUFFER_TOO_SMALL);
-        wh_key_free(start, 2);
-    }
-
-    #[test]
-    fn the_table_fills_up_and_frees() {
-        let _serial = super::keys::tests_lock();
-        let free = wh_key_free_slots();
-        let runs: Vec<usize> = (0..free).map(|_| key(&[SECRET]).unwrap()).collect();
-        assert_eq!(wh_key_free_slots(), 0);
-        assert_eq!(key(&[SECRET]), Err(status::TOO_MANY_KEYS));
-        for start in runs {
-            wh_key_free(start, 1);
-        }
-        assert_eq!(wh_key_free_slots(), free);
-        assert_eq!(wh_key_reserve(SLOTS + 1), usize::MAX);
-        assert_eq!(wh_key_reserve(0), usize::MAX);
+        let _serial = tests_lock();
+        assert_eq!(load(&[(SECRET_TEXT, SECRET.as_bytes()), (SECRET_TEXT, SECRET.as_bytes())]), status::OK);
+        write(wh_headers(), 0, ID.as_bytes());
+        // SAFETY: a live slice with its own length.
+        let result = unsafe { wh_sign(ID.len(), 1_614_265_330.0, PAYLOAD.as_ptr(), PAYLOAD.len()) };
+        assert_eq!(result & 0xff, status::OK);
+        let len = (result >> 8) as usize;
+        // SAFETY: `wh_sign` wrote `len` bytes there.
+        let header = unsafe { core::slice::from_raw_parts(wh_out(), len) };
+        assert_eq!(header, format!("{SIGNATURE} {SIGNATURE}").as_bytes());
+        write(wh_headers(), 0, b"a.b");
+        // SAFETY: as above.
+        assert_eq!(unsafe { wh_sign(3, 1.0, PAYLOAD.as_ptr(), PAYLOAD.len()) }, status::INVALID_ID);
     }
 }

@@ -46,7 +46,7 @@ async function rejectsTooLarge(m, promise, maxBytes) {
   try {
     await promise;
   } catch (error) {
-    assert(error instanceof m.BodyTooLargeError && error instanceof RangeError, `not a BodyTooLargeError: ${error}`);
+    assert(error instanceof m.BodyTooLargeError && error instanceof m.WebhookVerificationError, `not a BodyTooLargeError: ${error}`);
     equal(error.code, 'BodyTooLarge', 'code');
     equal(error.maxBytes, maxBytes, 'maxBytes');
     return;
@@ -164,19 +164,60 @@ export function checks(m, vectors, bytes, fresh) {
       assert(rejected, 'a non-string secret rejects with a TypeError');
       webhook.free();
     },
-    'bodies up to 16 MiB, and a clear error above': () => {
+    'a 16 MiB body verifies through the module\'s fixed buffers, as bytes and as a string': () => {
       const webhook = new m.Webhook(a1.secret);
-      const big = new Uint8Array(m.MAX_BODY).fill(0x61);
+      const big = new Uint8Array(16 * 1024 * 1024 + 3).fill(0x61);
       const signature = webhook.sign('msg_big', now, big);
-      equal(webhook.verify({ headers: { 'webhook-id': 'msg_big', 'webhook-timestamp': String(now), 'webhook-signature': signature }, body: big, now }), 0);
-      let error;
-      try {
-        webhook.verify({ headers, body: new Uint8Array(m.MAX_BODY + 1), now });
-      } catch (e) {
-        error = e;
+      const h = { 'webhook-id': 'msg_big', 'webhook-timestamp': String(now), 'webhook-signature': signature };
+      equal(webhook.verify({ headers: h, body: big, now }), 0);
+      // Multi-byte characters across the chunk boundaries.
+      const string = 'é€😀'.repeat(1 << 20);
+      const signed = webhook.sign('msg_big', now, string);
+      equal(webhook.verify({ headers: { ...h, 'webhook-signature': signed }, body: string, now }), 0);
+      throwsCode(m, () => webhook.verify({ headers: { ...h, 'webhook-signature': signed }, body: `${string}x`, now }), 'NoMatchingSignature');
+      // Every chunk boundary, as bytes and as text, against node:crypto.
+      for (const size of [0, 1, 65535, 65536, 65537, 131072, 131073]) {
+        const bytes = randomBytes(size);
+        const string = 'a€'.repeat(size >> 1);
+        for (const body of [bytes, string]) {
+          const mac = createHmac('sha256', Buffer.from(a1.secret.slice(6), 'base64')).update(`msg_big.${now}.`).update(body).digest('base64');
+          equal(webhook.verify({ headers: { ...h, 'webhook-signature': `v1,${mac}` }, body, now }), 0, `${size} ${typeof body}`);
+        }
       }
-      assert(error instanceof RangeError, `expected RangeError, got ${error}`);
-      webhook.free();
+      // Headers past the module's 32 KiB: refused, never written past.
+      throwsCode(m, () => webhook.verify({ headers: { ...h, 'webhook-signature': `v1,${'A'.repeat(40000)}` }, body: big, now }), 'InvalidHeader');
+      throwsCode(m, () => webhook.verify({ headers: { ...h, 'webhook-signature': `v1,${'é'.repeat(17000)}` }, body: big, now }), 'InvalidHeader');
+    },
+    'npm standardwebhooks\' API: verify(payload, headers) parses JSON, sign(id, Date, payload), raw keys': () => {
+      const webhook = new m.Webhook(a1.secret.slice(6));
+      const delivery = signedBy(A, 'msg_json', Math.floor(Date.now() / 1000));
+      const withA = new m.Webhook(A);
+      equal(withA.verify(delivery.body, delivery.headers).type, 'batch.succeeded');
+      equal(withA.verify(new TextEncoder().encode(delivery.body), delivery.headers).type, 'batch.succeeded');
+      equal(withA.verify(Buffer.from(delivery.body), new Headers(delivery.headers)).type, 'batch.succeeded');
+      equal(webhook.sign(a1.id, new Date(now * 1000 + 999), a1.payload), a1.signature);
+      const raw = Buffer.from(a1.secret.slice(6), 'base64');
+      equal(new m.Webhook(raw, { format: 'raw' }).sign(a1.id, now, a1.payload), a1.signature);
+      equal(new m.Webhook(Uint8Array.from(raw), { format: 'raw' }).verify({ headers, body: a1.payload, now }), 0);
+      // A raw string is one byte per character, as upstream reads it.
+      const text = 'not base64 at all!';
+      const mac = createHmac('sha256', Buffer.from(text, 'latin1')).update(`${a1.id}.${now}.${a1.payload}`).digest('base64');
+      equal(new m.Webhook(text, { format: 'raw' }).sign(a1.id, now, a1.payload), `v1,${mac}`);
+      // A key changed by its owner after construction does not change the Webhook's.
+      const mutable = Uint8Array.from(raw);
+      const held = new m.Webhook(mutable, { format: 'raw' });
+      mutable.fill(0);
+      equal(held.sign(a1.id, now, a1.payload), a1.signature);
+      const error = new m.WebhookVerificationError('custom');
+      assert(error instanceof Error && error.message === 'custom' && error.name === 'WebhookVerificationError', 'constructed with a message');
+      throwsCode(m, () => withA.verify('{}', delivery.headers), 'NoMatchingSignature');
+      try {
+        withA.verify(delivery.body, {});
+      } catch (caught) {
+        assert(/Missing required headers/.test(caught.message), caught.message);
+      }
+      throwsType(() => new m.Webhook(a1.secret, { format: 'hex' }), /format/);
+      throwsType(() => webhook.sign(a1.id, new Date(NaN), a1.payload), /timestamp/);
     },
     'a second initSync never lets one key verify with another\'s': () => {
       const a = signedBy(A, 'msg_a', 1700000000);
@@ -271,20 +312,25 @@ export function checks(m, vectors, bytes, fresh) {
       await rejectsType(m.readBody({ headers: {} }), /Request/);
       await rejectsType(m.readBody(new Request('http://127.0.0.1/'), { maxBytes: -1 }), /maxBytes/);
     },
-    'the table holds 64 keys, then TooManyKeys, and free() gives them back': () => {
-      const held = [];
-      let error;
-      try {
-        for (let i = 0; i < m.KEY_SLOTS + 1; i++) held.push(new m.Webhook(a1.secret));
-      } catch (e) {
-        error = e;
+    'any number of Webhooks, built and dropped at any rate, each with its own key': () => {
+      const a = signedBy(A, 'msg_a', 1700000000);
+      const b = signedBy(B, 'msg_b', 1700000000);
+      const kept = [];
+      for (let i = 0; i < 5000; i++) {
+        const webhook = new m.Webhook(i % 2 ? A : B);
+        equal(webhook.verify(i % 2 ? a : b), 0);
+        if (i % 50 === 0) kept.push([webhook, i % 2 ? a : b, i % 2 ? b : a]);
       }
-      assert(error?.code === 'TooManyKeys', `expected TooManyKeys, got ${error}`);
-      assert(held.length <= m.KEY_SLOTS, 'at most 64');
-      held.forEach((webhook) => webhook.free());
-      const again = new m.Webhook(Array(8).fill(a1.secret));
-      again[Symbol.dispose ?? Symbol.for('Symbol.dispose')]();
-      new m.Webhook(a1.secret).free();
+      // Interleaved use of many live Webhooks: each verifies with its own key only.
+      for (const [webhook, own, other] of kept) {
+        equal(webhook.verify(own), 0);
+        throwsCode(m, () => webhook.verify(other), 'NoMatchingSignature');
+      }
+      equal(new m.Webhook(Array(8).fill(A)).verify(a), 0);
+      throwsCode(m, () => new m.Webhook(Array(9).fill(A)), 'TooManyKeys');
+      const disposed = new m.Webhook(A);
+      disposed[Symbol.dispose ?? Symbol.for('Symbol.dispose')]();
+      assert(/freed/.test((() => { try { disposed.verify(a); } catch (e) { return e.message; } })()), 'disposed');
     },
   };
 }

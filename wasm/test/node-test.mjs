@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { init, verify } from '../webhook-signature.mjs';
+import { init, verify } from '../dist/index.mjs';
 
 const wasmPath = process.argv[2];
 const bytes = readFileSync(wasmPath);

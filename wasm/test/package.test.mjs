@@ -11,18 +11,68 @@ import { checks } from './checks.mjs';
 
 const require = createRequire(import.meta.url);
 const wasm = require.resolve('webhook-signature-wasm/webhook_signature_wasm.wasm');
-const wrapper = pathToFileURL(require.resolve('webhook-signature-wasm')).href;
+// A fresh copy of the package's code, as a cold start sees it.
+const core = pathToFileURL(require.resolve('webhook-signature-wasm/package.json').replace(/package\.json$/, 'dist/core.mjs')).href;
 let copies = 0;
-const fresh = () => import(`${wrapper}?fresh=${copies++}`);
-m.initSync(readFileSync(wasm));
+const fresh = async () => {
+  const copy = await import(`${core}?fresh=${copies++}`);
+  copy.provideModule(() => new WebAssembly.Module(readFileSync(wasm)));
+  return copy;
+};
 const vectors = JSON.parse(readFileSync(new URL('./vectors.json', import.meta.url)));
 
-test('await init() with no argument reads the module beside the wrapper', async () => {
-  const cold = await fresh();
-  await Promise.all([cold.init(), cold.init()]);
+test('a Webhook is built synchronously at module scope, no init() needed', async () => {
   const v = vectors[0];
   const headers = { 'webhook-id': v.id, 'webhook-timestamp': v.timestamp, 'webhook-signature': v.signature };
+  const cold = await fresh();
   if (new cold.Webhook(v.secret).verify({ headers, body: v.payload, now: Number(v.timestamp) }) !== 0) throw new Error('not verified');
+  await Promise.all([cold.init(), cold.init()]);
+});
+
+test('require() gives the CommonJS entry, with the same API', () => {
+  const cjs = require('webhook-signature-wasm');
+  if (!require.resolve('webhook-signature-wasm').endsWith('.cjs')) throw new Error(require.resolve('webhook-signature-wasm'));
+  const v = vectors[0];
+  const headers = { 'webhook-id': v.id, 'webhook-timestamp': v.timestamp, 'webhook-signature': v.signature };
+  if (new cjs.Webhook(v.secret).verify({ headers, body: v.payload, now: Number(v.timestamp) }) !== 0) throw new Error('not verified');
+  if (Object.keys(cjs).sort().join() !== Object.keys(m).sort().join()) throw new Error(`${Object.keys(cjs)} != ${Object.keys(m)}`);
+});
+
+test('the module checks headers and timestamp before any of the body is copied, and never grows for a body', () => {
+  // The instance the package makes, caught as it is made.
+  const Original = WebAssembly.Instance;
+  let instance;
+  WebAssembly.Instance = function (...args) {
+    instance = new Original(...args);
+    return instance;
+  };
+  let copy;
+  try {
+    // A new instance for the Webhooks made next: initSync with a new Module.
+    copy = require('webhook-signature-wasm');
+    copy.initSync(new WebAssembly.Module(readFileSync(wasm)));
+  } finally {
+    WebAssembly.Instance = Original;
+  }
+  const v = vectors[0];
+  const webhook = new copy.Webhook(v.secret);
+  const memory = instance.exports.memory;
+  const pages = memory.buffer.byteLength;
+  const chunk = new Uint8Array(memory.buffer, instance.exports.wh_chunk(), 65536);
+  if (chunk.some((byte) => byte !== 0)) throw new Error('the secret was left in the chunk buffer');
+  const body = new Uint8Array(8 * 1024 * 1024).fill(0x5a);
+  const genuine = { 'webhook-id': v.id, 'webhook-timestamp': v.timestamp, 'webhook-signature': v.signature };
+  if (webhook.verify({ headers: genuine, body: v.payload, now: Number(v.timestamp) }) !== 0) throw new Error('not verified');
+  chunk.fill(0);
+  const stale = { 'webhook-id': v.id, 'webhook-timestamp': '1', 'webhook-signature': v.signature };
+  let code;
+  try { webhook.verify({ headers: stale, body, now: 1_000_000 }); } catch (error) { code = error.code; }
+  if (code !== 'TimestampTooOld' || chunk.some((byte) => byte !== 0)) throw new Error(`${code}: body bytes reached the module`);
+  const forged = { ...stale, 'webhook-timestamp': v.timestamp };
+  try { webhook.verify({ headers: forged, body, now: Number(v.timestamp) }); } catch (error) { code = error.code; }
+  if (code !== 'NoMatchingSignature' || memory.buffer.byteLength !== pages) throw new Error(`${code}, memory ${pages} -> ${memory.buffer.byteLength}`);
+  try { webhook.verify({ headers: forged, body: 'x'.repeat(8 << 20), now: Number(v.timestamp) }); } catch (error) { code = error.code; }
+  if (memory.buffer.byteLength !== pages) throw new Error(`memory ${pages} -> ${memory.buffer.byteLength}`);
 });
 
 test("the README's Node.js example serves 204 and a bare 401", async () => {

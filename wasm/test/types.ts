@@ -1,4 +1,4 @@
-// Compiled with `tsc --noEmit --strict` against webhook-signature.d.ts (see
+// Compiled with `tsc --noEmit --strict` against dist/index.d.ts (see
 // scripts/wasm-package.sh): the documented uses must type-check, so the
 // hand-written declarations cannot drift from the README.
 import {
@@ -7,13 +7,23 @@ import {
   verify,
   Webhook,
   WebhookVerificationError,
-  KEY_SLOTS,
+  MAX_SECRETS,
   MAX_BODY,
   readBody,
   BodyTooLargeError,
   type ErrorCode,
   type HeadersLike,
+  type WebhookOptions,
+  type WebhookUnbrandedRequiredHeaders,
+  GeminiReceiver,
+  GOOGLE_JWKS_URL,
+  type GeminiDelivery,
+  expressWebhook,
+  honoWebhook,
+  withWebhook,
+  type WebhookDelivery,
 } from 'webhook-signature-wasm';
+import { Hono } from 'hono';
 
 await init();
 await init(new Uint8Array(0).buffer);
@@ -26,6 +36,16 @@ const index: number = webhook.verify({ headers, body: new Uint8Array(0), now: 17
 webhook.verify({ headers: plain, body: 'text' });
 const header: string = webhook.sign('msg_1', 1700000000, new ArrayBuffer(0));
 webhook.free();
+
+// npm standardwebhooks' API, as its users write it.
+const options: WebhookOptions = { format: 'raw' };
+const raw = new Webhook(new Uint8Array([1, 2, 3]), options);
+const unbranded: WebhookUnbrandedRequiredHeaders = { 'webhook-id': 'msg_1', 'webhook-timestamp': '1', 'webhook-signature': 'v1,' };
+const payload: unknown = raw.verify('{}', unbranded);
+raw.verify(new Uint8Array(0), { 'webhook-id': 'msg_1' });
+const signed: string = raw.sign('msg_1', new Date(), '{}');
+const own = new WebhookVerificationError('custom message');
+console.log(payload, signed, own.code);
 {
   using scoped = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
   scoped.verify({ headers, body: new DataView(new ArrayBuffer(0)) });
@@ -53,10 +73,28 @@ try {
     console.log(code, error.maxBytes);
   }
 }
-const limits: number = KEY_SLOTS + MAX_BODY;
+const limits: number = MAX_SECRETS + MAX_BODY;
 console.log(index, header, limits);
 
 // @ts-expect-error: a body is bytes or a string, not a number
 webhook.verify({ headers, body: 42 });
 // @ts-expect-error: secrets are strings
 new Webhook(42);
+
+// GeminiReceiver, offline JWKS, and the event union.
+const gemini = new GeminiReceiver({ secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], audience: 'https://receiver.example/hook', jwks: { keys: [] } });
+const delivery: GeminiDelivery = await gemini.verify(new Uint8Array(0), headers, { now: 1700000000 });
+if (delivery.mode === 'dynamic') console.log(delivery.kid, delivery.authenticated, delivery.claims);
+else console.log(delivery.key);
+if (delivery.event?.type === 'video.generated') console.log(delivery.event.data?.output_file_uri);
+console.log(GOOGLE_JWKS_URL);
+
+// The middleware, in Hono (its own types) and as a Next.js route handler.
+const app = new Hono<{ Variables: { webhook: WebhookDelivery } }>();
+app.post('/hook', honoWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', { maxBytes: 1024 }), (c) => c.json({ id: c.get('webhook').id }));
+export const POST = withWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', async (request, delivery) => {
+  const again: string = await request.text();
+  return Response.json({ id: delivery.id, again, payload: delivery.payload });
+});
+const express_: ReturnType<typeof expressWebhook> = expressWebhook(new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), { onReject: console.warn });
+console.log(express_);

@@ -3,7 +3,8 @@
 // re-initialisation, svix-* headers), then deliveries through the README's
 // Worker, which answers a bare 401 (the codes go to workerd's log, checked
 // by scripts/wasm-package.sh). Usage: node drive.mjs PORT
-import { createHmac } from 'node:crypto';
+import { createHmac, createSign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 const port = process.argv[2];
 const now = Math.floor(Date.now() / 1000);
@@ -28,6 +29,17 @@ const post = (path, payload, headers = {}) =>
 check('cold start: three concurrent one-call verifies', await (await post('/checks/cold', pair)).json(), ['ok', 'ok', 'NoMatchingSignature']);
 check('re-initialisation: each Webhook verifies its own only', await (await post('/checks/reinit', pair)).json(), [0, 0, 'NoMatchingSignature', 'NoMatchingSignature']);
 check('svix-* headers', await (await post('/checks/svix', pair)).json(), ['ok']);
+
+// Gemini's dynamic mode in workerd's WebCrypto: a token signed with the committed test key
+// (tests/fixtures/jwt/demo-2048-a.pem), checked against its JWKS (jwks-a.json).
+const fixture = (name) => readFileSync(new URL(`../jwt/${name}`, import.meta.url), 'utf8');
+const audience = 'https://receiver.example/webhooks/gemini';
+const input = [{ alg: 'RS256', kid: 'demo-a' }, { aud: audience, iat: now, exp: now + 300 }]
+  .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url')).join('.');
+const jwt = `${input}.${createSign('RSA-SHA256').update(input).sign(fixture('demo-2048-a.pem')).toString('base64url')}`;
+const gemini = { audience, jwks: JSON.parse(fixture('jwks-a.json')), now, body, headers: { 'webhook-id': 'msg_dyn', 'webhook-timestamp': String(now), 'webhook-signature': jwt } };
+check('GeminiReceiver, dynamic', await (await post('/checks/gemini', JSON.stringify(gemini))).json(),
+  ['dynamic', 'bearer-token', 'demo-a', 'batch.succeeded', 'BadSignature']);
 
 const valid = delivery(A, 'msg_readme');
 const cases = [

@@ -1,6 +1,8 @@
 // The test Worker: the README's Worker (examples/worker.mjs) on every path
-// but the checks, which run inside workerd and answer what they saw.
-import readme from 'readme-worker.mjs';
+// but the checks, which run inside workerd and answer what they saw. Bundled
+// as Wrangler bundles a Worker: esbuild with the `workerd` condition, the
+// `.wasm` files left as modules (see scripts/wasm-package.sh).
+import readme from './readme-worker.mjs';
 import * as m from 'webhook-signature-wasm';
 import module from 'webhook-signature-wasm/webhook_signature_wasm.wasm';
 
@@ -39,6 +41,13 @@ export default {
       const { a } = await request.json();
       const svix = new Headers({ 'svix-id': a.headers['webhook-id'], 'svix-timestamp': a.headers['webhook-timestamp'], 'svix-signature': a.headers['webhook-signature'] });
       return Response.json([await outcome(m.verify({ secret: a.secret, headers: svix, body: a.body, now: a.now }))]);
+    }
+    if (path === '/checks/gemini') {
+      const { audience, jwks, now, body, headers } = await request.json();
+      const receiver = new m.GeminiReceiver({ audience, jwks });
+      const verified = await receiver.verify(body, headers, { now });
+      const forged = await outcome(receiver.verify(body, { ...headers, 'webhook-signature': `${headers['webhook-signature'].slice(0, -4)}AAAA` }, { now }));
+      return Response.json([verified.mode, verified.authenticated, verified.kid, verified.event.type, forged]);
     }
     return readme.fetch(request, env);
   },

@@ -1,0 +1,287 @@
+// Types for webhook-signature-wasm (hand-written; the package is JavaScript over a wasm C ABI).
+// The same file serves the ESM (index.d.ts) and CommonJS (index.d.cts) entries.
+
+/** The webhook_signature::Error variant a rejection names, or a failure of this package's own. */
+export type ErrorCode =
+  | 'InvalidSecret' | 'InvalidId' | 'MissingHeader' | 'InvalidHeader' | 'InvalidTimestamp'
+  | 'TimestampTooOld' | 'TimestampTooNew' | 'NoSupportedSignature' | 'NoMatchingSignature'
+  | 'CannotSign' | 'BufferTooSmall' | 'TooManyKeys' | 'NotStarted' | 'OutOfMemory' | 'BodyTooLarge' | 'Unknown'
+  // GeminiReceiver's dynamic path (the Rust crate's gemini::Error variants).
+  | 'DynamicNotConfigured' | 'TokenTooLong' | 'MalformedToken' | 'UnsupportedAlgorithm' | 'CriticalHeader'
+  | 'MissingKeyId' | 'UnknownKeyId' | 'KeysUnavailable' | 'MissingClaim' | 'InvalidClaim' | 'Expired' | 'NotYetValid'
+  | 'IssuedInFuture' | 'TokenTooOld' | 'WrongAudience' | 'WrongIssuer' | 'BadSignature' | 'BodyMismatch' | 'BodyNotBound';
+
+/** Thrown for every rejected delivery or key; constructed as npm `standardwebhooks`' (`new WebhookVerificationError(message)`). */
+export class WebhookVerificationError extends Error {
+  constructor(message: string, code?: ErrorCode);
+  /** What failed (default `'Unknown'`). */
+  readonly code: ErrorCode;
+  /** The module's status number, when the module reported it. */
+  readonly status?: number;
+}
+
+/** Thrown by `readBody` for a body over its limit: answer 413. */
+export class BodyTooLargeError extends WebhookVerificationError {
+  constructor(maxBytes: number);
+  readonly code: 'BodyTooLarge';
+  readonly maxBytes: number;
+}
+
+/** npm `standardwebhooks`' header type. */
+export interface WebhookUnbrandedRequiredHeaders {
+  'webhook-id': string;
+  'webhook-timestamp': string;
+  'webhook-signature': string;
+}
+
+/** npm `standardwebhooks`' options, plus `tolerance`. */
+export interface WebhookOptions {
+  /** `'raw'`: the secret is the key itself (a Uint8Array, or a string read one byte per character). */
+  format?: 'raw';
+  /** The accepted clock difference in seconds (default 300). */
+  tolerance?: number;
+}
+
+/**
+ * A Fetch `Headers` (or anything with `get(name)`), or a plain object of header values (Node's
+ * `IncomingHttpHeaders`). `svix-id`, `svix-timestamp` and `svix-signature` are read when the
+ * `webhook-*` names are absent.
+ */
+export type HeadersLike =
+  | { get(name: string): string | null }
+  | WebhookUnbrandedRequiredHeaders
+  | Record<string, string | string[] | undefined>;
+
+/** The raw body: a string (hashed as UTF-8) or the exact bytes of any binary view. */
+export type Body = string | ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
+
+/** What `readBody` reads: a Fetch `Request`, or a Node `IncomingMessage` (an async iterable of chunks). */
+export type RequestLike =
+  | { headers: HeadersLike; body: ReadableStream<Uint8Array> | null; arrayBuffer(): Promise<ArrayBuffer> }
+  | ({ headers: HeadersLike } & AsyncIterable<Uint8Array | string>);
+
+/**
+ * The request's raw body as one `Uint8Array`. A body declared (`Content-Length`) over `maxBytes` (default
+ * `MAX_BODY`, 1 MiB) is refused before any of it is read, an undeclared one at the first chunk past it.
+ * @throws BodyTooLargeError past `maxBytes`; TypeError for anything but a request.
+ */
+export function readBody(request: RequestLike, options?: { maxBytes?: number }): Promise<Uint8Array>;
+
+/** `readBody`'s default limit: 1 MiB. */
+export const MAX_BODY: number;
+/** The most secrets one `Webhook` holds: 8. */
+export const MAX_SECRETS: number;
+
+/**
+ * Not needed: the module is instantiated on first use. With a source, `Webhook`s made afterwards use that
+ * module; later calls with the same source or bytes reuse it, and concurrent calls share one instance.
+ */
+export function init(source?: WebAssembly.Module | BufferSource | Response | Promise<Response | BufferSource | WebAssembly.Module>): Promise<void>;
+/** As `init(source)`, synchronously. */
+export function initSync(source?: WebAssembly.Module | BufferSource): void;
+
+/** A secret, as npm `standardwebhooks` takes it. */
+export type Secret = string | Uint8Array;
+
+/** Secrets checked once; synchronous `verify` and `sign`. Any number may exist: nothing is reserved. */
+export class Webhook {
+  /**
+   * @param secret `whsec_…` or bare base64 (or `whpk_`/`whsk_` in the Ed25519 build); raw key bytes with
+   *   `{ format: 'raw' }`; or up to eight of them during a rotation.
+   * @throws WebhookVerificationError `InvalidSecret`; TypeError for a secret of the wrong type.
+   */
+  constructor(secret: Secret | readonly Secret[], options?: WebhookOptions);
+  /**
+   * Verifies a delivery against the system clock, as npm `standardwebhooks` does.
+   * @returns the payload parsed as JSON; `undefined` for an empty payload.
+   * @throws WebhookVerificationError naming the failure; TypeError for a body or headers of the wrong type.
+   */
+  verify(payload: Body, headers: HeadersLike): unknown;
+  /**
+   * Verifies a delivery. `now` is Unix seconds (default: the clock).
+   * @returns the index of the secret that matched.
+   * @throws WebhookVerificationError naming the failure; TypeError for a body or headers of the wrong type.
+   */
+  verify(delivery: { headers: HeadersLike; body: Body; now?: number }): number;
+  /** The `webhook-signature` header value, one entry per secret. `timestamp`: a Date, or Unix seconds. */
+  sign(msgId: string, timestamp: Date | number, payload: Body): string;
+  /** Drops the secrets; the Webhook cannot be used afterwards. Optional: nothing is reserved. */
+  free(): void;
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Resolves if the delivery is genuine and fresh; rejects with a WebhookVerificationError. Keeps up to 16
+ * secrets' `Webhook`s, by secret.
+ */
+export function verify(delivery: {
+  secret: string;
+  headers: HeadersLike;
+  body: Body;
+  now?: number;
+  tolerance?: number;
+}): Promise<void>;
+
+/** The `data` fields Gemini documents for its events; each may be absent. */
+export interface GeminiEventData {
+  id?: string;
+  output_file_uri?: string;
+  /** Google's cookbook reads this name for `output_file_uri`. */
+  video_uri?: string;
+  file_name?: string;
+  error_code?: string;
+  error_message?: string;
+  [field: string]: unknown;
+}
+
+/** The envelope every Gemini webhook body carries, typed by `type`. */
+export type GeminiEvent =
+  | {
+      type:
+        | 'batch.succeeded' | 'batch.failed' | 'batch.cancelled' | 'batch.expired'
+        | 'interaction.requires_action' | 'interaction.completed' | 'interaction.failed' | 'interaction.cancelled'
+        | 'video.generated';
+      version?: string;
+      timestamp?: string;
+      data?: GeminiEventData;
+    }
+  | { type: string & {}; version?: string; timestamp?: string; data?: Record<string, unknown> };
+
+/** A JSON Web Key Set, as Google serves it. */
+export interface JwksDocument {
+  keys: Array<Record<string, unknown>>;
+}
+
+/** What a verified Gemini delivery is. */
+export type GeminiDelivery = {
+  id: string;
+  /** `webhook-timestamp`, Unix seconds. */
+  timestamp: number;
+  /** The body parsed as a Gemini envelope; undefined if it is not one (still authentic: answer 2xx). */
+  event: GeminiEvent | undefined;
+} & (
+  | { mode: 'static'; authenticated: 'signature'; /** Which secret matched. */ key: number }
+  | {
+      mode: 'dynamic';
+      /** `signature`: a claim binds the body; `bearer-token`: only the sender is authenticated. */
+      authenticated: 'signature' | 'bearer-token';
+      /** The JWKS key that verified the token. */
+      kid: string;
+      /** The token's claims, verified. */
+      claims: Record<string, unknown>;
+      /** The claim that binds the body, when one does. */
+      boundBy?: string;
+    }
+);
+
+/** Options of `GeminiReceiver`, with the Rust crate's defaults. */
+export interface GeminiReceiverOptions {
+  /** The static webhooks' `whsec_` secrets, current first. */
+  secrets?: string | readonly string[];
+  /** The URL (or URLs) dynamic tokens must name in `aud`; without it, dynamic deliveries are refused. */
+  audience?: string | readonly string[];
+  /** Google's keys as a JWKS object (offline); otherwise `jwksUrl` is fetched and cached. */
+  jwks?: JwksDocument;
+  /** Default: `GOOGLE_JWKS_URL`. https only (http on loopback, for tests). */
+  jwksUrl?: string;
+  /** Required `iss` (off by default: Google does not document one). */
+  issuer?: string | readonly string[];
+  /** Clock difference allowed on `exp`, `nbf`, `iat`, in seconds (60). */
+  leeway?: number;
+  /** Refuse tokens whose `iat` is older (seconds); `iat` becomes required. */
+  maxAge?: number;
+  /** Accept tokens without `exp`; only with `maxAge`, which then bounds them. */
+  allowMissingExp?: boolean;
+  /** Refuse tokens that do not bind the body (`BodyNotBound`). */
+  requireBoundBody?: boolean;
+  /** The `webhook-timestamp` window, in seconds (300). */
+  tolerance?: number;
+}
+
+/** Google's JWKS for dynamic webhooks. */
+export const GOOGLE_JWKS_URL: string;
+
+/** A JWKS reduced to the RSA keys that can check RS256, imported into WebCrypto. */
+export class Jwks {
+  static from(document: JwksDocument | string): Promise<Jwks>;
+  /** Keys skipped, with why. */
+  readonly skipped: Array<{ kid: string | undefined; reason: string }>;
+  key(kid: string): CryptoKey | undefined;
+  kids(): string[];
+}
+
+/** Google's keys fetched and cached: `max-age` clamped to 5 min..24 h, unknown kids refresh at most once per 30 s, stale keys kept on failures. */
+export class JwksCache {
+  constructor(url?: string, options?: { fetch?: typeof fetch });
+  keys(kid: string, now: number): Promise<Jwks>;
+}
+
+/** Receives Gemini API webhooks: static (`v1,` HMAC) and dynamic (RS256 JWT checked with WebCrypto). */
+export class GeminiReceiver {
+  constructor(options: GeminiReceiverOptions);
+  /**
+   * Verifies a delivery: `body` the exact bytes (or text) received; `now` Unix seconds (default: the clock).
+   * @throws WebhookVerificationError whose `code` names the failure (`BadSignature`, `WrongAudience`, `Expired`, …).
+   */
+  verify(body: Body, headers: HeadersLike, options?: { now?: number }): Promise<GeminiDelivery>;
+}
+
+/** A delivery the middleware verified. */
+export interface WebhookDelivery {
+  /** `webhook-id` (or `svix-id`): deduplicate on it. */
+  id: string;
+  /** `webhook-timestamp`, Unix seconds. */
+  timestamp: number;
+  /** The raw body, exactly as signed. */
+  body: Uint8Array;
+  /** The body parsed as JSON; undefined if it is empty or not JSON. */
+  payload: unknown;
+}
+
+/** Options of the middleware: `Webhook` options plus the body limit and where rejections are reported. */
+export interface WebhookMiddlewareOptions extends WebhookOptions {
+  /** The largest body read, in bytes (default `MAX_BODY`, 1 MiB); over it, 413. */
+  maxBytes?: number;
+  /** Told why a delivery was refused (default: `console.warn` of its code); the sender only sees the status. */
+  onReject?: (error: Error) => void;
+}
+
+/** Node/Express request and response, as far as the middleware uses them. */
+interface ExpressRequestLike extends AsyncIterable<Uint8Array | string> {
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  rawBody?: unknown;
+  readableEnded?: boolean;
+  webhook?: WebhookDelivery;
+}
+interface ExpressResponseLike {
+  statusCode: number;
+  setHeader(name: string, value: string): unknown;
+  end(): unknown;
+}
+
+/**
+ * Express middleware: raw body (`req.rawBody`, a Buffer from `express.raw()`, or the stream), 413 over
+ * `maxBytes`, 400 for a broken body or missing/malformed headers, 401 for a delivery that does not verify; sets
+ * `req.webhook` and `req.rawBody`.
+ */
+export function expressWebhook(secret: Secret | readonly Secret[] | Webhook, options?: WebhookMiddlewareOptions):
+  (req: ExpressRequestLike, res: ExpressResponseLike, next: (error?: unknown) => void) => Promise<void>;
+
+/** Hono context, as far as the middleware uses it. */
+interface HonoContextLike {
+  req: { raw: Request; bodyCache: Record<string, unknown> };
+  set(key: 'webhook', value: WebhookDelivery): void;
+  body(data: null, status: number): Response;
+}
+
+/** Hono middleware: the same statuses; `c.get('webhook')`, and `c.req.json()` still works afterwards. */
+export function honoWebhook(secret: Secret | readonly Secret[] | Webhook, options?: WebhookMiddlewareOptions):
+  (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | void>;
+
+/** Wraps a Fetch-style handler (Next.js route handlers, Workers, Deno.serve): the same statuses; the handler gets a readable copy of the request and the delivery. */
+export function withWebhook<Rest extends unknown[]>(
+  secret: Secret | readonly Secret[] | Webhook,
+  handler: (request: Request, delivery: WebhookDelivery, ...rest: Rest) => Response | Promise<Response>,
+  options?: WebhookMiddlewareOptions,
+): (request: Request, ...rest: Rest) => Promise<Response>;

@@ -1,0 +1,85 @@
+// The Express, Hono and Fetch middleware, each with the same deliveries:
+// valid (the handler sees the delivery and can read the body again),
+// tampered and stale (401), headers missing or malformed (400), a body over
+// the limit (413). Express runs on 127.0.0.1; Hono and the Fetch wrapper are
+// called in-process with Requests.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { test } from 'node:test';
+import express from 'express';
+import { Hono } from 'hono';
+import { expressWebhook, honoWebhook, Webhook, withWebhook } from 'webhook-signature-wasm';
+
+// The Standard Webhooks spec's example secret.
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const BODY = '{"type":"batch.succeeded","data":{"id":"b1"}}';
+const quiet = { onReject: () => {}, maxBytes: 1024 };
+function signed(body = BODY, timestamp = Math.floor(Date.now() / 1000)) {
+  const mac = createHmac('sha256', Buffer.from(SECRET.slice(6), 'base64')).update(`msg_1.${timestamp}.${body}`).digest('base64');
+  return { 'content-type': 'application/json', 'webhook-id': 'msg_1', 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${mac}` };
+}
+/** [name, headers, body, expected status] for every middleware. */
+const CASES = [
+  ['valid', () => signed(), BODY, 200],
+  ['tampered', () => signed(), `${BODY} `, 401],
+  ['stale', () => signed(BODY, Math.floor(Date.now() / 1000) - 3600), BODY, 401],
+  ['no headers', () => ({ 'content-type': 'application/json' }), BODY, 400],
+  ['bad timestamp', () => ({ ...signed(), 'webhook-timestamp': 'soon' }), BODY, 400],
+  ['over the limit', () => signed('x'.repeat(2000)), 'x'.repeat(2000), 413],
+];
+
+test('Express: verifies the raw body, sets req.webhook, answers 401/400/413', async () => {
+  const app = express();
+  const answer = (req, res) => res.json({ id: req.webhook.id, type: req.webhook.payload.type, raw: req.rawBody.toString() });
+  app.post('/hook', expressWebhook(SECRET, quiet), answer);
+  // After express.raw(): the Buffer it read is used.
+  app.post('/raw', express.raw({ type: '*/*' }), expressWebhook(new Webhook(SECRET), quiet), answer);
+  // After express.json(): the signed bytes are gone; an error, not a pass.
+  app.post('/parsed', express.json(), expressWebhook(SECRET, quiet), answer);
+  app.use((error, req, res, next) => res.status(500).json({ error: error.message }));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  try {
+    for (const path of ['/hook', '/raw']) {
+      for (const [name, headers, body, status] of CASES) {
+        const response = await fetch(`${base}${path}`, { method: 'POST', headers: headers(), body });
+        assert.equal(response.status, status, `${path} ${name}`);
+        if (status === 200) assert.deepEqual(await response.json(), { id: 'msg_1', type: 'batch.succeeded', raw: BODY });
+        else if (path === '/hook') assert.equal(await response.text(), '', 'a bare status');
+      }
+    }
+    const parsed = await fetch(`${base}/parsed`, { method: 'POST', headers: signed(), body: BODY });
+    assert.equal(parsed.status, 500);
+    assert.match((await parsed.json()).error, /already parsed/);
+  } finally {
+    server.close();
+  }
+});
+
+test('Hono: c.get("webhook"), and the body stays readable', async () => {
+  const app = new Hono();
+  app.post('/hook', honoWebhook(SECRET, quiet), async (c) => c.json({ id: c.get('webhook').id, again: await c.req.json(), text: await c.req.text() }));
+  for (const [name, headers, body, status] of CASES) {
+    const response = await app.request('/hook', { method: 'POST', headers: headers(), body });
+    assert.equal(response.status, status, name);
+    if (status === 200) assert.deepEqual(await response.json(), { id: 'msg_1', again: JSON.parse(BODY), text: BODY });
+  }
+});
+
+test('Fetch wrapper (Next.js route handlers, Workers): the handler gets a readable Request and the delivery', async () => {
+  const rejected = [];
+  const POST = withWebhook(SECRET, async (request, delivery, context) => Response.json({
+    id: delivery.id, type: delivery.payload.type, again: await request.text(), context,
+  }), { ...quiet, onReject: (error) => rejected.push(error.code) });
+  for (const [name, headers, body, status] of CASES) {
+    const response = await POST(new Request('http://127.0.0.1/hook', { method: 'POST', headers: headers(), body }), 'ctx');
+    assert.equal(response.status, status, name);
+    if (status === 200) assert.deepEqual(await response.json(), { id: 'msg_1', type: 'batch.succeeded', again: BODY, context: 'ctx' });
+  }
+  assert.deepEqual(rejected, ['NoMatchingSignature', 'TimestampTooOld', 'MissingHeader', 'InvalidTimestamp', 'BodyTooLarge']);
+  // A GET signed over its empty body reaches the handler too (a Request cannot carry a body for it).
+  const echo = withWebhook(SECRET, async (request, delivery) => Response.json({ method: request.method, length: delivery.body.length }), quiet);
+  const get = await echo(new Request('http://127.0.0.1/hook', { headers: signed('') }));
+  assert.deepEqual(await get.json(), { method: 'GET', length: 0 });
+});
