@@ -496,9 +496,29 @@ fn claimed(row: &Row, token: i64) -> Result<Claimed, InboxError> {
     })
 }
 
-/// Creates the schema once, under an advisory lock, so instances starting
-/// together do not race.
+/// The schema's version, if the version table is there: read without writing,
+/// so an inbox already migrated opens on a read-only server too (and is then
+/// reported not ready by `ping`, instead of failing to start).
+async fn schema_version(client: &Object) -> Result<Option<i64>, InboxError> {
+    let table: Option<String> =
+        client.query_one("SELECT to_regclass('inbox_schema')::text", &[]).await?.try_get(0)?;
+    if table.is_none() {
+        return Ok(None);
+    }
+    match client.query_opt("SELECT version FROM inbox_schema", &[]).await? {
+        Some(row) => Ok(Some(row.try_get(0)?)),
+        None => Ok(None),
+    }
+}
+
+/// Creates or upgrades the schema once, under an advisory lock, so instances
+/// starting together do not race.
 async fn migrate(client: &mut Object) -> Result<(), InboxError> {
+    match schema_version(client).await? {
+        Some(version) if version > schema::VERSION => return Err(InboxError::SchemaTooNew(version)),
+        Some(schema::VERSION) => return Ok(()),
+        _ => {}
+    }
     let transaction = client.transaction().await?;
     transaction.execute("SELECT pg_advisory_xact_lock(7306745105)", &[]).await?;
     transaction.batch_execute("CREATE TABLE IF NOT EXISTS inbox_schema (version BIGINT NOT NULL)").await?;

@@ -299,3 +299,62 @@ async fn a_query_past_its_timeout_is_cancelled_on_the_server() {
     assert_eq!(waiting, 0, "the timed-out query still runs on the server");
     locker.batch_execute("ROLLBACK").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_wakes_an_idle_worker() {
+    let Some(url) = database("wake").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    common::an_insert_wakes_an_idle_worker(&inbox).await;
+}
+
+/// A server that answers but takes no writes (a standby, or read-only) is
+/// not ready: every delivery would be refused.
+#[tokio::test]
+async fn a_read_only_server_is_not_ready() {
+    let Some(url) = database("read_only").await else { return };
+    let writable = Inbox::connect_postgres(&url).await.unwrap();
+    assert!(writable.ping().await.is_ok());
+    let read_only = url.replace("options=", "options=-c%20default_transaction_read_only%3Don%20");
+    let inbox = Inbox::connect_postgres(&read_only).await.unwrap();
+    let error = inbox.ping().await.unwrap_err();
+    assert!(error.to_string().contains("read-only"), "{error}");
+}
+
+/// An inbox of the schema's first version is migrated in place: rows keep
+/// their data, and are due as they were.
+#[tokio::test]
+async fn a_version_one_schema_is_migrated() {
+    let Some(url) = database("v1").await else { return };
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(
+            "CREATE TABLE inbox_schema (version BIGINT NOT NULL); INSERT INTO inbox_schema VALUES (1);
+             CREATE TABLE deliveries (
+               webhook_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, webhook_timestamp BIGINT NOT NULL,
+               body BYTEA NOT NULL, authenticated TEXT NOT NULL, received_at BIGINT NOT NULL,
+               attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT, claimed_by TEXT,
+               claimed_until BIGINT, processed_at BIGINT, failed_at BIGINT, processed_by TEXT);
+             INSERT INTO deliveries (webhook_id, event_type, webhook_timestamp, body, authenticated,
+               received_at, attempts, next_attempt_at, processed_at, failed_at) VALUES
+               ('new', 'batch.succeeded', 1795000000, '\\x7b7d', 'signature', 1795000000, 0, NULL, NULL, NULL),
+               ('later', 'batch.succeeded', 1795000002, '\\x7b7d', 'signature', 1795000002, 2, 1795000500, NULL, NULL),
+               ('done', 'batch.succeeded', 1795000003, '\\x7b7d', 'signature', 1795000003, 1, NULL, 1795000004, NULL),
+               ('dead', 'batch.succeeded', 1795000004, '\\x7b7d', 'signature', 1795000004, 10, 1795000040, NULL, 1795000090);",
+        )
+        .await
+        .unwrap();
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    let lease = Duration::from_secs(60);
+    let first = inbox.claim("w", lease, T0 + 100, 10).await.unwrap();
+    assert_eq!(first.iter().map(|row| row.webhook_id.as_str()).collect::<Vec<_>>(), ["new"]);
+    assert!(inbox.complete(&first[0], "w", T0 + 100).await.unwrap());
+    let later = inbox.claim("w", lease, T0 + 500, 10).await.unwrap();
+    assert_eq!(
+        later.iter().map(|row| (row.webhook_id.as_str(), row.attempts)).collect::<Vec<_>>(),
+        [("later", 3)]
+    );
+    let version: i64 = client.query_one("SELECT version FROM inbox_schema", &[]).await.unwrap().get(0);
+    assert_eq!(version, 2);
+    assert_eq!(inbox.get("dead").await.unwrap().unwrap().failed_at, Some(1_795_000_090));
+}

@@ -354,3 +354,9 @@ async fn editing_next_attempt_at_moves_the_retry() {
     editor.execute("UPDATE deliveries SET next_attempt_at = ?1", [T0]).unwrap();
     assert_eq!(inbox.claim("w", Duration::from_secs(60), T0 + 1, 1).await.unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_insert_wakes_an_idle_worker() {
+    let inbox = Inbox::open_sqlite(temp_db("wake"), &SqliteOptions::default()).unwrap();
+    common::an_insert_wakes_an_idle_worker(&inbox).await;
+}

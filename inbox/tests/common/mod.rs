@@ -582,3 +582,21 @@ pub async fn fill_the_queue(
     }
     panic!("the queue never held {bound} writes");
 }
+
+/// An idle worker wakes for a row this process commits, without waiting for
+/// its poll (an hour here).
+pub async fn an_insert_wakes_an_idle_worker(inbox: &Inbox) {
+    let worker = Worker::new(inbox.clone(), "sleepy").with_poll(Duration::from_secs(3600));
+    let stats = worker.stats().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running =
+        tokio::spawn(
+            async move { worker.run_until(|_| async { Ok(()) }, async { drop(stopped.await) }).await },
+        );
+    // Let it find nothing and go idle first.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    inbox.insert(delivery("wake", webhook_signature_inbox::unix_now() - 1)).await.unwrap();
+    eventually("the new row handled", || stats.count(Handled::Processed) == 1).await;
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), running).await.unwrap().unwrap();
+}
