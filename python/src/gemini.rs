@@ -12,8 +12,7 @@ use webhook_signature::Headers;
 use webhook_signature_gemini::{Authenticated, DynamicVerifier, Jwks, JwksCache, Mode};
 
 use crate::errors;
-use crate::input::{self, GIL_RELEASE_BYTES};
-use crate::webhook::parse_json;
+use crate::input::{self, GIL_RELEASE_BYTES, parse_json};
 
 /// The runtime fetches run on: one worker thread, so a refresh started by
 /// one call goes on between calls.

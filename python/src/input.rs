@@ -5,6 +5,7 @@ use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{IntoPyDict, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyString};
 use webhook_signature::{HeaderName, Timestamp};
 
@@ -75,13 +76,17 @@ pub(crate) struct HeaderValues<'py>([Value<'py>; 3]);
 
 impl HeaderValues<'_> {
     /// The values as text, `""` where absent, checked as the Rust `http`
-    /// adapter reads headers: visible ASCII, spaces and tabs only.
+    /// adapter reads headers: visible ASCII, spaces and tabs only, except
+    /// that an id given as `str` may hold any character but a control one
+    /// and is hashed as its UTF-8 bytes, as `standardwebhooks` hashes it.
     pub(crate) fn texts(&self, py: Python<'_>) -> PyResult<[&str; 3]> {
         let [id, timestamp, signature] = &self.0;
         let texts = [id.as_str()?, timestamp.as_str()?, signature.as_str()?];
-        for (value, name) in texts.iter().zip([HeaderName::Id, HeaderName::Timestamp, HeaderName::Signature])
-        {
-            if !value.bytes().all(|byte| byte == b'\t' || (0x20..0x7f).contains(&byte)) {
+        let names = [HeaderName::Id, HeaderName::Timestamp, HeaderName::Signature];
+        for (i, (value, name)) in texts.iter().zip(names).enumerate() {
+            let allowed =
+                |byte: u8| byte == b'\t' || (0x20..0x7f).contains(&byte) || (i == 0 && byte >= 0x80);
+            if !value.bytes().all(allowed) {
                 return Err(crate::errors::core(py, webhook_signature::Error::InvalidHeader(name)));
             }
         }
@@ -199,4 +204,15 @@ pub(crate) fn seconds(value: &Bound<'_, PyAny>, what: &str) -> PyResult<u64> {
     // Floored, as `math.floor`; `as` saturates beyond u64.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     Ok(float.floor() as u64)
+}
+
+/// `json.loads`, imported once.
+static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `json.loads(body)`.
+pub(crate) fn parse_json<'py>(py: Python<'py>, body: &[u8]) -> PyResult<Bound<'py, PyAny>> {
+    let loads = JSON_LOADS.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+        Ok(py.import("json")?.getattr("loads")?.unbind())
+    })?;
+    loads.bind(py).call1((PyBytes::new(py, body),))
 }

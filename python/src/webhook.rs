@@ -1,19 +1,17 @@
-//! `webhook_signature.Webhook`: a drop-in for `standardwebhooks.Webhook`.
+//! `webhook_signature._webhook_signature.Webhook`: the keys and the two
+//! operations behind the pure-Python `webhook_signature.Webhook`, which adds
+//! what `standardwebhooks` users rely on (JSON parsing, pickling, subclassing).
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use webhook_signature::{Headers, Timestamp};
 
 use crate::errors;
 use crate::input::{self, GIL_RELEASE_BYTES};
 
-/// `json.loads`, imported once.
-static JSON_LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-
-/// Secrets, parsed once; verify and sign Standard Webhooks deliveries.
-#[pyclass(module = "webhook_signature", frozen)]
+/// Secrets, parsed once; verifies and signs Standard Webhooks deliveries.
+#[pyclass(module = "webhook_signature._webhook_signature", frozen)]
 pub(crate) struct Webhook {
     keys: Vec<webhook_signature::Webhook>,
 }
@@ -42,30 +40,16 @@ impl Webhook {
         Ok(Self { keys })
     }
 
-    /// Verifies a delivery: returns its parsed JSON (or `None` with
-    /// `json_parse=False`), or raises a `WebhookVerificationError`.
-    #[pyo3(signature = (data, headers, *, now = None, json_parse = true))]
-    fn verify<'py>(
+    /// Verifies a delivery: returns the index of the secret that matched (0
+    /// is the current one), or raises a `WebhookVerificationError`.
+    #[pyo3(signature = (data, headers, now = None))]
+    fn verify(
         &self,
-        py: Python<'py>,
-        data: &Bound<'py, PyAny>,
-        headers: &Bound<'py, PyAny>,
-        now: Option<&Bound<'py, PyAny>>,
-        json_parse: bool,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.verify_with_key(py, data, headers, now, json_parse).map(|(payload, _)| payload)
-    }
-
-    /// As `verify`, and the index of the secret that matched (0 is the current one).
-    #[pyo3(signature = (data, headers, *, now = None, json_parse = true))]
-    fn verify_with_key<'py>(
-        &self,
-        py: Python<'py>,
-        data: &Bound<'py, PyAny>,
-        headers: &Bound<'py, PyAny>,
-        now: Option<&Bound<'py, PyAny>>,
-        json_parse: bool,
-    ) -> PyResult<(Bound<'py, PyAny>, usize)> {
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<usize> {
         let body = input::body(data)?;
         let values = input::headers(headers)?;
         let [id, timestamp, signature] = values.texts(py)?;
@@ -78,22 +62,21 @@ impl Webhook {
             keys => webhook_signature::Webhook::verify_any(keys, &headers, bytes, now),
         };
         let key = if bytes.len() >= GIL_RELEASE_BYTES { py.detach(verify) } else { verify() };
-        let key = key.map_err(|error| errors::core(py, error))?;
-        let payload = if json_parse { parse_json(py, bytes)? } else { py.None().into_bound(py) };
-        Ok((payload, key))
+        key.map_err(|error| errors::core(py, error))
     }
 
-    /// The `webhook-signature` value for a delivery: `v1,<base64>` (one entry
-    /// per secret, space-separated), as `standardwebhooks` signs.
+    /// The `webhook-signature` value for a delivery at `timestamp` (Unix
+    /// seconds): one entry per secret, space-separated. The id is signed as
+    /// its UTF-8 bytes.
     fn sign(
         &self,
         py: Python<'_>,
         msg_id: &str,
-        timestamp: &Bound<'_, PyAny>,
+        timestamp: u64,
         data: &Bound<'_, PyAny>,
     ) -> PyResult<String> {
         let body = input::body(data)?;
-        let timestamp = Timestamp::from_unix_secs(input::seconds(timestamp, "timestamp")?);
+        let timestamp = Timestamp::from_unix_secs(timestamp);
         let mut entries = Vec::with_capacity(self.keys.len());
         for key in &self.keys {
             let signature =
@@ -106,6 +89,19 @@ impl Webhook {
     fn __repr__(&self) -> String {
         format!("Webhook(<{} secret(s)>)", self.keys.len())
     }
+}
+
+/// HMAC-SHA256 of `data` under `key` (any length, empty included), as
+/// `standardwebhooks.webhooks.hmac_data` computes it.
+#[pyfunction]
+pub(crate) fn hmac_data<'py>(
+    py: Python<'py>,
+    key: &Bound<'py, PyAny>,
+    data: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let key = input::body(key)?;
+    let data = input::body(data)?;
+    Ok(PyBytes::new(py, &webhook_signature::hmac_sha256(key.bytes(), &[data.bytes()])))
 }
 
 /// One secret: text (`whsec_…`, bare base64, `whpk_`/`whsk_`) or raw key bytes.
@@ -121,16 +117,4 @@ fn key(py: Python<'_>, secret: &Bound<'_, PyAny>) -> PyResult<webhook_signature:
         )));
     };
     parsed.map_err(|error| errors::core(py, error))
-}
-
-/// `json.loads(body)`; a body that is not JSON is `InvalidJson`, a
-/// `WebhookVerificationError` like every other rejection.
-pub(crate) fn parse_json<'py>(py: Python<'py>, body: &[u8]) -> PyResult<Bound<'py, PyAny>> {
-    let loads = JSON_LOADS.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-        Ok(py.import("json")?.getattr("loads")?.unbind())
-    })?;
-    loads
-        .bind(py)
-        .call1((PyBytes::new(py, body),))
-        .map_err(|error| errors::error(py, "InvalidJson", &format!("the body is not JSON: {error}")))
 }

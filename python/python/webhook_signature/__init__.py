@@ -9,6 +9,7 @@
 
 from webhook_signature._errors import (
     CannotSignError,
+    EmptyWebhookSecretError,
     InvalidHeaderError,
     InvalidIdError,
     InvalidJsonError,
@@ -22,11 +23,13 @@ from webhook_signature._errors import (
     TooManyKeysError,
     WebhookVerificationError,
 )
-from webhook_signature._webhook_signature import GIL_RELEASE_BYTES, Webhook
+from webhook_signature._webhook import Webhook, hmac_data
+from webhook_signature._webhook_signature import GIL_RELEASE_BYTES, __version__
 
 __all__ = [
     "GIL_RELEASE_BYTES",
     "CannotSignError",
+    "EmptyWebhookSecretError",
     "InvalidHeaderError",
     "InvalidIdError",
     "InvalidJsonError",
@@ -40,4 +43,6 @@ __all__ = [
     "TooManyKeysError",
     "Webhook",
     "WebhookVerificationError",
+    "__version__",
+    "hmac_data",
 ]

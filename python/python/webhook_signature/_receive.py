@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from webhook_signature._errors import WebhookVerificationError
-from webhook_signature._webhook_signature import Delivery, Webhook
+from webhook_signature._webhook import Webhook
+from webhook_signature._webhook_signature import Delivery
 
 if TYPE_CHECKING:
     from webhook_signature._webhook_signature import HeaderMap

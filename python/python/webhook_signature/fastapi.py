@@ -37,7 +37,8 @@ from webhook_signature._receive import (
     rejected,
     verified,
 )
-from webhook_signature._webhook_signature import GOOGLE_JWKS_URL, Receiver, Webhook
+from webhook_signature._webhook import Webhook
+from webhook_signature._webhook_signature import GOOGLE_JWKS_URL, Receiver
 
 __all__ = ["GeminiDelivery", "GeminiVerifier", "VerifiedDelivery", "WebhookVerifier"]
 
