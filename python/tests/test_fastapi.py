@@ -1,13 +1,15 @@
 """The FastAPI dependencies through TestClient: 204, 400, 401 and 413, with
-bodies that do not say which check failed."""
+bodies that do not say which check failed, and a body the endpoint reads again."""
 
 from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
-from fastapi import Depends, FastAPI, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from conftest import SECRET, signed, signed_text
 from test_gemini import AUDIENCE, BODY, JWKS_A, token
@@ -69,3 +71,30 @@ def test_a_zero_padded_timestamp_reads_as_the_core_reads_it() -> None:
     response = client.post("/webhooks", content=body, headers=signed_text(body, "msg_padded", "0" * 5000 + str(now)))
     assert response.status_code == 204
     assert (seen[-1].id, seen[-1].timestamp) == ("msg_padded", now)
+
+
+class Order(BaseModel):
+    test: int
+
+
+@app.post("/reads-again")
+async def reads_again(request: Request, delivery: VerifiedDelivery = Depends(WebhookVerifier(SECRET, max_body=1024))) -> dict[str, Any]:
+    chunks = [chunk async for chunk in request.stream()]
+    return {"body": (await request.body()).decode(), "json": await request.json(), "stream": b"".join(chunks).decode()}
+
+
+@app.post("/model")
+async def model(order: Order, delivery: VerifiedDelivery = Depends(WebhookVerifier(SECRET, max_body=1024))) -> dict[str, Any]:
+    return {"test": order.test, "id": delivery.id}
+
+
+def test_the_endpoint_reads_the_body_again() -> None:
+    body = b'{"test": 2432232314}'
+    response = client.post("/reads-again", content=body, headers=signed(body))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"body": body.decode(), "json": {"test": 2432232314}, "stream": body.decode()}
+    # A body model FastAPI parses before the dependency runs: both see the same body.
+    json_type = {"content-type": "application/json"}
+    response = client.post("/model", content=body, headers={**signed(body, msg_id="msg_model"), **json_type})
+    assert response.json() == {"test": 2432232314, "id": "msg_model"}
+    assert client.post("/model", content=body + b" ", headers={**signed(body), **json_type}).status_code == 401

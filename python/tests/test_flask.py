@@ -8,7 +8,7 @@ import io
 import json
 import time
 
-from flask import Flask
+from flask import Flask, request
 
 from conftest import SECRET, signed, signed_text
 from test_gemini import AUDIENCE, BODY, JWKS_A, token
@@ -135,7 +135,7 @@ def test_gemini_without_keys_is_503_so_the_sender_retries() -> None:
     headers = {"webhook-id": "msg_503", "webhook-timestamp": str(now), "webhook-signature": token({"iat": now, "exp": now + 300})}
     response = client.post("/gemini-offline", data=BODY, headers=headers)
     assert response.status_code == 503
-    assert response.text == "Service Unavailable"
+    assert "Service Unavailable" in response.text and "key" not in response.text.lower()
 
 
 def test_an_async_view_is_guarded_too() -> None:
@@ -160,3 +160,44 @@ def test_a_content_length_of_thousands_of_digits_is_413_not_a_500() -> None:
     body = b"{}"
     response = client.post("/webhooks/x", data=body, headers=signed(body), environ_overrides={"CONTENT_LENGTH": "9" * 5000})
     assert response.status_code == 413
+
+
+factory_app = Flask(__name__)
+views: list[dict[str, object]] = []
+
+
+@factory_app.errorhandler(401)
+def unauthorized(error: Exception) -> tuple[dict[str, str], int]:
+    return {"error": "unauthorized"}, 401
+
+
+@factory_app.post("/configured")
+@verified_webhook(max_body=1024)
+def configured(delivery: VerifiedDelivery) -> tuple[str, int]:
+    views.append({"data": request.get_data(), "json": request.get_json(force=True), "id": delivery.id})
+    return "", 204
+
+
+@factory_app.post("/form")
+@verified_webhook(max_body=1024)
+def form(delivery: VerifiedDelivery) -> tuple[str, int]:
+    views.append({"form": request.form.to_dict(), "data": request.get_data()})
+    return "", 204
+
+
+def test_secret_from_config_body_read_again_and_error_handlers() -> None:
+    factory_app.config["WEBHOOK_SECRET"] = SECRET
+    factory = factory_app.test_client()
+    body = b'{"test": 2432232314}'
+    assert factory.post("/configured", data=body, headers=signed(body, msg_id="msg_cfg")).status_code == 204
+    assert views[-1] == {"data": body, "json": {"test": 2432232314}, "id": "msg_cfg"}
+    form_body = b"a=1&b=two"
+    headers = {**signed(form_body), "content-type": "application/x-www-form-urlencoded"}
+    assert factory.post("/form", data=form_body, headers=headers).status_code == 204
+    assert views[-1] == {"form": {"a": "1", "b": "two"}, "data": form_body}
+    # The refusal went through abort(): the application's handler answered it.
+    response = factory.post("/configured", data=body + b" ", headers=signed(body))
+    assert (response.status_code, response.json) == (401, {"error": "unauthorized"})
+    # A secret rotated in the config is used from the next request on.
+    factory_app.config["WEBHOOK_SECRET"] = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+    assert factory.post("/configured", data=body, headers=signed(body)).status_code == 401

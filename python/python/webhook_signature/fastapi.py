@@ -13,7 +13,8 @@ malformed headers, 401 for a stale or unauthentic delivery, 413 for a body over
 ``max_body`` (refused on ``Content-Length`` before reading, and cut off as it
 streams in), and 503 when a dynamic delivery's keys cannot be fetched. The
 response bodies never say which check failed; the reason goes to the logger
-``webhook_signature`` at DEBUG.
+``webhook_signature`` at DEBUG. The handler can read the body again:
+``await request.body()``, ``await request.json()``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ def _http(refusal: Rejected) -> HTTPException:
 
 
 async def _read(request: Request, max_body: int) -> bytes:
-    """The body as it streams in, cut off as soon as it passes ``max_body``."""
+    """The body as it streams in, cut off as soon as it passes ``max_body``,
+    then left where Starlette caches what ``body()`` read, so the endpoint's
+    ``await request.body()``, ``request.json()`` and ``request.stream()`` read
+    it again (the endpoint gets the same ``Request``)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
@@ -56,7 +60,9 @@ async def _read(request: Request, max_body: int) -> bytes:
         if size > max_body:
             raise Rejected(413, "body over max_body")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request._body = body
+    return body
 
 
 class WebhookVerifier:

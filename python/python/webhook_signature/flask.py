@@ -12,13 +12,19 @@
         return "", 204
 
 The view (``def``, or ``async def`` with ``flask[async]``) gets the verified
-delivery as its first argument (then the route's own arguments). Each decorator answers, without calling the view: 400 for
-missing or malformed headers, 401 for a stale or unauthentic delivery, 413 for
-a body over ``max_body`` (refused on ``Content-Length`` before reading, and
-read at most ``max_body + 1`` bytes otherwise, chunked bodies included), and
-503 when a dynamic delivery's keys cannot be fetched. The response bodies
-never say which check failed; the reason goes to the logger
-``webhook_signature`` at DEBUG.
+delivery as its first argument (then the route's own arguments), and can read
+the body again (``request.get_data()``, ``request.get_json()``). Refusals go
+through ``abort()``, so ``@app.errorhandler(401)`` and the like apply, and the
+view never runs for them: 400 for missing or malformed headers, 401 for a
+stale or unauthentic delivery, 413 for a body over ``max_body`` (refused on
+``Content-Length`` before reading, and read at most ``max_body + 1`` bytes
+otherwise, chunked bodies included), and 503 when a dynamic delivery's keys
+cannot be fetched. The reason goes to the logger ``webhook_signature`` at
+DEBUG, never to the client.
+
+Without a secret, the decorators read it from the application's config on
+each request (``WEBHOOK_SECRET``; ``GEMINI_WEBHOOK_SECRET`` and
+``GEMINI_WEBHOOK_AUDIENCE``), so app factories and tests can set it late.
 """
 
 from __future__ import annotations
@@ -26,13 +32,12 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast, overload
+from typing import Any, Concatenate, NoReturn, ParamSpec, Protocol, TypeVar, cast, overload
 
-from flask import Response, request
+from flask import abort, current_app, request
 
 from webhook_signature._errors import WebhookVerificationError
 from webhook_signature._receive import (
-    PHRASES,
     GeminiDelivery,
     Rejected,
     VerifiedDelivery,
@@ -58,10 +63,10 @@ class Guard(Protocol[D_co]):
     latter with ``flask[async]``)."""
 
     @overload
-    def __call__(self, view: Callable[Concatenate[D_co, P], Awaitable[R]]) -> Callable[P, Awaitable[R | Response]]: ...
+    def __call__(self, view: Callable[Concatenate[D_co, P], Awaitable[R]]) -> Callable[P, Awaitable[R]]: ...
 
     @overload
-    def __call__(self, view: Callable[Concatenate[D_co, P], R]) -> Callable[P, R | Response]: ...
+    def __call__(self, view: Callable[Concatenate[D_co, P], R]) -> Callable[P, R]: ...
 
 
 #: Read in pieces of this size, so a body is never held twice while it arrives.
@@ -86,8 +91,14 @@ def _read(max_body: int) -> bytes:
     return b"".join(chunks)
 
 
-def _refusal(refusal: Rejected) -> Response:
-    return Response(PHRASES[refusal.status], status=refusal.status, mimetype="text/plain")
+def _keep(body: bytes) -> None:
+    """Leaves ``body`` where Werkzeug caches what ``get_data()`` read, so the
+    view's ``get_data()``, ``get_json()`` and ``form`` read it again."""
+    request._get_current_object()._cached_data = body  # type: ignore[attr-defined]
+
+
+def _refuse(refusal: Rejected) -> NoReturn:
+    abort(refusal.status)
 
 
 def _guard(verify: Callable[[int], D], max_body: int) -> Guard[D]:
@@ -104,7 +115,7 @@ def _guard(verify: Callable[[int], D], max_body: int) -> Guard[D]:
                 try:
                     delivery = verify(max_body)
                 except Rejected as refusal:
-                    return _refusal(refusal)
+                    _refuse(refusal)
                 return await view(delivery, *args, **kwargs)
 
             return guarded_async
@@ -114,7 +125,7 @@ def _guard(verify: Callable[[int], D], max_body: int) -> Guard[D]:
             try:
                 delivery = verify(max_body)
             except Rejected as refusal:
-                return _refusal(refusal)
+                _refuse(refusal)
             return view(delivery, *args, **kwargs)
 
         return guarded
@@ -122,15 +133,40 @@ def _guard(verify: Callable[[int], D], max_body: int) -> Guard[D]:
     return cast(Guard[D], decorate)
 
 
+def _config(key: str) -> Any:
+    """``current_app.config[key]``: a missing secret is the application's error (500), never the sender's."""
+    value = current_app.config.get(key)
+    if not value:
+        raise RuntimeError(f"webhook_signature.flask: no secret given and app.config[{key!r}] is not set")
+    return value
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 def verified_webhook(
-    secret_or_secrets: str | bytes | Sequence[str | bytes], *, max_body: int = 1 << 20, tolerance: int = 300
+    secret_or_secrets: str | bytes | Sequence[str | bytes] | None = None,
+    *,
+    max_body: int = 1 << 20,
+    tolerance: int = 300,
+    config_key: str = "WEBHOOK_SECRET",
 ) -> Guard[VerifiedDelivery]:
-    """Verifies a Standard Webhooks delivery; the view gets a ``VerifiedDelivery``."""
-    webhook = Webhook(secret_or_secrets, tolerance=tolerance)
+    """Verifies a Standard Webhooks delivery; the view gets a ``VerifiedDelivery``.
+
+    Without ``secret_or_secrets``, the secret is ``current_app.config[config_key]``."""
+    fixed = None if secret_or_secrets is None else Webhook(secret_or_secrets, tolerance=tolerance)
+
+    @functools.lru_cache(maxsize=8)
+    def configured(secret: Any) -> Webhook:
+        return Webhook(secret, tolerance=tolerance)
 
     def verify(max_body: int) -> VerifiedDelivery:
+        webhook = fixed or configured(_hashable(_config(config_key)))
         check_headers(request.headers, max_body, tolerance)
-        return verified(webhook, _read(max_body), request.headers)
+        body = _read(max_body)
+        _keep(body)
+        return verified(webhook, body, request.headers)
 
     return _guard(verify, max_body)
 
@@ -145,14 +181,31 @@ def verified_gemini(
 ) -> Guard[GeminiDelivery]:
     """Verifies a Gemini delivery, either mode; the view gets a ``GeminiDelivery``.
 
-    A dynamic delivery's first JWKS fetch runs in the request's thread (WSGI
-    servers give each request its own), with the GIL released."""
-    receiver = Receiver(secrets=secrets, audience=audience, jwks=jwks, jwks_url=jwks_url)
+    Without ``secrets`` and ``audience``, they are ``current_app.config``'s
+    ``GEMINI_WEBHOOK_SECRET`` and ``GEMINI_WEBHOOK_AUDIENCE`` (either may be
+    absent). A dynamic delivery's first JWKS fetch runs in the request's
+    thread (WSGI servers give each request its own), with the GIL released."""
+    fixed = None
+    if secrets is not None or audience is not None:
+        fixed = Receiver(secrets=secrets, audience=audience, jwks=jwks, jwks_url=jwks_url)
+
+    @functools.lru_cache(maxsize=8)
+    def configured(secrets: Any, audience: Any) -> Receiver:
+        # Cached, so the JWKS cache outlives the request.
+        return Receiver(secrets=secrets, audience=audience, jwks=jwks, jwks_url=jwks_url)
 
     def verify(max_body: int) -> GeminiDelivery:
+        receiver = fixed
+        if receiver is None:
+            config = current_app.config
+            found = _hashable(config.get("GEMINI_WEBHOOK_SECRET")), _hashable(config.get("GEMINI_WEBHOOK_AUDIENCE"))
+            if not any(found):
+                raise RuntimeError("webhook_signature.flask: set GEMINI_WEBHOOK_SECRET or GEMINI_WEBHOOK_AUDIENCE in app.config")
+            receiver = configured(*found)
         # The timestamp window is the receiver's (static and dynamic alike), checked before any key work.
         check_headers(request.headers, max_body, None)
         body = _read(max_body)
+        _keep(body)
         try:
             delivery = receiver.verify(body, request.headers)
         except WebhookVerificationError as error:
