@@ -4,6 +4,7 @@ storing it."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import sqlite3
 from pathlib import Path
@@ -59,3 +60,24 @@ def test_an_example_stores_once_and_refuses_forgeries(name: str, tmp_path: Path,
     forged = {**signed(BODY, "msg_forged"), "webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
     assert post(forged) == 401
     assert stored(database) == [("msg_example", "batch.succeeded", "signature")]
+
+
+def test_the_lambda_handler_reads_api_gateway_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+    spec = importlib.util.spec_from_file_location("example_aws_lambda", EXAMPLES / "aws_lambda.py")
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    handled: list[tuple[str, bytes]] = []
+    monkeypatch.setattr(example, "handle", lambda webhook_id, body: handled.append((webhook_id, body)))
+    binary = b"\x00\xffbinary"
+    rest = {"headers": {"Webhook-Id": "msg_rest", **{k.title(): v for k, v in signed(BODY, "msg_rest").items() if k != "webhook-id"}}, "body": BODY.decode(), "isBase64Encoded": False}
+    http_api = {"headers": signed(binary, "msg_http"), "body": base64.b64encode(binary).decode(), "isBase64Encoded": True}
+    assert example.handler(rest, None) == {"statusCode": 204}
+    assert example.handler(http_api, None) == {"statusCode": 204}
+    assert handled == [("msg_rest", BODY), ("msg_http", binary)]
+    forged = {**http_api, "body": base64.b64encode(binary + b"!").decode()}
+    assert example.handler(forged, None)["statusCode"] == 401
+    assert example.handler({**http_api, "body": "not base64!"}, None)["statusCode"] == 400
+    assert example.handler({"headers": {}, "body": ""}, None)["statusCode"] == 400
+    assert len(handled) == 2
