@@ -3,7 +3,10 @@
 //! by the crate's cache (cancellation-safe, `max-age` clamped, unknown-`kid`
 //! refreshes at most every 30 s) with the GIL released.
 
-use std::sync::OnceLock;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Waker};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -37,10 +40,11 @@ enum Keys {
     Fetched(JwksCache),
 }
 
-/// A Gemini webhook receiver for both modes.
-#[pyclass(module = "webhook_signature.gemini", frozen)]
+/// A Gemini webhook receiver for both modes. Subclassed by the Python
+/// `webhook_signature.gemini.Receiver`, which adds `verify_async`.
+#[pyclass(module = "webhook_signature._webhook_signature", frozen, subclass)]
 pub(crate) struct Receiver {
-    receiver: webhook_signature_gemini::Receiver,
+    receiver: Arc<webhook_signature_gemini::Receiver>,
     keys: Keys,
 }
 
@@ -76,7 +80,7 @@ impl Receiver {
             Some(document) if !document.is_none() => Keys::Given(parse_jwks(py, document)?),
             _ => Keys::Fetched(JwksCache::new(jwks_url).map_err(|e| PyValueError::new_err(e.to_string()))?),
         };
-        Ok(Self { receiver, keys })
+        Ok(Self { receiver: Arc::new(receiver), keys })
     }
 
     /// Verifies a delivery of either mode; returns a `Delivery` or raises a
@@ -107,6 +111,72 @@ impl Receiver {
             }
             Keys::Fetched(_) => self.receiver.verify(&headers, bytes, now, None),
         };
+        Self::delivery(py, verified, bytes)
+    }
+
+    /// As `verify`, without ever waiting for a JWKS fetch, for event loops:
+    /// the `Delivery` (or the error) when no fetch is needed, which is every
+    /// static delivery and every dynamic one whose key is cached; otherwise
+    /// `None`, and `notify()` is called, from another thread, once the fetch
+    /// this call needs has ended (with or without keys), so that a new call
+    /// answers at once.
+    #[pyo3(signature = (body, headers, notify, *, now = None))]
+    fn verify_or_notify(
+        &self,
+        py: Python<'_>,
+        body: &Bound<'_, PyAny>,
+        headers: &Bound<'_, PyAny>,
+        notify: Py<PyAny>,
+        now: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Option<Delivery>> {
+        let Keys::Fetched(cache) = &self.keys else { return self.verify(py, body, headers, now).map(Some) };
+        let body = input::body(body)?;
+        let values = input::headers(headers)?;
+        let [id, timestamp, signature] = values.texts(py)?;
+        let now = input::now(now)?;
+        let headers = Headers { id, timestamp, signature };
+        let bytes = body.bytes();
+        if !webhook_signature_gemini::Receiver::is_dynamic(&headers) {
+            return Self::delivery(py, self.receiver.verify(&headers, bytes, now, None), bytes).map(Some);
+        }
+        let runtime = runtime()?;
+        // One poll: the cache answers a cached key at once, or starts (or
+        // joins) the fetch and is pending. Dropping the pending future is
+        // safe: the fetch runs in its own task.
+        let polled = py.detach(|| {
+            let _context = runtime.enter();
+            let mut verifying = pin!(self.receiver.verify_fetching(&headers, bytes, now, cache));
+            match verifying.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+                Poll::Ready(verified) => Some(verified),
+                Poll::Pending => None,
+            }
+        });
+        if let Some(verified) = polled {
+            return Self::delivery(py, verified, bytes).map(Some);
+        }
+        let (receiver, cache) = (Arc::clone(&self.receiver), cache.clone());
+        let (id, timestamp, signature, body) = (id.to_owned(), timestamp.to_owned(), signature.to_owned(), bytes.to_vec());
+        runtime.spawn(async move {
+            let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
+            // Waits for the fetch (bounded by the cache's fetch timeout); the outcome is the next call's.
+            let _ = receiver.verify_fetching(&headers, &body, now, &cache).await;
+            Python::attach(|py| {
+                if let Err(error) = notify.call0(py) {
+                    error.write_unraisable(py, None);
+                }
+            });
+        });
+        Ok(None)
+    }
+}
+
+impl Receiver {
+    /// The Python `Delivery` of a verification's outcome.
+    fn delivery(
+        py: Python<'_>,
+        verified: Result<webhook_signature_gemini::Delivery<'_>, webhook_signature_gemini::Error>,
+        bytes: &[u8],
+    ) -> PyResult<Delivery> {
         let delivery = verified.map_err(|error| errors::gemini(py, &error))?;
         let (mode, key, kid, bound_by) = match &delivery.verified.mode {
             Mode::Static { key } => ("static", Some(*key), None, None),

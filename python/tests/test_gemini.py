@@ -4,11 +4,13 @@ a dict, as text, and served on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import threading
 import time
+import typing
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,7 +20,7 @@ import pytest
 
 import webhook_signature as ws
 from conftest import FIXTURES, SECRET
-from webhook_signature.gemini import Receiver
+from webhook_signature.gemini import Authenticated, EventData, EventType, Mode, Receiver
 
 AUDIENCE = "https://receiver.example/webhooks/gemini"
 KEY_A = (FIXTURES / "jwt" / "demo-2048-a.pem").read_text()
@@ -46,7 +48,8 @@ def test_dynamic_bearer_token() -> None:
     assert (delivery.mode, delivery.kid, delivery.key) == ("dynamic", "demo-a", None)
     assert delivery.authenticated == "bearer_token"
     assert delivery.event_type == "video.generated"
-    assert delivery.event["data"]["id"] == "op1"
+    assert delivery.event is not None and delivery.event["type"] == "video.generated"
+    assert delivery.event["data"].get("id") == "op1"
     assert delivery.id == "msg_dyn" and delivery.timestamp == NOW
 
 
@@ -142,3 +145,75 @@ def test_no_jwks_to_be_had_is_keys_unavailable() -> None:
     with pytest.raises(ws.WebhookVerificationError) as raised:
         offline.verify(BODY, headers(token()), now=NOW)
     assert raised.value.code == "KeysUnavailable"
+
+
+def test_verify_async_awaits_the_first_fetch_then_answers_on_the_loop(jwks_server: tuple[str, list[int]]) -> None:
+    url, requests = jwks_server
+    fetching = Receiver(secrets=SECRET, audience=AUDIENCE, jwks_url=url)
+    now = int(time.time())
+    claims = {"iat": now, "exp": now + 300}
+    notified: list[int] = []
+
+    async def scenario() -> list[str]:
+        # Three at once before any key is cached: one fetch, all three answered.
+        first = await asyncio.gather(*(fetching.verify_async(BODY, live(token(claims), f"msg_a{i}", now), now=now) for i in range(3)))
+        # Cached: answered by the call itself, on the loop's thread: no fetch, no callback.
+        cached = fetching.verify_or_notify(BODY, live(token(claims), "msg_b", now), lambda: notified.append(1), now=now)
+        assert cached is not None and cached.kid == "demo-a"
+        static = await fetching.verify_async(BODY, signed_static(now), now=now)
+        assert static.mode == "static"
+        return [delivery.id for delivery in first]
+
+    assert asyncio.run(scenario()) == ["msg_a0", "msg_a1", "msg_a2"]
+    assert len(requests) == 1 and notified == []
+
+
+def test_verify_async_without_keys_is_keys_unavailable_not_a_hang() -> None:
+    offline = Receiver(audience=AUDIENCE, jwks_url="http://127.0.0.1:9/jwks.json")
+    with pytest.raises(ws.WebhookVerificationError) as raised:
+        asyncio.run(offline.verify_async(BODY, headers(token()), now=NOW))
+    assert raised.value.code == "KeysUnavailable"
+
+
+def test_a_cancelled_verify_async_leaves_the_fetch_to_the_next_caller(jwks_server: tuple[str, list[int]]) -> None:
+    url, requests = jwks_server
+    fetching = Receiver(audience=AUDIENCE, jwks_url=url)
+    now = int(time.time())
+    signed = live(token({"iat": now, "exp": now + 300}), "msg_c", now)
+
+    async def scenario() -> str | None:
+        waiting = asyncio.ensure_future(fetching.verify_async(BODY, signed, now=now))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        return (await fetching.verify_async(BODY, signed, now=now)).kid
+
+    assert asyncio.run(scenario()) == "demo-a"
+    assert len(requests) == 1
+
+
+def live(signature: str, msg_id: str, now: int) -> dict[str, str]:
+    return {**headers(signature, msg_id), "webhook-timestamp": str(now)}
+
+
+def signed_static(now: int) -> dict[str, str]:
+    return {"webhook-id": "msg_s", "webhook-timestamp": str(now), "webhook-signature": ws.Webhook(SECRET).sign("msg_s", now, BODY)}
+
+
+@pytest.mark.parametrize(
+    "kind", ["batch.succeeded", "batch.failed", "batch.cancelled", "batch.expired", "interaction.requires_action",
+             "interaction.completed", "interaction.failed", "interaction.cancelled", "video.generated"]
+)
+def test_every_documented_event_type_is_typed(kind: str) -> None:
+    assert kind in typing.get_args(EventType)
+    body = json.dumps({"type": kind, "data": {"id": "x", "error_code": "E"}}).encode()
+    delivery = Receiver(secrets=SECRET).verify(body, signed_static_body(body), now=NOW)
+    assert delivery.event_type == kind and delivery.event is not None and delivery.event["type"] == kind
+    assert set(delivery.event["data"]) <= set(EventData.__annotations__)
+    assert (delivery.mode, delivery.authenticated) == ("static", "signature")
+    assert delivery.mode in typing.get_args(Mode) and delivery.authenticated in typing.get_args(Authenticated)
+
+
+def signed_static_body(body: bytes) -> dict[str, str]:
+    return {"webhook-id": "msg_t", "webhook-timestamp": str(NOW), "webhook-signature": ws.Webhook(SECRET).sign("msg_t", NOW, body)}

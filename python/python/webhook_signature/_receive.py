@@ -133,7 +133,3 @@ def verified(webhook: Webhook, body: bytes, headers: HeaderMap) -> VerifiedDeliv
         key=key,
     )
 
-
-def is_token(signature: str) -> bool:
-    """A dynamic delivery's JWT (``a.b.c``, no ``v1,`` entry): its keys may need a fetch."""
-    return signature.count(".") == 2 and "," not in signature

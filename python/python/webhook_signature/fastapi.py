@@ -23,23 +23,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import HTTPException, Request
-from starlette.concurrency import run_in_threadpool
-
 from webhook_signature._errors import WebhookVerificationError
 from webhook_signature._receive import (
-    NAMES,
     PHRASES,
     GeminiDelivery,
     Rejected,
     VerifiedDelivery,
     check_headers,
-    header,
-    is_token,
     rejected,
     verified,
 )
 from webhook_signature._webhook import Webhook
-from webhook_signature._webhook_signature import GOOGLE_JWKS_URL, Receiver
+from webhook_signature._webhook_signature import GOOGLE_JWKS_URL
+from webhook_signature.gemini import Receiver
 
 __all__ = ["GeminiDelivery", "GeminiVerifier", "VerifiedDelivery", "WebhookVerifier"]
 
@@ -104,11 +100,8 @@ class GeminiVerifier:
             check_headers(request.headers, self.max_body, None)
             body = await _read(request, self.max_body)
             try:
-                if is_token(header(request.headers, NAMES[2]) or ""):
-                    # A dynamic token may need a JWKS fetch: off the event loop.
-                    delivery = await run_in_threadpool(self._receiver.verify, body, request.headers)
-                else:
-                    delivery = self._receiver.verify(body, request.headers)
+                # On the event loop; a JWKS fetch, when one is needed, is awaited, never a thread.
+                delivery = await self._receiver.verify_async(body, request.headers)
             except WebhookVerificationError as error:
                 raise rejected(error) from None
         except Rejected as refusal:
