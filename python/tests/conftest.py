@@ -1,5 +1,5 @@
-"""Shared fixtures: the known-answer vectors and the demo JWT keys, from the
-repository's one fixtures folder (tests/fixtures, see its READMEs)."""
+"""Shared fixtures: the known-answer vectors and the demo JWT keys, in
+tests/fixtures (copies of the repository's, see its README)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # The Standard Webhooks spec's example secret and delivery (vector A1).
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 MSG_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"

@@ -24,9 +24,8 @@ import functools
 import inspect
 import io
 from collections.abc import Callable, Sequence
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, cast
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
 
@@ -36,7 +35,6 @@ from webhook_signature._webhook import Webhook
 __all__ = ["VerifiedDelivery", "verified_webhook"]
 
 P = ParamSpec("P")
-R = TypeVar("R", bound=HttpResponseBase)
 #: Read in pieces of this size, so a body is never held twice while it arrives.
 _CHUNK = 64 * 1024
 
@@ -89,6 +87,9 @@ def verified_webhook(
             return HttpResponseNotAllowed(["POST"])
         webhook = fixed
         if webhook is None:
+            # Imported here: importing this module must not need configured settings.
+            from django.conf import settings
+
             secret = getattr(settings, setting, None)
             if not secret:
                 raise RuntimeError(f"webhook_signature.django: no secret given and settings.{setting} is not set")
@@ -109,7 +110,7 @@ def verified_webhook(
                     return delivery
                 return await view(request, delivery, *args, **kwargs)
 
-            return csrf_exempt(guarded_async)
+            return cast(Callable[..., Any], csrf_exempt(guarded_async))
 
         @functools.wraps(view)
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
@@ -118,6 +119,6 @@ def verified_webhook(
                 return delivery
             return view(request, delivery, *args, **kwargs)
 
-        return csrf_exempt(guarded)
+        return cast(Callable[..., Any], csrf_exempt(guarded))
 
     return decorate
