@@ -155,15 +155,17 @@ impl Receiver {
             return Self::delivery(py, verified, bytes).map(Some);
         }
         let (receiver, cache) = (Arc::clone(&self.receiver), cache.clone());
-        let (id, timestamp, signature, body) = (id.to_owned(), timestamp.to_owned(), signature.to_owned(), bytes.to_vec());
+        let (id, timestamp, signature) = (id.to_owned(), timestamp.to_owned(), signature.to_owned());
         runtime.spawn(async move {
             let headers = Headers { id: &id, timestamp: &timestamp, signature: &signature };
-            // Waits for the fetch (bounded by the cache's fetch timeout); the outcome is the next call's.
-            let _ = receiver.verify_fetching(&headers, &body, now, &cache).await;
-            Python::attach(|py| {
+            // Only waits for the fetch (bounded by the cache's fetch timeout):
+            // the outcome is the next call's, so the body is not needed here.
+            let _ = receiver.verify_fetching(&headers, &[], now, &cache).await;
+            Python::attach(move |py| {
                 if let Err(error) = notify.call0(py) {
                     error.write_unraisable(py, None);
                 }
+                drop(notify);
             });
         });
         Ok(None)

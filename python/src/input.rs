@@ -160,11 +160,31 @@ fn text<'py>(value: Bound<'py, PyAny>, name: &str) -> PyResult<Value<'py>> {
         Err(error) => error.into_inner(),
     };
     let value = match value.cast_into::<PyBytes>() {
-        // Header bytes that are not UTF-8 are not visible ASCII either: rejected as invalid.
-        Ok(bytes) => return Ok(Value::Owned(String::from_utf8_lossy(bytes.as_bytes()).into_owned())),
+        // Bytes that are not UTF-8 are refused as invalid, never replaced: a
+        // replaced id would be hashed as text that was not sent.
+        Ok(bytes) => {
+            return match std::str::from_utf8(bytes.as_bytes()) {
+                Ok(text) => Ok(Value::Owned(text.to_owned())),
+                Err(_) => Err(crate::errors::core(
+                    bytes.py(),
+                    webhook_signature::Error::InvalidHeader(header_name(name)),
+                )),
+            };
+        }
         Err(error) => error.into_inner(),
     };
     Err(PyTypeError::new_err(format!("header {name} must be a str, not {}", value.get_type().name()?)))
+}
+
+/// The header a lower-case `webhook-*` or `svix-*` name is.
+fn header_name(name: &str) -> HeaderName {
+    if name.ends_with("-id") {
+        HeaderName::Id
+    } else if name.ends_with("-timestamp") {
+        HeaderName::Timestamp
+    } else {
+        HeaderName::Signature
+    }
 }
 
 fn not_a_mapping(mapping: &Bound<'_, PyAny>) -> PyErr {

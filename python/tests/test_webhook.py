@@ -153,3 +153,21 @@ def test_wrong_argument_types_are_type_errors() -> None:
         wh.verify(BODY, "webhook-id: x", now=TIMESTAMP)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         ws.Webhook(42)  # type: ignore[arg-type]
+
+
+def test_header_bytes_that_are_not_utf8_are_refused_never_replaced() -> None:
+    wh = ws.Webhook(SECRET)
+    msg_id = "msg_\u00e9"
+    signature = wh.sign(msg_id, TIMESTAMP, BODY)
+    as_bytes = {"webhook-id": msg_id.encode(), "webhook-timestamp": str(TIMESTAMP), "webhook-signature": signature}
+    assert wh.verify(BODY, as_bytes, now=TIMESTAMP, json_parse=False) is None  # type: ignore[arg-type]
+    # The replacement character's id would be hashed as text that was not sent.
+    replaced = {**as_bytes, "webhook-id": b"msg_\xe9"}
+    with pytest.raises(ws.InvalidHeaderError):
+        wh.verify(BODY, replaced, now=TIMESTAMP)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("when", [-1, float("nan"), float("inf"), 2**64, -0.5])
+def test_sign_refuses_times_it_cannot_write(when: float) -> None:
+    with pytest.raises(ValueError):
+        ws.Webhook(SECRET).sign(MSG_ID, when, BODY)  # type: ignore[arg-type]

@@ -48,10 +48,14 @@ def _seconds(timestamp: datetime | int) -> int:
     reads it: its wall-clock time taken as UTC (an aware one's zone replaced,
     not converted), floored."""
     if isinstance(timestamp, datetime):
-        return math.floor(timestamp.replace(tzinfo=timezone.utc).timestamp())
-    if isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)):
+        seconds = timestamp.replace(tzinfo=timezone.utc).timestamp()
+    elif isinstance(timestamp, bool) or not isinstance(timestamp, (int, float)):
         raise TypeError(f"timestamp must be a datetime or Unix seconds, not {type(timestamp).__name__}")
-    return math.floor(timestamp)
+    else:
+        seconds = timestamp
+    if not 0 <= seconds < 2**64:  # False for NaN too
+        raise ValueError("timestamp must be from 1970 on, and at most 2**64 - 1 seconds")
+    return math.floor(seconds)
 
 
 class Webhook:
@@ -90,10 +94,7 @@ class Webhook:
         signs for the same id, timestamp and text. An id that is empty or
         holds a ``.`` or a control character is refused (``InvalidIdError``):
         the spec forbids the ``.``, and such an id cannot travel in a header."""
-        seconds = _seconds(timestamp)
-        if seconds < 0:
-            raise ValueError("timestamp must not be before 1970")
-        return self._core.sign(msg_id, seconds, data)
+        return self._core.sign(msg_id, _seconds(timestamp), data)
 
     def __getstate__(self) -> dict[str, Any]:
         # The compiled keys are rebuilt from the secret, never pickled.
