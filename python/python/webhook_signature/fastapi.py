@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import HTTPException, Request
+
 from webhook_signature._errors import WebhookVerificationError
 from webhook_signature._receive import (
     PHRASES,
