@@ -52,5 +52,11 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         log.debug("webhook refused: %s", error.code)
         return {"statusCode": status, "body": "Bad Request" if status == 400 else "Unauthorized"}
     # An exception from handle() fails the invocation: API Gateway answers 5xx and the sender retries.
-    handle(next(value for name, value in headers.items() if name.lower() == "webhook-id"), body)
+    handle(webhook_id(headers), body)
     return {"statusCode": 204}
+
+
+def webhook_id(headers: dict[str, str]) -> str:
+    """The verified delivery's id: ``webhook-id``, or Svix's ``svix-id`` (as ``verify`` reads them)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    return lowered.get("webhook-id") or lowered["svix-id"]

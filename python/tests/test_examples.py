@@ -75,9 +75,11 @@ def test_the_lambda_handler_reads_api_gateway_events(monkeypatch: pytest.MonkeyP
     http_api = {"headers": signed(binary, "msg_http"), "body": base64.b64encode(binary).decode(), "isBase64Encoded": True}
     assert example.handler(rest, None) == {"statusCode": 204}
     assert example.handler(http_api, None) == {"statusCode": 204}
-    assert handled == [("msg_rest", BODY), ("msg_http", binary)]
+    svix = {"headers": {k.replace("webhook-", "Svix-"): v for k, v in signed(BODY, "msg_svix").items()}, "body": BODY.decode()}
+    assert example.handler(svix, None) == {"statusCode": 204}
+    assert handled == [("msg_rest", BODY), ("msg_http", binary), ("msg_svix", BODY)]
     forged = {**http_api, "body": base64.b64encode(binary + b"!").decode()}
     assert example.handler(forged, None)["statusCode"] == 401
     assert example.handler({**http_api, "body": "not base64!"}, None)["statusCode"] == 400
     assert example.handler({"headers": {}, "body": ""}, None)["statusCode"] == 400
-    assert len(handled) == 2
+    assert len(handled) == 3
