@@ -201,3 +201,20 @@ def test_secret_from_config_body_read_again_and_error_handlers() -> None:
     # A secret rotated in the config is used from the next request on.
     factory_app.config["WEBHOOK_SECRET"] = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
     assert factory.post("/configured", data=body, headers=signed(body)).status_code == 401
+
+
+@factory_app.post("/gemini-configured")
+@verified_gemini(jwks=json.loads(JWKS_A))
+def gemini_configured(delivery: GeminiDelivery) -> tuple[dict[str, object], int]:
+    return {"mode": delivery.delivery.mode, "event": request.get_json(force=True)}, 200
+
+
+def test_gemini_secrets_and_audience_from_config() -> None:
+    factory_app.config.update(GEMINI_WEBHOOK_SECRET=SECRET, GEMINI_WEBHOOK_AUDIENCE=AUDIENCE)
+    factory = factory_app.test_client()
+    now = int(time.time())
+    dynamic = {"webhook-id": "msg_gd", "webhook-timestamp": str(now), "webhook-signature": token({"iat": now, "exp": now + 300})}
+    response = factory.post("/gemini-configured", data=BODY, headers=dynamic)
+    assert (response.status_code, response.json) == (200, {"mode": "dynamic", "event": json.loads(BODY)})
+    response = factory.post("/gemini-configured", data=BODY, headers=signed(BODY, "msg_gs"))
+    assert response.json is not None and response.json["mode"] == "static"
