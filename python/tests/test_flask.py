@@ -218,3 +218,24 @@ def test_gemini_secrets_and_audience_from_config() -> None:
     assert (response.status_code, response.json) == (200, {"mode": "dynamic", "event": json.loads(BODY)})
     response = factory.post("/gemini-configured", data=BODY, headers=signed(BODY, "msg_gs"))
     assert response.json is not None and response.json["mode"] == "static"
+
+
+def test_a_body_read_before_the_view_by_a_hook_still_verifies() -> None:
+    hooked = Flask(__name__)
+    read_early: list[bytes] = []
+
+    @hooked.before_request
+    def audit() -> None:
+        read_early.append(request.get_data())
+
+    @hooked.post("/hook")
+    @verified_webhook(SECRET, max_body=64)
+    def view(delivery: VerifiedDelivery) -> tuple[bytes, int]:
+        return request.get_data(), 200
+
+    client = hooked.test_client()
+    body = b'{"early": true}'
+    response = client.post("/hook", data=body, headers=signed(body))
+    assert (response.status_code, response.data, read_early) == (200, body, [body])
+    big = b"x" * 100
+    assert client.post("/hook", data=big, headers=signed(big)).status_code == 413

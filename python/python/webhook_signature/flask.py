@@ -75,9 +75,18 @@ _CHUNK = 64 * 1024
 
 def _read(max_body: int) -> bytes:
     """The body, reading at most ``max_body + 1`` bytes: one more means too large.
+    Left where Werkzeug caches what ``get_data()`` read, so the view's
+    ``get_data()``, ``get_json()`` and ``form`` read it again; a body something
+    read before (a ``before_request`` hook calling ``get_data()``) is taken from there.
 
     ``request.stream`` stops at ``Content-Length``, or, for a chunked body, where
     the WSGI server says the input ends."""
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    cached: bytes | None = getattr(current, "_cached_data", None)
+    if cached is not None:
+        if len(cached) > max_body:
+            raise Rejected(413, "body over max_body")
+        return cached
     chunks: list[bytes] = []
     size = 0
     while size <= max_body:
@@ -88,13 +97,9 @@ def _read(max_body: int) -> bytes:
         chunks.append(chunk)
     if size > max_body:
         raise Rejected(413, "body over max_body")
-    return b"".join(chunks)
-
-
-def _keep(body: bytes) -> None:
-    """Leaves ``body`` where Werkzeug caches what ``get_data()`` read, so the
-    view's ``get_data()``, ``get_json()`` and ``form`` read it again."""
-    request._get_current_object()._cached_data = body  # type: ignore[attr-defined]
+    body = b"".join(chunks)
+    current._cached_data = body
+    return body
 
 
 def _refuse(refusal: Rejected) -> NoReturn:
@@ -165,7 +170,6 @@ def verified_webhook(
         webhook = fixed or configured(_hashable(_config(config_key)))
         check_headers(request.headers, max_body, tolerance)
         body = _read(max_body)
-        _keep(body)
         return verified(webhook, body, request.headers)
 
     return _guard(verify, max_body)
@@ -205,7 +209,6 @@ def verified_gemini(
         # The timestamp window is the receiver's (static and dynamic alike), checked before any key work.
         check_headers(request.headers, max_body, None)
         body = _read(max_body)
-        _keep(body)
         try:
             delivery = receiver.verify(body, request.headers)
         except WebhookVerificationError as error:
