@@ -104,10 +104,10 @@ def test_an_authentic_body_that_is_not_json_is_a_value_error_not_a_rejection() -
     assert isinstance(raised.value, json.JSONDecodeError) and isinstance(raised.value, ws.InvalidJsonError)
     assert not isinstance(raised.value, ws.WebhookVerificationError)
     assert raised.value.code == "InvalidJson"
-    # Bytes that are not even text: still an InvalidJsonError.
-    binary = b"\xff\xfe"
-    with pytest.raises(ws.InvalidJsonError):
-        ws.Webhook(SECRET).verify(binary, headers(ws.Webhook(SECRET).sign(MSG_ID, TIMESTAMP, binary)), now=TIMESTAMP)
+    # Bytes that are not even text, and nesting deeper than the stack: still an InvalidJsonError.
+    for odd in (b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000):
+        with pytest.raises(ws.InvalidJsonError):
+            ws.Webhook(SECRET).verify(odd, headers(ws.Webhook(SECRET).sign(MSG_ID, TIMESTAMP, odd)), now=TIMESTAMP)
 
 
 def test_a_non_ascii_id_is_signed_and_verified_as_utf8_as_upstream_does() -> None:

@@ -95,9 +95,10 @@ def error(code: str, message: str) -> WebhookVerificationError:
     return cls(message) if cls is not None else WebhookVerificationError(message, code)
 
 
-def invalid_json(cause: ValueError, document: str) -> InvalidJsonError:
-    """``cause`` (``json.loads``' error: a ``JSONDecodeError``, or a
-    ``UnicodeDecodeError`` for bytes that are not text) as an ``InvalidJsonError``."""
+def invalid_json(cause: ValueError | RecursionError, document: str) -> InvalidJsonError:
+    """``cause`` (``json.loads``' error: a ``JSONDecodeError``, a ``UnicodeDecodeError``
+    for bytes that are not text, a ``RecursionError`` for too deep a nesting) as an
+    ``InvalidJsonError``."""
     if isinstance(cause, json.JSONDecodeError):
         return InvalidJsonError(cause.msg, cause.doc, cause.pos)
     return InvalidJsonError(f"the body is not JSON: {cause}", document, 0)

@@ -39,7 +39,8 @@ def _loads(data: Body) -> Any:
     """``json.loads`` of a verified body; an authentic body that is not JSON is an ``InvalidJsonError``."""
     try:
         return json.loads(data if isinstance(data, (str, bytes, bytearray)) else bytes(data))
-    except ValueError as cause:
+    except (ValueError, RecursionError) as cause:
+        # RecursionError: nesting deeper than the interpreter's stack; still "not JSON we can read".
         raise invalid_json(cause, data if isinstance(data, str) else "") from cause
 
 
