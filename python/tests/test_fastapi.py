@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from conftest import SECRET, signed, signed_text
-from test_gemini import AUDIENCE, BODY, JWKS_A, token
+from test_gemini import AUDIENCE, BODY, JWKS_A, jwks_server, token  # noqa: F401 (jwks_server: a fixture)
 from webhook_signature.fastapi import GeminiDelivery, GeminiVerifier, VerifiedDelivery, WebhookVerifier
 
 app = FastAPI()
@@ -98,3 +98,20 @@ def test_the_endpoint_reads_the_body_again() -> None:
     response = client.post("/model", content=body, headers={**signed(body, msg_id="msg_model"), **json_type})
     assert response.json() == {"test": 2432232314, "id": "msg_model"}
     assert client.post("/model", content=body + b" ", headers={**signed(body), **json_type}).status_code == 401
+
+
+def test_gemini_dependency_fetches_keys_on_the_event_loop(jwks_server: tuple[str, list[int]]) -> None:
+    url, requests = jwks_server
+    fetching = FastAPI()
+
+    @fetching.post("/gemini")
+    async def receive(request: Request, delivery: GeminiDelivery = Depends(GeminiVerifier(audience=AUDIENCE, jwks_url=url))) -> dict[str, Any]:
+        return {"kid": delivery.delivery.kid, "body": (await request.json())["type"]}
+
+    now = int(time.time())
+    with TestClient(fetching) as fetching_client:
+        for i in range(3):
+            headers = {"webhook-id": f"msg_f{i}", "webhook-timestamp": str(now), "webhook-signature": token({"iat": now, "exp": now + 300})}
+            response = fetching_client.post("/gemini", content=BODY, headers=headers)
+            assert response.json() == {"kid": "demo-a", "body": "video.generated"}
+    assert len(requests) == 1
