@@ -222,3 +222,48 @@ async fn postgres_a_handler_whose_renewals_hang_is_cancelled_before_another_clai
         cancelled - b_claimed
     );
 }
+
+/// Handlers that block their threads (sync I/O, CPU work), as many as the
+/// runtime has worker threads (the receiver runs 8 handlers on a 2-core
+/// machine's 2 threads): the renewals, which run as tasks on the same
+/// threads, stall, the leases run out, and another claim takes the rows
+/// while their handlers still run. Bounded to about 12 s. The test's own
+/// waits use the std clock: tokio's timers need the blocked worker threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_blocking_handlers_do_not_stall_their_renewals() {
+    let inbox = Inbox::open_sqlite(temp_db("blocking"), &SqliteOptions::default()).unwrap();
+    let now = webhook_signature_inbox::unix_now();
+    for i in 0..2 {
+        inbox.insert(delivery(&format!("blocking{i}"), now)).await.unwrap();
+    }
+    let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = started.clone();
+    let handler = move |_row: Claimed| {
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(Duration::from_secs(9)); // blocks its worker thread
+            Ok(())
+        }
+    };
+    let worker =
+        Worker::new(inbox.clone(), "blocking").with_lease(Duration::from_secs(3)).with_concurrency(2);
+    let run = tokio::spawn(async move { worker.run(handler).await });
+    let begun = Instant::now();
+    while started.load(std::sync::atomic::Ordering::SeqCst) < 2 && begun.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 2, "both handlers started");
+    // While both handlers still run (until 9 s), nobody else may claim their rows.
+    let mut stolen = 0;
+    while begun.elapsed() < Duration::from_secs(8) && stolen == 0 {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = webhook_signature_inbox::unix_now();
+        stolen = inbox.claim("thief", Duration::from_secs(60), now, 2).await.unwrap().len();
+    }
+    run.abort();
+    assert_eq!(
+        stolen, 0,
+        "rows claimed again while their blocking handlers ran: their leases were not renewed"
+    );
+}
