@@ -267,3 +267,18 @@ async fn sqlite_blocking_handlers_do_not_stall_their_renewals() {
         "rows claimed again while their blocking handlers ran: their leases were not renewed"
     );
 }
+
+/// `next_attempt_at` is a contract column: when a failed row is tried again
+/// (NULL for a row that never failed). A claim now writes it on every
+/// attempt (the lease's end plus a backoff, for the case the worker dies),
+/// and completion leaves it: a row processed at its first attempt reads as
+/// one with a retry scheduled.
+#[tokio::test]
+async fn sqlite_a_row_processed_at_once_has_no_retry_scheduled() {
+    let inbox = Inbox::open_sqlite(temp_db("next-attempt"), &SqliteOptions::default()).unwrap();
+    inbox.insert(delivery("fine", T0)).await.unwrap();
+    let claimed = inbox.claim("w", Duration::from_secs(60), T0, 1).await.unwrap();
+    assert!(inbox.complete(&claimed[0], "w", T0 + 1).await.unwrap());
+    let row = inbox.get("fine").await.unwrap().unwrap();
+    assert_eq!(row.next_attempt_at, None, "processed at its first attempt, yet a retry is scheduled");
+}
