@@ -80,7 +80,7 @@ pub struct Stats {
     pub failed: u64,
     /// `received_at` of the oldest row not yet processed nor dead.
     pub oldest_pending: Option<i64>,
-    /// Since when the longest-waiting due row has been due (`due_at`): the
+    /// Since when the longest-waiting due row has been due: the
     /// processing lag is `now` minus this. Rows waiting out a backoff or held
     /// by a worker are not due, so a failing downstream does not look like a
     /// stalled worker.

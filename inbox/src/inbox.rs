@@ -189,7 +189,7 @@ impl Inbox {
     pub async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
         let inserted = match &self.backend {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite { queue, .. } => match queue.ask(Request::Insert(delivery)).await? {
+            Backend::Sqlite { queue, .. } => match queue.insert(delivery).await? {
                 Answer::Inserted(inserted) => inserted,
                 _ => return Err(mismatch()),
             },

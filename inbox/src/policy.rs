@@ -102,7 +102,8 @@ pub struct Retention {
     /// Processed rows are deleted this long after they were received: the
     /// window in which a retried `webhook-id` is still known as a duplicate.
     pub processed: Duration,
-    /// Dead letters are deleted this long after they were received, if set.
+    /// Dead letters are deleted this long after they became dead letters
+    /// (`failed_at`), if set.
     /// `None` (the default): kept until an operator retries or purges them.
     pub dead_letters: Option<Duration>,
 }
@@ -129,10 +130,15 @@ pub(crate) enum Finished {
 }
 
 impl Finished {
-    pub(crate) const fn condition(self) -> &'static str {
+    /// The column retention counts from: when a processed row was received
+    /// (the dedupe window is the sender's retry window), when a dead letter
+    /// became one (an operator gets the whole retention to look at it).
+    /// The rows to delete, before `cutoff` (a placeholder: `?1`, `$1`), each
+    /// read through its partial index.
+    pub(crate) fn condition(self, cutoff: &str) -> String {
         match self {
-            Self::Processed => "processed_at IS NOT NULL",
-            Self::DeadLetters => "failed_at IS NOT NULL",
+            Self::Processed => format!("processed_at IS NOT NULL AND received_at < {cutoff}"),
+            Self::DeadLetters => format!("failed_at < {cutoff}"),
         }
     }
 }

@@ -23,6 +23,7 @@
 //! - Leases, due times and backoff are counted on the server's clock, so
 //!   instances whose clocks disagree still agree on who holds a row.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
@@ -44,6 +45,9 @@ const MAX_BATCH: usize = 1024;
 const WRITER_POOL_SIZE: usize = 2;
 /// How long a checkout, a connect or a recycling check may take.
 const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a schema migration may take: index builds read every row.
+const MIGRATE_TIMEOUT: Duration = Duration::from_secs(600);
+
 /// An operator's purge may delete days of rows in one statement.
 pub(crate) const PURGE_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -93,7 +97,12 @@ pub const POOL_SIZE: usize = 16;
 /// A write the writer task commits together with everything else queued:
 /// the two that come once per delivery.
 enum Write {
-    Insert(NewDelivery, oneshot::Sender<Result<Inserted, InboxError>>),
+    Insert(
+        NewDelivery,
+        oneshot::Sender<Result<Inserted, InboxError>>,
+        // Held for its drop: given back once the insert is answered.
+        #[expect(dead_code, reason = "held for its Drop")] crate::queue::Slot,
+    ),
     Complete {
         id: String,
         token: i64,
@@ -108,7 +117,7 @@ impl Write {
     /// A caller that went away (its request was cancelled) needs no answer.
     fn answer(self, changed: u64) {
         match self {
-            Self::Insert(_, reply) => {
+            Self::Insert(_, reply, _) => {
                 let _ = reply.send(Ok(if changed == 1 { Inserted::New } else { Inserted::Duplicate }));
             }
             Self::Complete { reply, .. } => {
@@ -120,14 +129,14 @@ impl Write {
     /// Whether the caller stopped waiting (a delivery past its commit timeout).
     fn abandoned(&self) -> bool {
         match self {
-            Self::Insert(_, reply) => reply.is_closed(),
+            Self::Insert(_, reply, _) => reply.is_closed(),
             Self::Complete { reply, .. } => reply.is_closed(),
         }
     }
 
     fn refuse(self, error: InboxError) {
         match self {
-            Self::Insert(_, reply) => {
+            Self::Insert(_, reply, _) => {
                 let _ = reply.send(Err(error));
             }
             Self::Complete { reply, .. } => {
@@ -140,7 +149,9 @@ impl Write {
 /// The pool and the writer of a PostgreSQL inbox.
 pub(crate) struct Postgres {
     pool: Pool,
-    writes: mpsc::Sender<Write>,
+    writes: mpsc::UnboundedSender<Write>,
+    /// Inserts queued for the writer, at most `queue_bound`.
+    queued: Arc<crate::QueuedInserts>,
     timeout: Duration,
     /// For cancel requests, which open a connection of their own.
     tls: MakeRustlsConnect,
@@ -155,33 +166,45 @@ macro_rules! now {
 }
 
 /// The backoff after attempt `attempts` in SQL, without jitter, capped at
-/// `$5`: [`RetryPolicy::backoff`], to the second (tested equal).
+/// `$5`: [`RetryPolicy::backoff`], to the second (tested equal); at least
+/// one second past the lease, so a lease is never due at its own last second.
 macro_rules! backoff {
     ($attempts:literal) => {
-        concat!("LEAST($5::bigint, 1::bigint << LEAST(GREATEST(", $attempts, ", 1), 40))")
+        concat!("GREATEST(1, LEAST($5::bigint, 1::bigint << LEAST(GREATEST(", $attempts, ", 1), 40)))")
     };
 }
 
-/// No conflict target: a `webhook_id` or a `replay_key` already there is a duplicate.
-const INSERT: &str = "INSERT INTO deliveries \
+/// No conflict target: a `webhook_id` or a `replay_key` already there is a
+/// duplicate. A `received_at` ahead of the server's clock (an instance whose
+/// clock runs fast) is stored as the server's now: a new row is due at its
+/// `received_at`, and due times are the server's.
+const INSERT: &str = concat!(
+    "INSERT INTO deliveries \
     (webhook_id, event_type, webhook_timestamp, body, authenticated, received_at, replay_key) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
+    VALUES ($1, $2, $3, $4, $5, LEAST($6::bigint, ",
+    now!(8),
+    "), $7) ON CONFLICT DO NOTHING"
+);
 
 /// Oldest due first, through the partial index `deliveries_due`: rows
 /// waiting in backoff are not read. While claimed, a row is due again
-/// (`next_attempt_at`) at its lease's end plus its attempt's backoff, for the
+/// (`lease_due_at`) at its lease's end plus its attempt's backoff, for the
 /// case its worker dies.
 const CLAIM: &str = concat!(
     "UPDATE deliveries SET claimed_by = $1, claimed_until = ",
     now!(3),
-    " + $2, attempts = attempts + 1, claim_token = $6, next_attempt_at = ",
+    " + $2, attempts = attempts + 1, claim_token = $6, lease_due_at = ",
     now!(3),
     " + $2 + ",
     backoff!("attempts + 1"),
     " WHERE webhook_id IN (SELECT webhook_id FROM deliveries \
-      WHERE processed_at IS NULL AND failed_at IS NULL AND due_at <= ",
+      WHERE processed_at IS NULL AND failed_at IS NULL AND ",
+    postgres_due!(),
+    " <= ",
     now!(3),
-    " AND attempts < $4::bigint ORDER BY due_at LIMIT $7 FOR UPDATE SKIP LOCKED) \
+    " AND attempts < $4::bigint ORDER BY ",
+    postgres_due!(),
+    " LIMIT $7 FOR UPDATE SKIP LOCKED) \
     RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts"
 );
 
@@ -191,14 +214,15 @@ const CLAIM: &str = concat!(
 const COMPLETE: &str = concat!(
     "UPDATE deliveries SET processed_at = COALESCE(processed_at, ",
     now!(4),
-    "), processed_by = COALESCE(processed_by, $3), claimed_by = NULL, claimed_until = NULL \
+    "), processed_by = COALESCE(processed_by, $3), claimed_by = NULL, claimed_until = NULL, \
+    lease_due_at = NULL \
     WHERE webhook_id = $1 AND claim_token = $2 AND failed_at IS NULL"
 );
 
 const RENEW: &str = concat!(
     "UPDATE deliveries SET claimed_until = ",
     now!(3),
-    " + $4, next_attempt_at = ",
+    " + $4, lease_due_at = ",
     now!(3),
     " + $4 + ",
     backoff!("attempts"),
@@ -214,7 +238,8 @@ const FAIL: &str = concat!(
     " ELSE NULL END, \
       next_attempt_at = CASE WHEN attempts >= $5::bigint THEN next_attempt_at ELSE ",
     now!(3),
-    " + $4 END, last_error = $6, claimed_by = NULL, claimed_until = NULL \
+    " + $4 END, last_error = $6, claimed_by = NULL, claimed_until = NULL, lease_due_at = NULL, \
+    claim_token = NULL \
     WHERE webhook_id = $1 AND claim_token = $2 AND processed_at IS NULL AND failed_at IS NULL \
     RETURNING failed_at, next_attempt_at"
 );
@@ -222,8 +247,11 @@ const FAIL: &str = concat!(
 const RESCUE: &str = concat!(
     "UPDATE deliveries SET failed_at = ",
     now!(1),
-    ", last_error = COALESCE(last_error, $3), claimed_by = NULL, claimed_until = NULL \
-    WHERE processed_at IS NULL AND failed_at IS NULL AND due_at <= ",
+    ", last_error = COALESCE(last_error, $3), claimed_by = NULL, claimed_until = NULL, \
+    lease_due_at = NULL, claim_token = NULL \
+    WHERE processed_at IS NULL AND failed_at IS NULL AND ",
+    postgres_due!(),
+    " <= ",
     now!(1),
     " AND attempts >= $2::bigint"
 );
@@ -236,9 +264,11 @@ impl Postgres {
         let timeout = options.statement_timeout;
         server_timeouts(&mut config, timeout);
         let pool = build_pool(config.clone(), tls.clone(), POOL_SIZE)?;
-        let (writes, queue) = mpsc::channel(options.queue_bound.max(1));
-        let inbox = Self { pool, writes, timeout, tls: tls.clone() };
-        inbox.with_client(timeout, async |client| migrate(client).await).await?;
+        let (writes, queue) = mpsc::unbounded_channel();
+        let queued = Arc::new(crate::QueuedInserts::new(options.queue_bound));
+        let inbox = Self { pool, writes, queued, timeout, tls: tls.clone() };
+        // A migration reads the whole table (index builds): its own bounds.
+        inbox.with_client(MIGRATE_TIMEOUT, async |client| migrate(client).await).await?;
         let writer = Writer { pool: build_pool(config, tls.clone(), WRITER_POOL_SIZE)?, timeout, tls };
         tokio::spawn(write_batches(writer, queue));
         Ok(inbox)
@@ -295,7 +325,7 @@ impl Postgres {
     }
 
     pub(crate) fn queue_depth(&self) -> usize {
-        self.writes.max_capacity().saturating_sub(self.writes.capacity())
+        self.queued.depth()
     }
 
     pub(crate) fn pool_status(&self) -> PoolStatus {
@@ -308,8 +338,11 @@ impl Postgres {
         }
     }
 
+    /// Refused at once when the queue holds its bound of inserts: a stalled
+    /// server must not make the queue hold every body that arrives meanwhile.
     pub(crate) async fn insert(&self, delivery: NewDelivery) -> Result<Inserted, InboxError> {
-        self.write(|reply| Write::Insert(delivery, reply)).await
+        let slot = self.queued.take()?;
+        self.write(|reply| Write::Insert(delivery, reply, slot)).await
     }
 
     /// Queues a write for the writer task and waits for its answer, given
@@ -319,10 +352,7 @@ impl Postgres {
         write: impl FnOnce(oneshot::Sender<Result<T, InboxError>>) -> Write,
     ) -> Result<T, InboxError> {
         let (reply, answer) = oneshot::channel();
-        self.writes.try_send(write(reply)).map_err(|refused| match refused {
-            mpsc::error::TrySendError::Full(_) => InboxError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => InboxError::Closed,
-        })?;
+        self.writes.send(write(reply)).map_err(|_| InboxError::Closed)?;
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
@@ -419,8 +449,8 @@ impl Postgres {
     pub(crate) async fn purge(&self, finished: Finished, cutoff: i64, limit: i64) -> Result<u64, InboxError> {
         let sql = format!(
             "DELETE FROM deliveries WHERE webhook_id IN (SELECT webhook_id FROM deliveries \
-               WHERE {} AND received_at < $1 LIMIT $2)",
-            finished.condition()
+               WHERE {} LIMIT $2)",
+            finished.condition("$1")
         );
         self.bounded(async |client| Ok(client.execute(&sql, &[&cutoff, &limit]).await?)).await
     }
@@ -520,6 +550,15 @@ async fn migrate(client: &mut Object) -> Result<(), InboxError> {
         _ => {}
     }
     let transaction = client.transaction().await?;
+    // The session's statement timeout bounds deliveries' statements, not a
+    // migration's index builds; a lock held elsewhere is still waited for
+    // only so long.
+    transaction
+        .batch_execute(&format!(
+            "SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = '30s'",
+            MIGRATE_TIMEOUT.as_millis()
+        ))
+        .await?;
     transaction.execute("SELECT pg_advisory_xact_lock(7306745105)", &[]).await?;
     transaction.batch_execute("CREATE TABLE IF NOT EXISTS inbox_schema (version BIGINT NOT NULL)").await?;
     let version: i64 = match transaction.query_opt("SELECT version FROM inbox_schema", &[]).await? {
@@ -541,6 +580,9 @@ async fn migrate(client: &mut Object) -> Result<(), InboxError> {
     Ok(())
 }
 
+/// "now" for the statements' clock parameter: the server's.
+const SERVER_CLOCK: Option<i64> = None;
+
 /// The writer task's connections and bounds.
 struct Writer {
     pool: Pool,
@@ -550,7 +592,7 @@ struct Writer {
 
 /// Group commit: everything queued goes into one transaction; callers hear
 /// back only after the commit.
-async fn write_batches(writer: Writer, mut queue: mpsc::Receiver<Write>) {
+async fn write_batches(writer: Writer, mut queue: mpsc::UnboundedReceiver<Write>) {
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -649,9 +691,9 @@ impl From<tokio_postgres::Error> for Failure {
 }
 
 /// The connection, not the statement, failed: closed, an IO error, class 08
-/// (connection exception), the server shutting down (57P01..57P03), or the
-/// server's own statement timeout (57014: the server is too slow now; a
-/// fresh connection may do better, and the caller hears an error either way).
+/// (connection exception), or the server shutting down (57P01..57P03). The
+/// server's own statement timeout (57014) is not retried: the server is slow,
+/// and a second try would only double its load.
 fn is_connection_error(error: &tokio_postgres::Error) -> bool {
     if error.is_closed() {
         return true;
@@ -659,13 +701,8 @@ fn is_connection_error(error: &tokio_postgres::Error) -> bool {
     match error.code() {
         Some(code) => {
             code.code().starts_with("08")
-                || [
-                    SqlState::ADMIN_SHUTDOWN,
-                    SqlState::CRASH_SHUTDOWN,
-                    SqlState::CANNOT_CONNECT_NOW,
-                    SqlState::QUERY_CANCELED,
-                ]
-                .contains(code)
+                || [SqlState::ADMIN_SHUTDOWN, SqlState::CRASH_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW]
+                    .contains(code)
         }
         // No SQLSTATE: the server never answered (an IO error on the socket).
         None => std::error::Error::source(error).is_some_and(|source| source.is::<std::io::Error>()),
@@ -682,8 +719,8 @@ async fn commit_batch(client: &mut Object, batch: &[Write]) -> Result<Vec<u64>, 
     let complete = transaction.prepare_cached(COMPLETE).await?;
     let statements = batch.iter().map(|write| async {
         match write {
-            Write::Insert(d, _) => {
-                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            Write::Insert(d, _, _) => {
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
                     &d.webhook_id,
                     &d.event_type,
                     &d.webhook_timestamp,
@@ -691,6 +728,7 @@ async fn commit_batch(client: &mut Object, batch: &[Write]) -> Result<Vec<u64>, 
                     &d.authenticated,
                     &d.received_at,
                     &d.replay_key,
+                    &SERVER_CLOCK,
                 ];
                 transaction.execute(&insert, &params).await
             }

@@ -7,11 +7,14 @@ use crate::error::InboxError;
 use crate::postgres::Postgres;
 
 /// Unfinished rows, through the partial index `deliveries_pending`.
-const STATS_UNFINISHED: &str = "SELECT \
-    count(*) FILTER (WHERE claimed_until IS NULL OR claimed_until < $1), \
-    count(*) FILTER (WHERE claimed_until >= $1), min(received_at), \
-    min(due_at) FILTER (WHERE due_at <= $1) \
-    FROM deliveries WHERE processed_at IS NULL AND failed_at IS NULL";
+const STATS_UNFINISHED: &str = concat!(
+    "SELECT count(*) FILTER (WHERE claimed_until IS NULL OR claimed_until < $1), \
+     count(*) FILTER (WHERE claimed_until >= $1), min(received_at), min(",
+    postgres_due!(),
+    ") FILTER (WHERE ",
+    postgres_due!(),
+    " <= $1) FROM deliveries WHERE processed_at IS NULL AND failed_at IS NULL"
+);
 
 /// Finished rows: one pass over the table (rows live 25 hours).
 const STATS_FINISHED: &str = "SELECT count(*) FILTER (WHERE processed_at IS NOT NULL), \

@@ -1,15 +1,14 @@
 //! The one schema, for both databases. Scripts outside the project read these
 //! table and column names: keep them. Extra columns:
 //! - `processed_by`: the worker that committed `processed_at`;
-//! - `due_at`: when an unfinished row may next be claimed, computed by the
-//!   database from the contract's columns (so an operator who edits
-//!   `next_attempt_at` moves it too): the later of `next_attempt_at` (or
-//!   `received_at`) and the end of any lease. While a row is claimed,
-//!   `next_attempt_at` is its lease's end plus the backoff of the attempt: a
-//!   worker that dies mid-attempt, or a handler that kills its process, costs
-//!   an attempt and waits out a backoff like any failure, instead of being
-//!   claimed first on every restart. The claim reads one partial index on
-//!   `due_at`, so rows waiting in backoff never slow the claim of a due one;
+//! - `lease_due_at`: while a row is claimed, its lease's end plus the backoff
+//!   of the attempt: a worker that dies mid-attempt, or a handler that kills
+//!   its process, costs an attempt and waits out a backoff like any failure,
+//!   instead of being claimed first on every restart. A row is due at the
+//!   later of this and `next_attempt_at` (or `received_at`): an expression
+//!   index (`deliveries_due`, on unfinished rows) holds exactly that, so rows
+//!   waiting in backoff never slow the claim of a due one, and an operator
+//!   who edits `next_attempt_at` moves the row's due time with it;
 //! - `claim_token`: a random token per claim: only the attempt that holds it
 //!   may renew, complete or fail the row (the worker's name is shared by its
 //!   tasks and, by mistake, by replicas);
@@ -64,28 +63,34 @@ CREATE INDEX deliveries_pending ON deliveries (received_at) WHERE processed_at I
 CREATE INDEX deliveries_received ON deliveries (received_at);
 ";
 
-/// Version 2: the columns `due_at` (generated), `claim_token`, `last_error`
-/// and `replay_key`, with their indexes.
+/// Version 2: the columns `lease_due_at`, `claim_token`, `last_error` and
+/// `replay_key`, with their indexes. Adding nullable columns rewrites no
+/// row; the index builds read the table once.
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_V2: &str = "
-ALTER TABLE deliveries ADD COLUMN due_at INTEGER GENERATED ALWAYS AS
-  (max(coalesce(next_attempt_at, received_at), coalesce(claimed_until + 1, received_at))) VIRTUAL;
+ALTER TABLE deliveries ADD COLUMN lease_due_at INTEGER;
 ALTER TABLE deliveries ADD COLUMN claim_token INTEGER;
 ALTER TABLE deliveries ADD COLUMN last_error TEXT;
 ALTER TABLE deliveries ADD COLUMN replay_key TEXT;
-CREATE INDEX deliveries_due ON deliveries (due_at) WHERE processed_at IS NULL AND failed_at IS NULL;
+UPDATE deliveries SET lease_due_at = claimed_until + 1 WHERE claimed_until IS NOT NULL AND processed_at IS NULL;
+CREATE INDEX deliveries_due ON deliveries ((max(coalesce(next_attempt_at, received_at), coalesce(lease_due_at, received_at))))
+  WHERE processed_at IS NULL AND failed_at IS NULL;
 CREATE INDEX deliveries_processed ON deliveries (received_at) WHERE processed_at IS NOT NULL;
+CREATE INDEX deliveries_failed ON deliveries (failed_at) WHERE failed_at IS NOT NULL;
 CREATE UNIQUE INDEX deliveries_replay ON deliveries (replay_key) WHERE replay_key IS NOT NULL;
 ";
 
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES_V2: &str = "
-ALTER TABLE deliveries ADD COLUMN due_at BIGINT GENERATED ALWAYS AS
-  (GREATEST(COALESCE(next_attempt_at, received_at), COALESCE(claimed_until + 1, received_at))) STORED;
+ALTER TABLE deliveries ADD COLUMN lease_due_at BIGINT;
 ALTER TABLE deliveries ADD COLUMN claim_token BIGINT;
 ALTER TABLE deliveries ADD COLUMN last_error TEXT;
 ALTER TABLE deliveries ADD COLUMN replay_key TEXT;
-CREATE INDEX deliveries_due ON deliveries (due_at) WHERE processed_at IS NULL AND failed_at IS NULL;
+UPDATE deliveries SET lease_due_at = claimed_until + 1 WHERE claimed_until IS NOT NULL AND processed_at IS NULL;
+CREATE INDEX deliveries_due ON deliveries
+  ((GREATEST(COALESCE(next_attempt_at, received_at), COALESCE(lease_due_at, received_at))))
+  WHERE processed_at IS NULL AND failed_at IS NULL;
 CREATE INDEX deliveries_processed ON deliveries (received_at) WHERE processed_at IS NOT NULL;
+CREATE INDEX deliveries_failed ON deliveries (failed_at) WHERE failed_at IS NOT NULL;
 CREATE UNIQUE INDEX deliveries_replay ON deliveries (replay_key) WHERE replay_key IS NOT NULL;
 ";

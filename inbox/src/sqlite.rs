@@ -4,7 +4,6 @@
 //! only then answers each caller. Concurrent deliveries so share commits.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -22,13 +21,16 @@ const MAX_BATCH: usize = 1024;
 /// One queued operation and where its answer goes, after the commit.
 pub(crate) type Op = (Request, oneshot::Sender<Result<Answer, InboxError>>);
 
-/// The writer's queue: bounded, so a disk that stalls cannot make it hold
-/// every delivery (and its body) that arrives meanwhile; a full queue
-/// refuses at once ([`InboxError::Overloaded`]: the sender retries later).
+/// The writer's queue. Inserts are bounded (each holds a slot until it is
+/// answered), so a disk that stalls cannot make it hold every delivery, body
+/// included, that arrives meanwhile: past the bound an insert is refused at
+/// once ([`InboxError::Overloaded`]: the sender retries later). The worker's
+/// operations are not bounded here (each worker task has at most one in
+/// flight), so a flood of deliveries never starves a lease's renewal.
 #[derive(Clone)]
 pub(crate) struct Queue {
-    sender: mpsc::SyncSender<Op>,
-    depth: Arc<AtomicUsize>,
+    sender: mpsc::Sender<Op>,
+    inserts: Arc<crate::QueuedInserts>,
 }
 
 impl Queue {
@@ -37,26 +39,26 @@ impl Queue {
     /// request has it skipped.
     pub(crate) async fn ask(&self, request: Request) -> Result<Answer, InboxError> {
         let (reply, answer) = oneshot::channel();
-        self.depth.fetch_add(1, Ordering::Relaxed);
-        if let Err(refused) = self.sender.try_send((request, reply)) {
-            self.depth.fetch_sub(1, Ordering::Relaxed);
-            return Err(match refused {
-                mpsc::TrySendError::Full(_) => InboxError::Overloaded,
-                mpsc::TrySendError::Disconnected(_) => InboxError::Closed,
-            });
-        }
+        self.sender.send((request, reply)).map_err(|_| InboxError::Closed)?;
         answer.await.map_err(|_| InboxError::Closed)?
     }
 
-    /// Operations queued and not yet taken by the writer.
+    /// Inserts `delivery` in its turn, if a slot is free.
+    pub(crate) async fn insert(&self, delivery: NewDelivery) -> Result<Answer, InboxError> {
+        let slot = self.inserts.take()?;
+        self.ask(Request::Insert(delivery, slot)).await
+    }
+
+    /// Inserts queued or being committed.
     pub(crate) fn depth(&self) -> usize {
-        self.depth.load(Ordering::Relaxed)
+        self.inserts.depth()
     }
 }
 
 /// What a caller asks the writer thread to do.
 pub(crate) enum Request {
-    Insert(NewDelivery),
+    // The slot is held for its drop: given back once the insert is answered.
+    Insert(NewDelivery, #[expect(dead_code, reason = "held for its Drop")] crate::queue::Slot),
     Claim {
         worker: String,
         lease: i64,
@@ -187,15 +189,15 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<(Queue, Reade
     }
     // This process holds the lock, so every claim in the file was made by a
     // process that is gone: its rows need not wait out their leases, only the
-    // backoff of the attempt that died with it (a claim sets `next_attempt_at`
-    // to the lease's end plus that backoff), so a row that kills its process
-    // is not claimed first on every restart.
+    // backoff of the attempt that died with it (a claim sets `lease_due_at`
+    // to the lease's end plus that backoff), from now: a retry, so a row that
+    // kills its process is not claimed first on every restart.
     let released = if lock.is_none() {
         0
     } else {
         connection.execute(
-            "UPDATE deliveries SET next_attempt_at = ?1 + max(0, coalesce(next_attempt_at - claimed_until, 0)), \
-               claimed_by = NULL, claimed_until = NULL \
+            "UPDATE deliveries SET next_attempt_at = ?1 + max(0, coalesce(lease_due_at - claimed_until, 0)), \
+               lease_due_at = NULL, claim_token = NULL, claimed_by = NULL, claimed_until = NULL \
              WHERE claimed_by IS NOT NULL AND processed_at IS NULL AND failed_at IS NULL",
             params![crate::unix_now()],
         )?
@@ -208,19 +210,18 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<(Queue, Reade
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
     )?;
     reader.busy_timeout(options.busy_timeout)?;
-    let (sender, receiver) = mpsc::sync_channel(options.queue_bound.max(1));
-    let depth = Arc::new(AtomicUsize::new(0));
-    let taken = Arc::clone(&depth);
+    let (sender, receiver) = mpsc::channel();
     std::thread::Builder::new()
         .name("inbox-sqlite-writer".to_owned())
         .spawn(move || {
             // The lock lives as long as the writer: it is released when the
             // last Inbox clone is dropped, or the process dies.
             let _lock = lock;
-            writer(connection, &receiver, &taken);
+            writer(connection, &receiver);
         })
         .map_err(|e| InboxError::Database(e.to_string()))?;
-    Ok((Queue { sender, depth }, Arc::new(Mutex::new(reader))))
+    let inserts = Arc::new(crate::QueuedInserts::new(options.queue_bound));
+    Ok((Queue { sender, inserts }, Arc::new(Mutex::new(reader))))
 }
 
 /// Runs an operator's read on `reader`, in one read transaction (one
@@ -289,7 +290,7 @@ fn migrate(connection: &mut Connection) -> Result<(), InboxError> {
     Ok(())
 }
 
-fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>, depth: &AtomicUsize) {
+fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -298,7 +299,6 @@ fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>, depth: &Atomic
                 Err(_) => break,
             }
         }
-        depth.fetch_sub(batch.len(), Ordering::Relaxed);
         // A caller that gave up (a delivery past its commit timeout, already
         // answered 503) is not written now: its sender retries, and a stale
         // write would only delay the live ones behind it.
@@ -339,7 +339,7 @@ fn run_batch(connection: &mut Connection, batch: Vec<Op>) {
 /// One operation inside the batch's transaction.
 fn apply(transaction: &rusqlite::Transaction<'_>, request: &Request) -> Result<Answer, InboxError> {
     Ok(match request {
-        Request::Insert(delivery) => Answer::Inserted(insert(transaction, delivery)?),
+        Request::Insert(delivery, _) => Answer::Inserted(insert(transaction, delivery)?),
         Request::Claim { worker, lease, now, limit, policy } => {
             Answer::Claimed(claim(transaction, worker, *lease, *now, *limit, policy)?)
         }
@@ -414,17 +414,18 @@ fn claim(
 }
 
 /// The backoff after attempt `attempts` in SQL, without jitter, capped at
-/// `?5`: [`RetryPolicy::backoff`], to the second (tested equal).
+/// `?5`: [`RetryPolicy::backoff`], to the second (tested equal); at least
+/// one second past the lease, so a lease is never due at its own last second.
 macro_rules! backoff {
     ($attempts:literal) => {
-        concat!("min(?5, 1 << min(max(", $attempts, ", 1), 40))")
+        concat!("max(1, min(?5, 1 << min(max(", $attempts, ", 1), 40)))")
     };
 }
 
 /// The claim of up to `limit` due rows, oldest due first, through the partial
 /// index `deliveries_due`: rows waiting in backoff are not read. While
-/// claimed, a row is due again (`next_attempt_at`) at its lease's end plus
-/// its attempt's backoff, for the case its worker dies. The limit is written into the SQL, not
+/// claimed, a row is due again (`lease_due_at`) at its lease's end plus its
+/// attempt's backoff, for the case its worker dies. The limit is written into the SQL, not
 /// bound: SQLite's planner reads a bound LIMIT's value, so binding one
 /// expires the statement, and every claim was parsed and planned again
 /// (measured: most of a claim's cost). One cached statement per limit.
@@ -433,12 +434,13 @@ fn claim_sql(limit: usize) -> String {
         if limit == 1 { ("=", 1) } else { ("IN", i64::try_from(limit).unwrap_or(i64::MAX)) };
     format!(
         "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2, attempts = attempts + 1, \
-           claim_token = ?6, next_attempt_at = ?2 + {} \
+           claim_token = ?6, lease_due_at = ?2 + {backoff} \
          WHERE rowid {compare} (SELECT rowid FROM deliveries \
-           WHERE processed_at IS NULL AND failed_at IS NULL AND due_at <= ?3 AND attempts < ?4 \
-           ORDER BY due_at LIMIT {limit}) \
+           WHERE processed_at IS NULL AND failed_at IS NULL AND {due} <= ?3 AND attempts < ?4 \
+           ORDER BY {due} LIMIT {limit}) \
          RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts",
-        backoff!("attempts + 1")
+        backoff = backoff!("attempts + 1"),
+        due = sqlite_due!(),
     )
 }
 
@@ -455,7 +457,8 @@ fn complete(
     let changed = transaction
         .prepare_cached(
             "UPDATE deliveries SET processed_at = coalesce(processed_at, ?4), \
-               processed_by = coalesce(processed_by, ?3), claimed_by = NULL, claimed_until = NULL \
+               processed_by = coalesce(processed_by, ?3), claimed_by = NULL, claimed_until = NULL, \
+               lease_due_at = NULL \
              WHERE webhook_id = ?1 AND claim_token = ?2 AND failed_at IS NULL",
         )?
         .execute(params![id, token, worker, now])?;
@@ -471,7 +474,7 @@ fn renew(
     policy: &RetryPolicy,
 ) -> Result<bool, InboxError> {
     let sql = concat!(
-        "UPDATE deliveries SET claimed_until = ?3 + ?4, next_attempt_at = ?3 + ?4 + ",
+        "UPDATE deliveries SET claimed_until = ?3 + ?4, lease_due_at = ?3 + ?4 + ",
         backoff!("attempts"),
         " WHERE webhook_id = ?1 AND claim_token = ?2 AND processed_at IS NULL AND failed_at IS NULL"
     );
@@ -495,7 +498,7 @@ fn fail(
         "UPDATE deliveries SET \
            failed_at = CASE WHEN attempts >= ?5 THEN ?3 ELSE NULL END, \
            next_attempt_at = CASE WHEN attempts >= ?5 THEN next_attempt_at ELSE ?3 + ?4 END, \
-           last_error = ?6, claimed_by = NULL, claimed_until = NULL \
+           last_error = ?6, claimed_by = NULL, claimed_until = NULL, lease_due_at = NULL, claim_token = NULL \
          WHERE webhook_id = ?1 AND claim_token = ?2 AND processed_at IS NULL AND failed_at IS NULL \
          RETURNING failed_at, next_attempt_at",
     )?;
@@ -505,16 +508,23 @@ fn fail(
 }
 
 fn rescue(transaction: &rusqlite::Transaction<'_>, now: i64, max_attempts: i64) -> Result<u64, InboxError> {
-    let rescued = transaction
-        .prepare_cached(
-            "UPDATE deliveries SET failed_at = ?1, last_error = coalesce(last_error, ?3), \
-               claimed_by = NULL, claimed_until = NULL \
-             WHERE processed_at IS NULL AND failed_at IS NULL AND due_at <= ?1 AND attempts >= ?2",
-        )?
-        .execute(params![now, max_attempts, crate::delivery::NEVER_REPORTED])?;
+    let sql = concat!(
+        "UPDATE deliveries SET failed_at = ?1, last_error = coalesce(last_error, ?3), \
+           claimed_by = NULL, claimed_until = NULL, lease_due_at = NULL, claim_token = NULL \
+         WHERE processed_at IS NULL AND failed_at IS NULL AND ",
+        sqlite_due!(),
+        " <= ?1 AND attempts >= ?2"
+    );
+    let rescued = transaction.prepare_cached(sql)?.execute(params![
+        now,
+        max_attempts,
+        crate::delivery::NEVER_REPORTED
+    ])?;
     Ok(changed(rescued))
 }
 
+/// One batch of retention: processed rows by when they were received (the
+/// dedupe window), dead letters by when they became dead letters.
 fn purge(
     transaction: &rusqlite::Transaction<'_>,
     finished: Finished,
@@ -522,9 +532,8 @@ fn purge(
     limit: i64,
 ) -> Result<u64, InboxError> {
     let sql = format!(
-        "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries \
-           WHERE {} AND received_at < ?1 LIMIT ?2)",
-        finished.condition()
+        "DELETE FROM deliveries WHERE rowid IN (SELECT rowid FROM deliveries WHERE {} LIMIT ?2)",
+        finished.condition("?1")
     );
     Ok(changed(transaction.prepare_cached(&sql)?.execute(params![cutoff, limit])?))
 }

@@ -4,7 +4,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::sync::oneshot;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use crate::delivery::{Claimed, Failed};
 use crate::error::InboxError;
@@ -30,17 +32,18 @@ pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// Claims rows and hands them to a handler, up to
 /// [`with_concurrency`](Self::with_concurrency) at once.
 ///
-/// Each claimed row gets a task of its own, in which the handler runs in a
-/// task of its own again:
+/// Each claimed row gets a task of its own, and its handler runs on tokio's
+/// blocking pool (driven by `Handle::block_on`):
 /// - a handler that panics fails only its row (retried with backoff, then a
 ///   dead letter), and the worker goes on;
-/// - the lease is renewed beside the handler, every third of a lease, so a
-///   handler that blocks its thread does not stop the renewal (on a
-///   multi-threaded runtime);
+/// - the lease is renewed beside the handler, every third of a lease, on the
+///   runtime's own threads: a handler that blocks its thread (synchronous I/O,
+///   CPU work) holds a blocking-pool thread, never the renewals;
 /// - a claim is owned by one attempt (a random token): if the lease is lost
-///   (another worker took the row after it expired, or renewals failed for a
-///   whole lease), the handler is cancelled and its outcome is not written,
-///   so a row is never run by two attempts at once through this worker.
+///   (another claim took the row, or no renewal succeeded before the lease
+///   ran out: each renewal is bounded by what is left of the lease), the
+///   handler is cancelled at its next `.await` and its outcome is not
+///   written, so a row is not run by two attempts at once.
 ///
 /// A row is handled at least once: if the process dies after its handler ran
 /// but before `processed_at` was committed, the row is due again after its
@@ -168,9 +171,11 @@ impl Worker {
                 // Seen before claiming: a row committed from here on wakes the wait below.
                 inserted.borrow_and_update();
                 while running.len() < self.concurrency {
+                    // Taken before the claim is sent: the lease runs from no earlier.
+                    let claimed_at = Instant::now();
                     match self.claim_one().await {
                         Ok(Some(row)) => {
-                            running.spawn(self.clone().attempt(Arc::clone(&handler), row));
+                            running.spawn(self.clone().attempt(Arc::clone(&handler), row, claimed_at));
                         }
                         Ok(None) => break,
                         Err(error) => {
@@ -214,25 +219,38 @@ impl Worker {
         H: Fn(Claimed) -> F + Send + Sync + 'static,
         F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
+        let claimed_at = Instant::now();
         let Some(row) = self.claim_one().await? else { return Ok(0) };
-        self.clone().attempt(Arc::new(handler), row).await;
+        self.clone().attempt(Arc::new(handler), row, claimed_at).await;
         Ok(1)
     }
 
-    /// One attempt at `row`: the handler in a task of its own, the lease
+    /// One attempt at `row`: the handler on the blocking pool, the lease
     /// renewed beside it, the handler timeout; then the outcome, recorded and
     /// counted.
-    async fn attempt<H, F>(self, handler: Arc<H>, row: Claimed) -> Handled
+    async fn attempt<H, F>(self, handler: Arc<H>, row: Claimed, claimed_at: Instant) -> Handled
     where
         H: Fn(Claimed) -> F + Send + Sync + 'static,
         F: Future<Output = Result<(), HandlerError>> + Send + 'static,
     {
         let claim = row.without_body();
-        let mut task = CancelOnDrop(tokio::spawn(async move { handler(row).await }));
+        // Dropping `cancel` (the attempt ends, or is dropped) drops the
+        // handler's future at its next `.await`.
+        let (cancel, cancelled) = oneshot::channel::<()>();
+        let runtime = tokio::runtime::Handle::current();
+        let mut task = tokio::task::spawn_blocking(move || {
+            runtime.block_on(async move {
+                tokio::select! {
+                    outcome = handler(row) => Some(outcome),
+                    _ = cancelled => None,
+                }
+            })
+        });
         let outcome = tokio::select! {
-            ended = &mut task.0 => match ended {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(error)) => Err(error.to_string()),
+            ended = &mut task => match ended {
+                Ok(Some(Ok(()))) => Ok(()),
+                Ok(Some(Err(error))) => Err(error.to_string()),
+                Ok(None) => Err("the handler was cancelled".to_owned()),
                 Err(ended) => {
                     let why = panic_message(ended);
                     self.stats.record_panic();
@@ -240,7 +258,8 @@ impl Worker {
                     Err(format!("the handler panicked: {why}"))
                 }
             },
-            () = self.keep_leased(&claim) => {
+            () = self.keep_leased(&claim, claimed_at) => {
+                drop(cancel);
                 tracing::warn!(webhook_id = %claim.webhook_id, worker = %self.id, "lease lost: the handler is cancelled, its outcome not written");
                 self.stats.record(Handled::LeaseLost);
                 return Handled::LeaseLost;
@@ -249,8 +268,8 @@ impl Worker {
                 Err(format!("the handler did not finish within {:?}", self.handler_timeout))
             }
         };
-        // The handler's task ends here if it has not (a timeout).
-        drop(task);
+        // The handler is cancelled here if it has not ended (a timeout).
+        drop(cancel);
         self.record(&claim, outcome).await
     }
 
@@ -324,33 +343,33 @@ impl Worker {
 
     /// Renews the lease on `claim` every third of the lease; returns when the
     /// lease is lost: the row was taken by another claim, or no renewal
-    /// succeeded for a whole lease (the claim may have expired meanwhile).
-    async fn keep_leased(&self, claim: &Claimed) {
+    /// succeeded before the lease ran out. The lease is counted from when its
+    /// claim or renewal was sent, less a second (the database counts whole
+    /// seconds), and each renewal waits only for what is left of it: a
+    /// database that hangs cannot keep a handler running past its lease.
+    async fn keep_leased(&self, claim: &Claimed, claimed_at: Instant) {
+        let margin = Duration::from_secs(1).min(self.lease / 4);
+        let mut expires = claimed_at + self.lease - margin;
         let every = self.lease / 3;
-        let mut held_since = tokio::time::Instant::now();
         loop {
-            tokio::time::sleep(every).await;
-            match self.inbox.renew(claim, self.lease, self.now()).await {
-                Ok(true) => held_since = tokio::time::Instant::now(),
-                Ok(false) => return,
-                Err(error) if held_since.elapsed() + every < self.lease => {
+            tokio::time::sleep_until((Instant::now() + every).min(expires)).await;
+            let sent = Instant::now();
+            if sent >= expires {
+                tracing::warn!(webhook_id = %claim.webhook_id, "no renewal within the lease");
+                return;
+            }
+            match tokio::time::timeout_at(expires, self.inbox.renew(claim, self.lease, self.now())).await {
+                Ok(Ok(true)) => expires = sent + self.lease - margin,
+                Ok(Ok(false)) => return,
+                Ok(Err(error)) => {
                     tracing::warn!(webhook_id = %claim.webhook_id, %error, "cannot renew the lease; retrying");
                 }
-                Err(error) => {
-                    tracing::warn!(webhook_id = %claim.webhook_id, %error, "no renewal for a whole lease");
+                Err(_) => {
+                    tracing::warn!(webhook_id = %claim.webhook_id, "the renewal outlived the lease");
                     return;
                 }
             }
         }
-    }
-}
-
-/// A handler's task, cancelled when the attempt that owns it ends or is dropped.
-struct CancelOnDrop<T>(JoinHandle<T>);
-
-impl<T> Drop for CancelOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
@@ -373,7 +392,8 @@ fn panic_message(ended: tokio::task::JoinError) -> String {
 /// retention no longer keeps, a batch at a time.
 pub async fn run_retention(inbox: Inbox, every: Duration, clock: fn() -> i64) {
     loop {
-        match inbox.rescue(clock()).await {
+        // The database's clock: with PostgreSQL, the due times are the server's.
+        match inbox.rescue(None).await {
             Ok(0) => {}
             Ok(rescued) => {
                 tracing::warn!(rescued, "dead letters: rows whose last attempt never reported back")

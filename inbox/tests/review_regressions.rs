@@ -109,8 +109,13 @@ async fn postgres_the_claim_reads_the_due_index() {
         .unwrap();
     let plan: Vec<String> = client
         .query(
-            "EXPLAIN SELECT webhook_id FROM deliveries WHERE processed_at IS NULL AND failed_at IS NULL \
-             AND due_at <= 1795000100 AND attempts < 36 ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+            concat!(
+                "EXPLAIN SELECT webhook_id FROM deliveries WHERE processed_at IS NULL AND failed_at IS NULL ",
+                "AND GREATEST(COALESCE(next_attempt_at, received_at), COALESCE(lease_due_at, received_at)) ",
+                "<= 1795000100 AND attempts < 36 ORDER BY ",
+                "GREATEST(COALESCE(next_attempt_at, received_at), COALESCE(lease_due_at, received_at)) ",
+                "LIMIT 1 FOR UPDATE SKIP LOCKED"
+            ),
             &[],
         )
         .await

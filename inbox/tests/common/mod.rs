@@ -114,8 +114,9 @@ pub async fn behaves_like_an_inbox(inbox: &Inbox) {
     // … unless a retention for dead letters is set.
     let week = Retention { dead_letters: Some(Duration::from_secs(7 * 86_400)), ..Retention::default() };
     let pruning = inbox.clone().with_retention(week);
-    assert_eq!(pruning.purge(T0 + 6 * 86_400).await.unwrap(), 0, "six days old: kept");
-    assert_eq!(pruning.purge(T0 + 8 * 86_400).await.unwrap(), 1, "eight days old: gone");
+    let died = dead.failed_at.unwrap();
+    assert_eq!(pruning.purge(died + 6 * 86_400).await.unwrap(), 0, "dead for six days: kept");
+    assert_eq!(pruning.purge(died + 8 * 86_400).await.unwrap(), 1, "dead for eight days: gone");
     assert_eq!(inbox.get("b").await.unwrap(), None);
 }
 
