@@ -105,11 +105,18 @@ impl UnverifiedToken {
 }
 
 /// Decodes one base64url segment holding a JSON object into `T`.
+///
+/// The header and the claims must be JSON objects (RFC 7515, section 4;
+/// RFC 7519, section 7.2), and a derived `Deserialize` also reads a struct
+/// from an array, by position: so anything but an object is refused first.
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     segment: &str,
     part: Malformed,
 ) -> Result<T, Error> {
     let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| Error::MalformedToken(Malformed::Base64))?;
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Error::MalformedToken(part));
+    }
     serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken(part))
 }
 

@@ -1,0 +1,142 @@
+//! What identifies a dynamic delivery when it is sent again.
+//!
+//! A dynamic token signs neither `webhook-id` nor `webhook-timestamp`, so a
+//! captured delivery can be resent under a new id with a fresh timestamp and
+//! still verify until the token expires. Deduplicating on `webhook-id` alone
+//! stores it again; deduplicating on what the sender signed does not.
+
+use core::fmt;
+
+use sha2::{Digest, Sha256};
+
+/// Identifies a dynamic delivery by what Google signed, whatever its
+/// `webhook-id` and `webhook-timestamp` say: store it beside the delivery and
+/// treat a second delivery with the same key as a duplicate.
+///
+/// - With a `jti` claim (RFC 7519, section 4.1.7: "can be used to prevent the
+///   JWT from being replayed"): SHA-256 over the `iss` (empty if absent) and
+///   the `jti`, each length-prefixed. A token is used once, whatever body it
+///   comes with.
+/// - Without one: SHA-256 over the RS256 signature (which identifies the
+///   token: PKCS#1 v1.5 signatures are deterministic) and the SHA-256 of the
+///   body, each length-prefixed. A token the sender reuses for another event
+///   gives another key; the same token with the same body, the same key.
+///
+/// Both are domain-separated, so one source cannot produce the other's key.
+/// A resent token verifies until `exp` (or its maximum age by `iat`) plus the
+/// leeway: keep the keys at least that long (with the defaults, 24 hours and
+/// a minute after `iat`).
+///
+/// Static deliveries have none: their `v1` signature covers `webhook-id`, so
+/// deduplicating on the id is already deduplicating on what was signed.
+///
+/// # Examples
+/// ```
+/// use webhook_signature_gemini::ReplayKey;
+/// let key = ReplayKey::from_bytes([0xab; 32]);
+/// assert_eq!(key.to_string().len(), 64);
+/// assert!(key.to_string().starts_with("abab"));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReplayKey([u8; 32]);
+
+/// What a [`ReplayKey`] was derived from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReplaySource {
+    /// The token's `iss` and `jti`.
+    TokenId,
+    /// The token's signature and the body's SHA-256.
+    SignatureAndBody,
+}
+
+const JTI_DOMAIN: &[u8] = b"webhook-signature-gemini replay v1 jti\0";
+const SIGNATURE_DOMAIN: &[u8] = b"webhook-signature-gemini replay v1 signature+body\0";
+
+impl ReplayKey {
+    /// A key from its 32 bytes, e.g. read back from storage.
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The key's 32 bytes.
+    #[must_use]
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// The key for a token with `jti`, issued by `iss`.
+    pub(crate) fn from_token_id(iss: Option<&str>, jti: &str) -> Self {
+        Self(
+            Sha256::new()
+                .chain_update(JTI_DOMAIN)
+                .chain_update(prefixed(iss.unwrap_or_default().as_bytes()))
+                .chain_update(iss.unwrap_or_default())
+                .chain_update(prefixed(jti.as_bytes()))
+                .chain_update(jti)
+                .finalize()
+                .into(),
+        )
+    }
+
+    /// The key for a token without `jti`: its signature and the body's digest.
+    pub(crate) fn from_signature(signature: &[u8], body_digest: &[u8; 32]) -> Self {
+        Self(
+            Sha256::new()
+                .chain_update(SIGNATURE_DOMAIN)
+                .chain_update(prefixed(signature))
+                .chain_update(signature)
+                .chain_update(prefixed(body_digest))
+                .chain_update(body_digest)
+                .finalize()
+                .into(),
+        )
+    }
+}
+
+/// A length as 8 big-endian bytes, so no two inputs hash the same.
+fn prefixed(bytes: &[u8]) -> [u8; 8] {
+    (bytes.len() as u64).to_be_bytes()
+}
+
+impl From<ReplayKey> for [u8; 32] {
+    fn from(key: ReplayKey) -> Self {
+        key.0
+    }
+}
+
+/// 64 lowercase hex digits.
+impl fmt::Display for ReplayKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl fmt::Debug for ReplayKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ReplayKey({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_separated_and_lengths_prefixed() {
+        let digest = [7; 32];
+        assert_ne!(ReplayKey::from_token_id(None, "a"), ReplayKey::from_token_id(Some("a"), ""));
+        assert_ne!(ReplayKey::from_token_id(Some("ab"), "c"), ReplayKey::from_token_id(Some("a"), "bc"));
+        assert_eq!(ReplayKey::from_token_id(None, "x"), ReplayKey::from_token_id(Some(""), "x"));
+        assert_ne!(ReplayKey::from_signature(b"s", &digest), ReplayKey::from_signature(b"t", &digest));
+        assert_ne!(ReplayKey::from_signature(b"s", &digest), ReplayKey::from_signature(b"s", &[8; 32]));
+    }
+
+    #[test]
+    fn hex_form() {
+        let key = ReplayKey::from_bytes([0x01; 32]);
+        assert_eq!(key.to_string(), "01".repeat(32));
+        assert_eq!(<[u8; 32]>::from(key), [0x01; 32]);
+    }
+}
