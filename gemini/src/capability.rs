@@ -14,7 +14,9 @@
 //! A capability is as secret as the URI: it can leak through access logs or
 //! proxies. It binds a delivery to *a* job you created, and with the nonce
 //! kept beside the job's record (or the job's own id as the nonce), to
-//! *which*: compare the event's job with the one recorded under the nonce.
+//! *which*: compare the event's job with the one recorded under the nonce,
+//! and retire the nonce once its job's final event is handled, so a leaked
+//! URI cannot serve a job someone else creates with it later.
 
 use core::fmt;
 

@@ -478,8 +478,11 @@ impl SignedToken {
         }
         let (replay_key, replay_source) = match &self.replay {
             Replay::TokenId(key) => (*key, ReplaySource::TokenId),
+            Replay::Signature(signature) if binding.is_bound() => {
+                (ReplayKey::from_signature(signature), ReplaySource::Signature)
+            }
             Replay::Signature(signature) => {
-                (ReplayKey::from_signature(signature, &digest), ReplaySource::SignatureAndBody)
+                (ReplayKey::from_signature_and_body(signature, &digest), ReplaySource::SignatureAndBody)
             }
         };
         Ok(DynamicVerified {

@@ -9,6 +9,9 @@ use core::fmt;
 
 use sha2::{Digest, Sha256};
 
+#[cfg(doc)]
+use crate::BodyBinding;
+
 /// Identifies a dynamic delivery by what Google signed, whatever its
 /// `webhook-id` and `webhook-timestamp` say: store it beside the delivery and
 /// treat a second delivery with the same key as a duplicate.
@@ -17,12 +20,24 @@ use sha2::{Digest, Sha256};
 ///   JWT from being replayed"): SHA-256 over the `iss` (empty if absent) and
 ///   the `jti`, each length-prefixed. A token is used once, whatever body it
 ///   comes with.
-/// - Without one: SHA-256 over the RS256 signature (which identifies the
-///   token: PKCS#1 v1.5 signatures are deterministic) and the SHA-256 of the
-///   body, each length-prefixed. A token the sender reuses for another event
-///   gives another key; the same token with the same body, the same key.
+/// - Without one, for a token that binds the body ([`BodyBinding::Bound`]):
+///   SHA-256 over the RS256 signature (which identifies the token: PKCS#1
+///   v1.5 signatures are deterministic and aws-lc accepts one encoding
+///   only). The token fixes the body, so the body's bytes take no part: the
+///   same event re-serialised (spaces, member order) under an embedded-event
+///   claim is still the same delivery.
+/// - Without one, for a bearer token: SHA-256 over the signature and the
+///   SHA-256 of the body, each length-prefixed. A token the sender reuses for
+///   another event gives another key; the same token with the same body, the
+///   same key. (Any other body is not a replay but a bearer-token delivery,
+///   which is all such a token can prove: require a bound body to refuse them.)
 ///
-/// Both are domain-separated, so one source cannot produce the other's key.
+/// Each is domain-separated, so one source cannot produce another's key.
+///
+/// With a `jti`, the first delivery of a token wins: if someone who captured
+/// a bearer token before its delivery sent it first with another body, the
+/// genuine delivery would be the duplicate. Tokens are normally seen only
+/// once delivered, when resending them is what this key stops.
 /// A resent token verifies until `exp` (or its maximum age by `iat`) plus the
 /// leeway: keep the keys at least that long (with the defaults, 24 hours and
 /// a minute after `iat`).
@@ -46,12 +61,15 @@ pub struct ReplayKey([u8; 32]);
 pub enum ReplaySource {
     /// The token's `iss` and `jti`.
     TokenId,
-    /// The token's signature and the body's SHA-256.
+    /// The token's signature: the token binds the body.
+    Signature,
+    /// The token's signature and the body's SHA-256: a bearer token.
     SignatureAndBody,
 }
 
 const JTI_DOMAIN: &[u8] = b"webhook-signature-gemini replay v1 jti\0";
-const SIGNATURE_DOMAIN: &[u8] = b"webhook-signature-gemini replay v1 signature+body\0";
+const SIGNATURE_DOMAIN: &[u8] = b"webhook-signature-gemini replay v1 signature\0";
+const SIGNATURE_AND_BODY_DOMAIN: &[u8] = b"webhook-signature-gemini replay v1 signature+body\0";
 
 impl ReplayKey {
     /// A key from its 32 bytes, e.g. read back from storage.
@@ -80,11 +98,23 @@ impl ReplayKey {
         )
     }
 
-    /// The key for a token without `jti`: its signature and the body's digest.
-    pub(crate) fn from_signature(signature: &[u8], body_digest: &[u8; 32]) -> Self {
+    /// The key for a token without `jti` that binds the body: its signature.
+    pub(crate) fn from_signature(signature: &[u8]) -> Self {
         Self(
             Sha256::new()
                 .chain_update(SIGNATURE_DOMAIN)
+                .chain_update(prefixed(signature))
+                .chain_update(signature)
+                .finalize()
+                .into(),
+        )
+    }
+
+    /// The key for a bearer token without `jti`: its signature and the body's digest.
+    pub(crate) fn from_signature_and_body(signature: &[u8], body_digest: &[u8; 32]) -> Self {
+        Self(
+            Sha256::new()
+                .chain_update(SIGNATURE_AND_BODY_DOMAIN)
                 .chain_update(prefixed(signature))
                 .chain_update(signature)
                 .chain_update(prefixed(body_digest))
@@ -129,8 +159,11 @@ mod tests {
         assert_ne!(ReplayKey::from_token_id(None, "a"), ReplayKey::from_token_id(Some("a"), ""));
         assert_ne!(ReplayKey::from_token_id(Some("ab"), "c"), ReplayKey::from_token_id(Some("a"), "bc"));
         assert_eq!(ReplayKey::from_token_id(None, "x"), ReplayKey::from_token_id(Some(""), "x"));
-        assert_ne!(ReplayKey::from_signature(b"s", &digest), ReplayKey::from_signature(b"t", &digest));
-        assert_ne!(ReplayKey::from_signature(b"s", &digest), ReplayKey::from_signature(b"s", &[8; 32]));
+        let with_body = ReplayKey::from_signature_and_body;
+        assert_ne!(with_body(b"s", &digest), with_body(b"t", &digest));
+        assert_ne!(with_body(b"s", &digest), with_body(b"s", &[8; 32]));
+        assert_ne!(ReplayKey::from_signature(b"s"), ReplayKey::from_signature(b"t"));
+        assert_ne!(ReplayKey::from_signature(b"s"), with_body(b"s", &digest));
     }
 
     #[test]

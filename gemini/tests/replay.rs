@@ -57,6 +57,21 @@ fn without_jti_the_body_is_part_of_the_key() {
 }
 
 #[test]
+fn a_token_that_binds_the_body_is_one_delivery_however_the_body_is_spelled() {
+    // An embedded event binds a body with the same JSON: resent re-serialised,
+    // it is still bound, so it must still be the same delivery.
+    let event: Value = serde_json::from_slice(BODY).unwrap();
+    let token = token(&with(claims(), "event", event.clone()));
+    let first = replay_key(&token, BODY, "msg_1", 0).unwrap();
+    let respelled = serde_json::to_vec_pretty(&event).unwrap();
+    assert_ne!(respelled, BODY);
+    assert_eq!(replay_key(&token, &respelled, "msg_2", 60).unwrap(), first);
+    let verified =
+        DynamicVerifier::new([AUDIENCE]).verify(&headers(&token), BODY, now(), &jwks(JWKS_A)).unwrap();
+    assert_eq!(verified.replay_source, ReplaySource::Signature);
+}
+
+#[test]
 fn with_jti_the_token_is_used_once() {
     let token = token(&with(claims(), "jti", json!("3f0c2a1e-0001")));
     let first = replay_key(&token, BODY, "msg_1", 0).unwrap();
