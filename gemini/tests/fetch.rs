@@ -326,3 +326,24 @@ async fn the_client_timeout_follows_the_fetch_timeout() {
     let cache = Cache::new(url).with_fetch_timeout(Duration::from_secs(20));
     assert!(cache.at("demo-a", 0).await.is_ok());
 }
+
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn the_axum_verifier_gives_the_replay_key() {
+    use webhook_signature_axum::{PendingVerification, WebhookVerifier};
+    use webhook_signature_gemini::GeminiVerifier;
+    let (_, url) = server(JWKS_A, "max-age=3600").await;
+    let receiver = Receiver::new(Vec::new()).with_dynamic(DynamicVerifier::new([AUDIENCE]));
+    let verifier = GeminiVerifier::new(receiver, JwksCache::new(url).unwrap()).unwrap();
+    let token = token(&claims());
+    let mut keys = Vec::new();
+    for id in ["msg_1", "msg_resent"] {
+        let headers = webhook_signature::Headers { id, ..headers(&token) };
+        let mut pending = verifier.begin(headers, now()).await.unwrap();
+        pending.update(BODY);
+        keys.push(pending.finish(BODY).unwrap().replay_key().unwrap());
+    }
+    let keys_a = common::jwks(JWKS_A);
+    let direct = DynamicVerifier::new([AUDIENCE]).verify(&headers(&token), BODY, now(), &keys_a).unwrap();
+    assert_eq!(keys, [direct.replay_key, direct.replay_key]);
+}
