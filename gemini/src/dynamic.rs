@@ -11,8 +11,6 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use webhook_signature::{Error as CoreError, HeaderName, Headers, Timestamp};
@@ -23,7 +21,7 @@ use crate::error::{Claim, Error};
 use crate::jwks::Jwks;
 use crate::replay::{ReplayKey, ReplaySource};
 use crate::requirement::Requirement;
-use crate::token::{Segments, decode_json};
+use crate::token::{JoseHeader, Registered, Segments, decode_json, numeric_date};
 
 /// Checks dynamic deliveries: the Standard Webhooks headers, then the token.
 ///
@@ -493,57 +491,5 @@ impl SignedToken {
             replay_key,
             replay_source,
         })
-    }
-}
-
-/// The JOSE header members checked before any key is used. Other members
-/// are skipped without being stored.
-#[derive(Deserialize)]
-struct JoseHeader {
-    alg: Option<Value>,
-    kid: Option<Value>,
-    #[serde(default)]
-    crit: Present,
-}
-
-/// Whether a member is present, whatever its value, `null` included (an
-/// `Option` would read `null` as absent).
-#[derive(Default)]
-struct Present(bool);
-
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        IgnoredAny::deserialize(deserializer).map(|_| Self(true))
-    }
-}
-
-/// The registered claims checked before any key is used; the others are
-/// skipped without being stored (a large claim costs a scan, no allocation).
-#[derive(Deserialize)]
-struct Registered {
-    exp: Option<Value>,
-    nbf: Option<Value>,
-    iat: Option<Value>,
-    aud: Option<Value>,
-    iss: Option<Value>,
-    jti: Option<Value>,
-}
-
-/// A NumericDate claim (RFC 7519, section 2): seconds, possibly fractional.
-/// Fractions are truncated; dates before 1970 count as 0.
-fn numeric_date(value: Option<&Value>, claim: Claim) -> Result<Option<u64>, Error> {
-    let Some(value) = value else { return Ok(None) };
-    let Value::Number(number) = value else { return Err(Error::InvalidClaim(claim)) };
-    if let Some(secs) = number.as_u64() {
-        return Ok(Some(secs));
-    }
-    if number.as_i64().is_some() {
-        return Ok(Some(0));
-    }
-    match number.as_f64() {
-        // `as` saturates: a huge date becomes u64::MAX, a negative one 0.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Some(secs) if secs.is_finite() => Ok(Some(secs as u64)),
-        _ => Err(Error::InvalidClaim(claim)),
     }
 }
