@@ -141,20 +141,16 @@ impl Jwks {
             }
         }
         // A `kid` must name one key: with two, which one a token meant is a guess.
-        let mut copies: HashMap<&str, usize> = HashMap::new();
+        let mut copies: HashMap<String, usize> = HashMap::new();
         for key in &jwks.keys {
-            *copies.entry(key.kid.as_str()).or_default() += 1;
+            *copies.entry(key.kid.clone()).or_default() += 1;
         }
-        let duplicated: Vec<String> = jwks
-            .keys
-            .iter()
-            .filter(|key| copies.get(key.kid.as_str()).is_some_and(|&n| n > 1))
-            .map(|key| key.kid.clone())
-            .collect();
-        jwks.keys.retain(|key| !duplicated.contains(&key.kid));
-        let refused = duplicated
+        let (unique, shared): (Vec<RsaKey>, Vec<RsaKey>) =
+            core::mem::take(&mut jwks.keys).into_iter().partition(|key| copies.get(&key.kid) == Some(&1));
+        jwks.keys = unique;
+        let refused = shared
             .into_iter()
-            .map(|kid| SkippedKey { kid: Some(kid), reason: SkipReason::DuplicateKeyId });
+            .map(|key| SkippedKey { kid: Some(key.kid), reason: SkipReason::DuplicateKeyId });
         jwks.skipped.extend(refused);
         Ok(jwks)
     }
