@@ -59,6 +59,8 @@ use crate::token::{JoseHeader, Registered, Segments, decode_json, numeric_date};
 pub struct DynamicVerifier {
     /// `None` only through [`insecure_accept_any_audience`](Self::insecure_accept_any_audience).
     audiences: Option<Vec<String>>,
+    /// Audiences accepted with a path or query after them.
+    audience_prefixes: Vec<String>,
     issuers: Vec<String>,
     leeway: Duration,
     max_age: Option<Duration>,
@@ -122,7 +124,7 @@ impl DynamicVerifier {
     pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 
     /// A verifier accepting tokens whose `aud` contains one of `audiences`.
-    /// An empty list accepts no token.
+    /// An empty list accepts no token (unless [`with_audience_prefix`](Self::with_audience_prefix) adds some).
     #[must_use]
     pub fn new<A: Into<String>>(audiences: impl IntoIterator<Item = A>) -> Self {
         Self::with_audiences(Some(audiences.into_iter().map(Into::into).collect()))
@@ -138,6 +140,7 @@ impl DynamicVerifier {
     fn with_audiences(audiences: Option<Vec<String>>) -> Self {
         Self {
             audiences,
+            audience_prefixes: Vec::new(),
             issuers: Vec::new(),
             leeway: Self::DEFAULT_LEEWAY,
             max_age: Some(Self::DEFAULT_MAX_AGE),
@@ -153,6 +156,21 @@ impl DynamicVerifier {
     pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
         if let Some(audiences) = &mut self.audiences {
             audiences.push(audience.into());
+        }
+        self
+    }
+
+    /// Also accepts tokens whose `aud` is `base` followed by `/` or `?` and
+    /// anything (or `base` itself): per-job webhook URIs under one endpoint,
+    /// such as `…/webhooks/gemini/<capability>` or `…?t=<capability>`, if the
+    /// sender puts the whole URI in `aud`. The next character must be `/` or
+    /// `?`, so `https://you.example` does not accept
+    /// `https://you.example.evil.com`. Check the capability itself with
+    /// [`JobCapabilities`](crate::JobCapabilities).
+    #[must_use]
+    pub fn with_audience_prefix(mut self, base: impl Into<String>) -> Self {
+        if self.audiences.is_some() {
+            self.audience_prefixes.push(base.into());
         }
         self
     }
@@ -366,7 +384,13 @@ impl DynamicVerifier {
             Some(_) => return Err(Error::InvalidClaim(Claim::Jti)),
         }
         if let Some(audiences) = &self.audiences {
-            let accepted = |aud: &str| audiences.iter().any(|accepted| accepted == aud);
+            let under = |aud: &str, base: &str| {
+                aud.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+            };
+            let accepted = |aud: &str| {
+                audiences.iter().any(|accepted| accepted == aud)
+                    || self.audience_prefixes.iter().any(|base| under(aud, base))
+            };
             let matched = match &claims.aud {
                 None => return Err(Error::MissingClaim(Claim::Aud)),
                 Some(Value::String(aud)) => accepted(aud),

@@ -107,3 +107,24 @@ fn bad_capabilities_are_refused() {
     assert!(capabilities.issue_for(&"n".repeat(64)).is_ok());
     assert_eq!(format!("{capabilities:?}"), "JobCapabilities { key: [REDACTED] }");
 }
+
+#[test]
+fn per_job_uris_under_one_endpoint() {
+    let base = "https://receiver.example/webhooks/gemini";
+    let verifier = DynamicVerifier::new(Vec::<String>::new()).with_audience_prefix(base);
+    let aud = |aud: &str| check(&verifier, &with(claims(), "aud", json!(aud)));
+    for accepted in [base.to_owned(), format!("{base}/job-42.tag"), format!("{base}?t=job-42.tag")] {
+        assert!(aud(&accepted).is_ok(), "{accepted}");
+    }
+    for refused in [
+        "https://receiver.example/webhooks/gemini-evil/x",
+        "https://receiver.example/webhooks/geminiX",
+        "https://receiver.example/webhooks",
+        "https://attacker.example/webhooks/gemini/x",
+    ] {
+        assert_eq!(aud(refused), Err(Error::WrongAudience), "{refused}");
+    }
+    let host = DynamicVerifier::new(Vec::<String>::new()).with_audience_prefix("https://receiver.example");
+    let spoof = with(claims(), "aud", json!("https://receiver.example.evil.com/x"));
+    assert_eq!(check(&host, &spoof), Err(Error::WrongAudience));
+}
