@@ -43,7 +43,7 @@ pub use fetch::{
 };
 pub use jwks::Jwks;
 pub use receiver::{Authenticated, Delivery, GeminiVerified, Mode, Receiver};
-pub use replay::{ReplayKey, ReplaySource};
+pub use replay::{InvalidReplayKey, ReplayKey, ReplaySource};
 /// Signing dynamic test deliveries (the CLI's `sign --jwt-key`, the tests): never needed to receive.
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

@@ -6,6 +6,7 @@
 //! stores it again; deduplicating on what the sender signed does not.
 
 use core::fmt;
+use core::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
@@ -130,6 +131,38 @@ fn prefixed(bytes: &[u8]) -> [u8; 8] {
     (bytes.len() as u64).to_be_bytes()
 }
 
+/// Text that is not 64 hex digits, read as a [`ReplayKey`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidReplayKey;
+
+impl fmt::Display for InvalidReplayKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a replay key is 64 hex digits")
+    }
+}
+
+impl std::error::Error for InvalidReplayKey {}
+
+/// Reads the [`Display`](fmt::Display) form back (either case), e.g. from a text column.
+impl FromStr for ReplayKey {
+    type Err = InvalidReplayKey;
+
+    fn from_str(text: &str) -> Result<Self, InvalidReplayKey> {
+        if text.len() != 64 {
+            return Err(InvalidReplayKey);
+        }
+        let mut bytes = [0_u8; 32];
+        for (byte, pair) in bytes.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            let pair = core::str::from_utf8(pair).map_err(|_| InvalidReplayKey)?;
+            if !pair.bytes().all(|digit| digit.is_ascii_hexdigit()) {
+                return Err(InvalidReplayKey);
+            }
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| InvalidReplayKey)?;
+        }
+        Ok(Self(bytes))
+    }
+}
+
 impl From<ReplayKey> for [u8; 32] {
     fn from(key: ReplayKey) -> Self {
         key.0
@@ -171,5 +204,14 @@ mod tests {
         let key = ReplayKey::from_bytes([0x01; 32]);
         assert_eq!(key.to_string(), "01".repeat(32));
         assert_eq!(<[u8; 32]>::from(key), [0x01; 32]);
+        let mixed = ReplayKey::from_bytes(core::array::from_fn(|i| i as u8 * 7));
+        assert_eq!(mixed.to_string().parse(), Ok(mixed));
+        assert_eq!(mixed.to_string().to_uppercase().parse(), Ok(mixed));
+        for bad in
+            ["", "0", &"0".repeat(63), &"0".repeat(65), &"g".repeat(64), &format!("+{}", "0".repeat(63))]
+        {
+            assert_eq!(bad.parse::<ReplayKey>(), Err(InvalidReplayKey), "{bad:?}");
+        }
+        assert_eq!(format!("{mixed:?}"), format!("ReplayKey({mixed})"));
     }
 }
