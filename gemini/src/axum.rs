@@ -92,7 +92,7 @@ impl WebhookVerifier for GeminiVerifier {
                     Ok(GeminiPending::Static(StaticPending::begin(self.receiver.secrets(), &headers, now)?))
                 }
                 Route::Dynamic(prechecked) => {
-                    let jwks = self.jwks.keys(prechecked.key_id(), now).await.map_err(reject)?;
+                    let jwks = self.jwks.keys(prechecked.key_id()).await.map_err(reject)?;
                     Ok(GeminiPending::Dynamic(prechecked.verify_signature(&jwks).map_err(reject)?))
                 }
             }

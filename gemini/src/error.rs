@@ -19,7 +19,7 @@ pub enum Error {
     MalformedToken(Malformed),
     /// The token's `alg` is not `RS256` (`none`, `HS256`, `RS512`, `PS256`, `ES256`, …).
     UnsupportedAlgorithm,
-    /// The token's header has a `crit` member, which this verifier does not implement.
+    /// The token's header has a `crit` member (even `null`), which this verifier does not implement.
     CriticalHeader,
     /// The token's header has no `kid`.
     MissingKeyId,
@@ -48,6 +48,10 @@ pub enum Error {
     /// A claim named as a digest of the body ([`BODY_DIGEST_CLAIMS`](crate::BODY_DIGEST_CLAIMS))
     /// does not match the body: the token was made for another body.
     BodyMismatch,
+    /// A verified claim does not meet a requirement
+    /// ([`DynamicVerifier::require_claim`](crate::DynamicVerifier::require_claim),
+    /// [`DynamicVerifier::with_claims_check`](crate::DynamicVerifier::with_claims_check)).
+    ClaimNotAccepted,
     /// The token does not bind the body, and the verifier requires it
     /// ([`DynamicVerifier::require_bound_body`](crate::DynamicVerifier::require_bound_body)).
     BodyNotBound,
@@ -81,6 +85,8 @@ pub enum Claim {
     Aud,
     /// `iss`, the issuer.
     Iss,
+    /// `jti`, the token's id.
+    Jti,
 }
 
 impl Claim {
@@ -93,6 +99,7 @@ impl Claim {
             Self::Iat => "iat",
             Self::Aud => "aud",
             Self::Iss => "iss",
+            Self::Jti => "jti",
         }
     }
 }
@@ -121,6 +128,7 @@ impl Error {
             Self::WrongIssuer => "WrongIssuer",
             Self::BadSignature => "BadSignature",
             Self::BodyMismatch => "BodyMismatch",
+            Self::ClaimNotAccepted => "ClaimNotAccepted",
             Self::BodyNotBound => "BodyNotBound",
         }
     }
@@ -153,6 +161,7 @@ impl fmt::Display for Error {
             Self::WrongIssuer => f.write_str("token issuer not accepted"),
             Self::BadSignature => f.write_str("token signature does not verify"),
             Self::BodyMismatch => f.write_str("token's body digest claim does not match the body"),
+            Self::ClaimNotAccepted => f.write_str("token claims do not meet a requirement"),
             Self::BodyNotBound => f.write_str("token does not bind the body, and a bound body is required"),
         }
     }

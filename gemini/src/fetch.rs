@@ -16,7 +16,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
 use tokio::time::Instant;
-use webhook_signature::Timestamp;
 
 use crate::error::Error;
 use crate::jwks::Jwks;
@@ -51,13 +50,58 @@ const MAX_DOCUMENT: usize = 1024 * 1024;
 ///   Callers that need its result wait for it, never past that deadline, and
 ///   no lock is held while it runs. Dropping a caller never stalls the cache.
 ///
-/// Time is passed in as [`Timestamp`], as everywhere in this workspace. Cheap
-/// to clone: clones share the cache.
+/// Lifetimes, the stale limit and the refresh rate limit are measured on a
+/// monotonic clock, never the wall clock: a clock stepped back (NTP, a
+/// restored VM) neither blocks refreshes nor keeps keys alive, and one
+/// stepped forward does not expire them. A fetch whose deadline passed (its
+/// task never ran: a runtime that stopped polling) no longer counts as in
+/// flight. Cheap to clone: clones share the cache.
 #[derive(Clone)]
 pub struct JwksCache {
     shared: Arc<Shared>,
     min_refresh_interval: Duration,
     fetch_timeout: Duration,
+    clock: Clock,
+}
+
+/// Seconds on a monotonic clock, from the cache's creation.
+#[derive(Clone, Debug)]
+enum Clock {
+    Monotonic(std::time::Instant),
+    #[cfg(feature = "test-util")]
+    Test(TestClock),
+}
+
+impl Clock {
+    fn now(&self) -> u64 {
+        match self {
+            Self::Monotonic(origin) => origin.elapsed().as_secs(),
+            #[cfg(feature = "test-util")]
+            Self::Test(clock) => clock.0.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+}
+
+/// A clock that tests set by hand, for [`JwksCache::with_test_clock`]: the
+/// cache's lifetimes and rate limits then follow it instead of the monotonic
+/// clock. Fetch deadlines stay on the real clock.
+#[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+#[derive(Clone, Debug, Default)]
+pub struct TestClock(Arc<std::sync::atomic::AtomicU64>);
+
+#[cfg(feature = "test-util")]
+impl TestClock {
+    /// A clock at 0 s.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the clock to `secs` seconds after its start.
+    pub fn set(&self, secs: u64) {
+        self.0.store(secs, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// What the fetch task shares with the callers.
@@ -76,8 +120,8 @@ struct State {
     /// Until when they are fresh.
     fresh_until: u64,
     last_attempt: Option<u64>,
-    /// The deadline of the fetch in flight, if one is.
-    in_flight: Option<Instant>,
+    /// The fetch in flight, if one is: its number and deadline.
+    in_flight: Option<(u64, Instant)>,
     fetches: u64,
     failures: u64,
     successes: u64,
@@ -118,16 +162,16 @@ impl std::error::Error for JwksSetupError {}
 
 impl JwksCache {
     /// A cache of the JWKS at `url`, with its own HTTP client: rustls, no
-    /// redirects, [`FETCH_TIMEOUT`] to connect and for the whole fetch.
+    /// redirects. Each fetch, connection included, is bounded by the fetch
+    /// timeout ([`FETCH_TIMEOUT`], or [`with_fetch_timeout`](Self::with_fetch_timeout)).
     ///
     /// # Errors
     /// [`JwksSetupError`] if `url` is not `https://` (plain `http://` is
     /// allowed only on a loopback address, for tests), or the client cannot
     /// be built.
     pub fn new(url: impl Into<String>) -> Result<Self, JwksSetupError> {
+        // No client-wide timeout: each request gets the cache's fetch timeout.
         let client = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(FETCH_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| JwksSetupError::Client(e.to_string()))?;
@@ -135,8 +179,8 @@ impl JwksCache {
     }
 
     /// A cache of the JWKS at `url`, fetched with the caller's `client`. Each
-    /// fetch is still bounded by the fetch timeout, whatever the client's own
-    /// settings; its redirect policy is the caller's choice.
+    /// request is given the fetch timeout, which replaces the client's own;
+    /// its redirect policy is the caller's choice.
     ///
     /// # Errors
     /// [`JwksSetupError::InvalidUrl`] or [`JwksSetupError::InsecureUrl`], as for [`new`](Self::new).
@@ -152,6 +196,7 @@ impl JwksCache {
             }),
             min_refresh_interval: Duration::from_secs(30),
             fetch_timeout: FETCH_TIMEOUT,
+            clock: Clock::Monotonic(std::time::Instant::now()),
         })
     }
 
@@ -170,10 +215,19 @@ impl JwksCache {
         Self { min_refresh_interval: interval, ..self }
     }
 
-    /// The bound on one fetch, and so on any caller's wait (default [`FETCH_TIMEOUT`]).
+    /// The bound on one fetch, connection included, and so on any caller's
+    /// wait (default [`FETCH_TIMEOUT`]).
     #[must_use]
     pub fn with_fetch_timeout(self, timeout: Duration) -> Self {
         Self { fetch_timeout: timeout, ..self }
+    }
+
+    /// Measures lifetimes and rate limits on `clock`, set by the test.
+    #[cfg(feature = "test-util")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
+    #[must_use]
+    pub fn with_test_clock(self, clock: TestClock) -> Self {
+        Self { clock: Clock::Test(clock), ..self }
     }
 
     /// The URL fetched.
@@ -212,8 +266,8 @@ impl JwksCache {
     /// [`Error::UnknownKeyId`] if the keys do not have `kid` and no refresh is
     /// allowed yet or the refresh did not bring it; [`Error::KeysUnavailable`]
     /// if there are no usable keys (the server is down, slow or serves none).
-    pub async fn keys(&self, kid: &str, now: Timestamp) -> Result<Arc<Jwks>, Error> {
-        let now = now.as_unix_secs();
+    pub async fn keys(&self, kid: &str) -> Result<Arc<Jwks>, Error> {
+        let now = self.clock.now();
         // Registered before the state is read, so a fetch finishing in
         // between still wakes this caller.
         let mut fetched = pin!(self.shared.fetched.notified());
@@ -237,7 +291,9 @@ impl JwksCache {
         if has_kid && now < state.fresh_until {
             return Step::Done(answer(usable, kid));
         }
-        if let Some(deadline) = state.in_flight {
+        // A fetch past its deadline is not running (its own timeout ends it
+        // by then): its task was never polled. It no longer holds the claim.
+        if let Some((_, deadline)) = state.in_flight.filter(|(_, deadline)| Instant::now() < *deadline) {
             // A known kid is served while the refresh runs; any other caller
             // waits for the fetch, which may bring its key.
             return if has_kid { Step::Done(answer(usable, kid)) } else { Step::Wait(deadline) };
@@ -250,12 +306,15 @@ impl JwksCache {
         }
         let timeout = self.fetch_timeout;
         let deadline = Instant::now() + timeout;
-        state.in_flight = Some(deadline);
-        state.last_attempt = Some(now);
         state.fetches = state.fetches.saturating_add(1);
+        let number = state.fetches;
+        state.in_flight = Some((number, deadline));
+        state.last_attempt = Some(now);
         drop(state);
-        let task = Arc::clone(shared);
-        tokio::spawn(async move { task.fetch_and_store(now, timeout).await });
+        // Made before the spawn, so a task dropped before its first poll
+        // still releases the claim.
+        let guard = Release { shared: Arc::clone(shared), number, outcome: None };
+        tokio::spawn(fetch_and_store(guard, now, timeout));
         match usable {
             // Stale but known: serve it, the refresh runs in the background.
             Some(jwks) if has_kid => Step::Done(Ok(jwks)),
@@ -282,20 +341,10 @@ impl Shared {
         answer(self.lock().usable(now), kid)
     }
 
-    /// The body of the fetch task. The guard releases the claim and wakes the
-    /// waiters however the task ends, even if the runtime drops it.
-    async fn fetch_and_store(self: Arc<Self>, now: u64, timeout: Duration) {
-        let mut guard = Release { shared: &self, outcome: None };
-        let outcome = match tokio::time::timeout(timeout, self.fetch()).await {
-            Ok(outcome) => outcome,
-            Err(_) => Err(format!("timed out after {timeout:?}")),
-        };
-        guard.outcome = Some((outcome, now));
-    }
-
     /// One GET, with no lock held.
-    async fn fetch(&self) -> Fetched {
-        let mut response = self.client.get(&self.url).send().await.map_err(|e| e.to_string())?;
+    async fn fetch(&self, timeout: Duration) -> Fetched {
+        let request = self.client.get(&self.url).timeout(timeout);
+        let mut response = request.send().await.map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("HTTP {}", response.status()));
         }
@@ -321,6 +370,16 @@ impl Shared {
     }
 }
 
+/// The body of the fetch task. The guard releases the claim and wakes the
+/// waiters however the task ends, even if the runtime drops it unpolled.
+async fn fetch_and_store(mut guard: Release, now: u64, timeout: Duration) {
+    let outcome = match tokio::time::timeout(timeout, guard.shared.fetch(timeout)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(format!("timed out after {timeout:?}")),
+    };
+    guard.outcome = Some((outcome, now));
+}
+
 /// The keys if they hold `kid`; else whether there are keys at all.
 fn answer(usable: Option<Arc<Jwks>>, kid: &str) -> Result<Arc<Jwks>, Error> {
     match usable {
@@ -334,15 +393,20 @@ fn answer(usable: Option<Arc<Jwks>>, kid: &str) -> Result<Arc<Jwks>, Error> {
 type Fetched = Result<(Jwks, Duration), String>;
 
 /// Stores a fetch's outcome (none if the task was dropped) and wakes every waiter.
-struct Release<'a> {
-    shared: &'a Shared,
-    /// The outcome, and the caller's `now` when the fetch started.
+struct Release {
+    shared: Arc<Shared>,
+    /// Which fetch this is: one whose claim was taken over changes nothing.
+    number: u64,
+    /// The outcome, and the clock's reading when the fetch started.
     outcome: Option<(Fetched, u64)>,
 }
 
-impl Drop for Release<'_> {
+impl Drop for Release {
     fn drop(&mut self) {
         let mut state = self.shared.lock();
+        if state.in_flight.is_none_or(|(number, _)| number != self.number) {
+            return;
+        }
         state.in_flight = None;
         match self.outcome.take() {
             Some((Ok((jwks, lifetime)), now)) => {
@@ -375,6 +439,7 @@ impl fmt::Debug for JwksCache {
             .field("url", &self.shared.url)
             .field("keys", &state.jwks)
             .field("fetching", &state.in_flight.is_some())
+            .field("fetch_timeout", &self.fetch_timeout)
             .finish_non_exhaustive()
     }
 }

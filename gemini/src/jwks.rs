@@ -1,9 +1,10 @@
 //! A JSON Web Key Set (RFC 7517), reduced to the RSA keys that can check RS256.
 
 use core::fmt;
+use std::collections::HashMap;
 
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
 use base64ct::{Base64UrlUnpadded, Encoding};
-use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
 
 /// The smallest RSA modulus kept, in bits (NIST SP 800-131A).
@@ -13,9 +14,13 @@ pub const MAX_RSA_BITS: usize = 8192;
 
 /// The RS256 signing keys of a JWKS, by `kid`.
 ///
-/// Kept: `kty` `RSA`, `use` `sig` or absent, `alg` `RS256` or absent, a `kid`,
-/// and a modulus of [`MIN_RSA_BITS`] to [`MAX_RSA_BITS`]. Every other key is
-/// skipped, with the reason in [`skipped`](Self::skipped).
+/// Kept: `kty` `RSA`, `use` `sig` or absent, `alg` `RS256` or absent, a `kid`
+/// no other kept key has, a minimally encoded modulus of [`MIN_RSA_BITS`] to
+/// [`MAX_RSA_BITS`], and an odd exponent of at least 3 and at most 2^33 - 1
+/// (the range aws-lc verifies with). Every other key is skipped, with the
+/// reason in [`skipped`](Self::skipped): a key that could never verify is not
+/// reported as usable. Two kept keys with one `kid` are both refused, since a
+/// token naming it could mean either.
 #[derive(Clone, Default)]
 pub struct Jwks {
     keys: Vec<RsaKey>,
@@ -26,7 +31,8 @@ pub struct Jwks {
 struct RsaKey {
     kid: String,
     bits: usize,
-    key: DecodingKey,
+    /// Parsed once, for RS256 (PKCS#1 v1.5, SHA-256) only.
+    key: ParsedPublicKey,
 }
 
 /// A key of the document that is not kept, and why.
@@ -54,7 +60,14 @@ pub enum SkipReason {
     InvalidComponents,
     /// The modulus has this many bits, outside 2048 to 8192.
     Size(usize),
-    /// Another kept key already has this `kid`.
+    /// `n` or `e` has leading zero bytes (RFC 7518, section 6.3.1: "the
+    /// minimum number of octets").
+    NonMinimalEncoding,
+    /// `e` is even, below 3 or above 2^33 - 1: no RSA key, or none aws-lc verifies with.
+    Exponent,
+    /// aws-lc refused the key.
+    Rejected,
+    /// Another usable key has this `kid`: both are refused.
     DuplicateKeyId,
     /// The entry is not a JSON object with string members.
     NotAnObject,
@@ -69,6 +82,9 @@ impl fmt::Display for SkipReason {
             Self::MissingKeyId => f.write_str("no kid"),
             Self::InvalidComponents => f.write_str("n or e missing or not base64url"),
             Self::Size(bits) => write!(f, "{bits}-bit modulus, outside {MIN_RSA_BITS} to {MAX_RSA_BITS}"),
+            Self::NonMinimalEncoding => f.write_str("n or e has leading zero bytes"),
+            Self::Exponent => f.write_str("e is even, below 3 or above 2^33 - 1"),
+            Self::Rejected => f.write_str("not a valid RSA public key"),
             Self::DuplicateKeyId => f.write_str("duplicate kid"),
             Self::NotAnObject => f.write_str("not a JSON object of string members"),
         }
@@ -119,46 +135,28 @@ impl Jwks {
                 continue;
             };
             let kid = jwk.kid.clone();
-            match jwks.keep(jwk) {
+            match keep(jwk) {
                 Ok(key) => jwks.keys.push(key),
                 Err(reason) => jwks.skipped.push(SkippedKey { kid, reason }),
             }
         }
+        // A `kid` must name one key: with two, which one a token meant is a guess.
+        let mut copies: HashMap<String, usize> = HashMap::new();
+        for key in &jwks.keys {
+            *copies.entry(key.kid.clone()).or_default() += 1;
+        }
+        let (unique, shared): (Vec<RsaKey>, Vec<RsaKey>) =
+            core::mem::take(&mut jwks.keys).into_iter().partition(|key| copies.get(&key.kid) == Some(&1));
+        jwks.keys = unique;
+        let refused = shared
+            .into_iter()
+            .map(|key| SkippedKey { kid: Some(key.kid), reason: SkipReason::DuplicateKeyId });
+        jwks.skipped.extend(refused);
         Ok(jwks)
     }
 
-    fn keep(&self, jwk: Jwk) -> Result<RsaKey, SkipReason> {
-        match jwk.kty.as_deref() {
-            Some("RSA") => {}
-            other => return Err(SkipReason::KeyType(other.unwrap_or_default().to_owned())),
-        }
-        if let Some(usage) = jwk.usage.filter(|usage| usage != "sig") {
-            return Err(SkipReason::Use(usage));
-        }
-        if let Some(alg) = jwk.alg.filter(|alg| alg != "RS256") {
-            return Err(SkipReason::Algorithm(alg));
-        }
-        let kid = jwk.kid.ok_or(SkipReason::MissingKeyId)?;
-        let decode = |text: Option<String>| {
-            text.and_then(|text| Base64UrlUnpadded::decode_vec(&text).ok())
-                .ok_or(SkipReason::InvalidComponents)
-        };
-        let (n, e) = (decode(jwk.n)?, decode(jwk.e)?);
-        let bits = significant_bits(&n);
-        if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
-            return Err(SkipReason::Size(bits));
-        }
-        if e.is_empty() || e.len() > 8 {
-            return Err(SkipReason::InvalidComponents);
-        }
-        if self.keys.iter().any(|key| key.kid == kid) {
-            return Err(SkipReason::DuplicateKeyId);
-        }
-        Ok(RsaKey { kid, bits, key: DecodingKey::from_rsa_raw_components(&n, &e) })
-    }
-
     /// The key with this `kid`, if it was kept.
-    pub(crate) fn key(&self, kid: &str) -> Option<&DecodingKey> {
+    pub(crate) fn key(&self, kid: &str) -> Option<&ParsedPublicKey> {
         self.keys.iter().find(|key| key.kid == kid).map(|key| &key.key)
     }
 
@@ -197,6 +195,48 @@ impl fmt::Debug for Jwks {
         let keys: Vec<(&str, usize)> = self.keys.iter().map(|key| (key.kid.as_str(), key.bits)).collect();
         f.debug_struct("Jwks").field("keys", &keys).field("skipped", &self.skipped).finish()
     }
+}
+
+/// Whether `jwk` can check RS256 tokens, and its parsed key if so.
+fn keep(jwk: Jwk) -> Result<RsaKey, SkipReason> {
+    match jwk.kty.as_deref() {
+        Some("RSA") => {}
+        other => return Err(SkipReason::KeyType(other.unwrap_or_default().to_owned())),
+    }
+    if let Some(usage) = jwk.usage.filter(|usage| usage != "sig") {
+        return Err(SkipReason::Use(usage));
+    }
+    if let Some(alg) = jwk.alg.filter(|alg| alg != "RS256") {
+        return Err(SkipReason::Algorithm(alg));
+    }
+    let kid = jwk.kid.ok_or(SkipReason::MissingKeyId)?;
+    let decode = |text: Option<String>| {
+        text.and_then(|text| Base64UrlUnpadded::decode_vec(&text).ok()).ok_or(SkipReason::InvalidComponents)
+    };
+    let (n, e) = (decode(jwk.n)?, decode(jwk.e)?);
+    let bits = significant_bits(&n);
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+        return Err(SkipReason::Size(bits));
+    }
+    if n.first() == Some(&0) || e.first() == Some(&0) {
+        return Err(SkipReason::NonMinimalEncoding);
+    }
+    if !exponent_is_usable(&e) {
+        return Err(SkipReason::Exponent);
+    }
+    let key = RsaPublicKeyComponents { n: &n, e: &e }
+        .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
+        .map_err(|_| SkipReason::Rejected)?;
+    Ok(RsaKey { kid, bits, key })
+}
+
+/// An odd `e` from 3 to 2^33 - 1: what aws-lc (as BoringSSL) accepts.
+fn exponent_is_usable(e: &[u8]) -> bool {
+    if e.is_empty() || e.len() > 5 {
+        return false;
+    }
+    let value = e.iter().fold(0_u64, |value, &byte| (value << 8) | u64::from(byte));
+    value >= 3 && value % 2 == 1 && value < (1 << 33)
 }
 
 /// The bit length of a big-endian unsigned integer, leading zeros ignored.

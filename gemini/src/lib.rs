@@ -10,6 +10,7 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 mod binding;
+mod capability;
 /// The dynamic (RS256 JWT) mode, step by step: cheap checks, then the key and signature, then the body.
 pub mod dynamic;
 mod error;
@@ -20,6 +21,8 @@ mod ijson;
 /// A JSON Web Key Set, reduced to the RSA keys that can check RS256.
 pub mod jwks;
 mod receiver;
+mod replay;
+mod requirement;
 #[cfg(feature = "test-util")]
 mod sign;
 /// A compact JWS's shape, read before anything is trusted.
@@ -27,16 +30,20 @@ pub mod token;
 
 #[cfg(feature = "axum")]
 pub use axum::GeminiVerifier;
-pub use binding::{BODY_DIGEST_CLAIMS, BodyBinding};
+pub use binding::{BODY_DIGEST_CLAIMS, BodyBinding, EMBEDDED_EVENT_CLAIMS};
+pub use capability::{CapabilityError, JobCapabilities, JobCapability};
 pub use dynamic::{DynamicVerified, DynamicVerifier};
 pub use error::{Claim, Error, Malformed};
 pub use event::{Envelope, Event, EventData, NotAnEnvelope};
+#[cfg(all(feature = "fetch", feature = "test-util"))]
+pub use fetch::TestClock;
 #[cfg(feature = "fetch")]
 pub use fetch::{
     FETCH_TIMEOUT, GOOGLE_JWKS_URL, JwksCache, JwksSetupError, MAX_CACHE, MIN_CACHE, STALE_LIMIT,
 };
 pub use jwks::Jwks;
 pub use receiver::{Authenticated, Delivery, GeminiVerified, Mode, Receiver};
+pub use replay::{InvalidReplayKey, ReplayKey, ReplaySource};
 /// Signing dynamic test deliveries (the CLI's `sign --jwt-key`, the tests): never needed to receive.
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]

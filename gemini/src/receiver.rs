@@ -8,6 +8,7 @@ use crate::dynamic::{DynamicVerified, DynamicVerifier, Prechecked};
 use crate::error::Error;
 use crate::event::{Envelope, NotAnEnvelope};
 use crate::jwks::Jwks;
+use crate::replay::ReplayKey;
 use crate::token::is_compact_jws;
 
 /// Verifies Gemini deliveries of both modes.
@@ -40,7 +41,9 @@ pub struct Receiver {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Delivery<'a> {
-    /// `webhook-id`: deduplicate on it, Gemini delivers at least once.
+    /// `webhook-id`: deduplicate on it, Gemini delivers at least once; and,
+    /// for a dynamic delivery, on [`replay_key`](Self::replay_key), since its
+    /// token does not sign the id.
     pub id: &'a str,
     /// `webhook-timestamp`.
     pub timestamp: Timestamp,
@@ -63,6 +66,22 @@ pub struct GeminiVerified {
 }
 
 impl GeminiVerified {
+    /// What identifies this delivery if it is sent again under another
+    /// `webhook-id`: for a dynamic delivery, its [`ReplayKey`] (derived from
+    /// the token's `jti`, or its signature and the body); `None` for a static
+    /// one, whose signature covers `webhook-id`, so deduplicating on the id
+    /// already deduplicates on what was signed.
+    ///
+    /// A receiver stores the key beside the delivery and acknowledges a
+    /// delivery whose key it has seen as a duplicate, without storing it again.
+    #[must_use]
+    pub fn replay_key(&self) -> Option<ReplayKey> {
+        match &self.mode {
+            Mode::Dynamic(token) => Some(token.replay_key),
+            Mode::Static { .. } => None,
+        }
+    }
+
     /// A static signature made with the secret at index `key`.
     pub(crate) fn signed(key: usize, body: &[u8]) -> Self {
         Self {
@@ -79,6 +98,14 @@ impl GeminiVerified {
             mode: Mode::Dynamic(verified),
             envelope: Envelope::parse(body),
         }
+    }
+}
+
+impl Delivery<'_> {
+    /// [`GeminiVerified::replay_key`]: `Some` for a dynamic delivery.
+    #[must_use]
+    pub fn replay_key(&self) -> Option<ReplayKey> {
+        self.verified.replay_key()
     }
 }
 
@@ -209,7 +236,7 @@ impl Receiver {
         match self.route(headers, now)? {
             Route::Static => self.verify_static(headers, body, now),
             Route::Dynamic(prechecked) => {
-                let jwks = cache.keys(prechecked.key_id(), now).await?;
+                let jwks = cache.keys(prechecked.key_id()).await?;
                 Ok(Self::dynamic_delivery(headers.id, prechecked.finish(body, &jwks)?, body))
             }
         }

@@ -4,9 +4,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Malformed};
+use crate::error::{Claim, Error, Malformed};
 
 /// The longest token parsed, in bytes: RS256 tokens are well under 2 KiB.
 /// The length is checked before anything else.
@@ -105,12 +107,71 @@ impl UnverifiedToken {
 }
 
 /// Decodes one base64url segment holding a JSON object into `T`.
+///
+/// The header and the claims must be JSON objects (RFC 7515, section 4;
+/// RFC 7519, section 7.2), and a derived `Deserialize` also reads a struct
+/// from an array, by position: so anything but an object is refused first.
 pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
     segment: &str,
     part: Malformed,
 ) -> Result<T, Error> {
     let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| Error::MalformedToken(Malformed::Base64))?;
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Error::MalformedToken(part));
+    }
     serde_json::from_slice(&bytes).map_err(|_| Error::MalformedToken(part))
+}
+
+/// The JOSE header members checked before any key is used. Other members
+/// are skipped without being stored.
+#[derive(Deserialize)]
+pub(crate) struct JoseHeader {
+    pub(crate) alg: Option<Value>,
+    pub(crate) kid: Option<Value>,
+    #[serde(default)]
+    pub(crate) crit: Present,
+}
+
+/// Whether a member is present, whatever its value, `null` included (an
+/// `Option` would read `null` as absent).
+#[derive(Default)]
+pub(crate) struct Present(pub(crate) bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| Self(true))
+    }
+}
+
+/// The registered claims checked before any key is used; the others are
+/// skipped without being stored (a large claim costs a scan, no allocation).
+#[derive(Deserialize)]
+pub(crate) struct Registered {
+    pub(crate) exp: Option<Value>,
+    pub(crate) nbf: Option<Value>,
+    pub(crate) iat: Option<Value>,
+    pub(crate) aud: Option<Value>,
+    pub(crate) iss: Option<Value>,
+    pub(crate) jti: Option<Value>,
+}
+
+/// A NumericDate claim (RFC 7519, section 2): seconds, possibly fractional.
+/// Fractions are truncated; dates before 1970 count as 0.
+pub(crate) fn numeric_date(value: Option<&Value>, claim: Claim) -> Result<Option<u64>, Error> {
+    let Some(value) = value else { return Ok(None) };
+    let Value::Number(number) = value else { return Err(Error::InvalidClaim(claim)) };
+    if let Some(secs) = number.as_u64() {
+        return Ok(Some(secs));
+    }
+    if number.as_i64().is_some() {
+        return Ok(Some(0));
+    }
+    match number.as_f64() {
+        // `as` saturates: a huge date becomes u64::MAX, a negative one 0.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Some(secs) if secs.is_finite() => Ok(Some(secs as u64)),
+        _ => Err(Error::InvalidClaim(claim)),
+    }
 }
 
 #[cfg(test)]

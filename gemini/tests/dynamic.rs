@@ -319,3 +319,110 @@ fn jwks_keeps_only_rs256_signing_keys() {
 fn jwks_value(document: &str) -> Value {
     serde_json::from_str(document).unwrap()
 }
+
+#[test]
+fn header_and_claims_must_be_json_objects() {
+    // RS256-signed by the real key: only the JSON shape is wrong. serde reads a
+    // struct from an array too, by position.
+    let array_header = token_with(&json!(["RS256", "demo-a"]), &claims(), KEY_A);
+    assert_eq!(check(&verifier(), &array_header), Err(Error::MalformedToken(Malformed::Header)));
+    let header = json!({"alg": "RS256", "kid": "demo-a"});
+    let array_claims = json!([NOW + 300, null, NOW, AUDIENCE, null, null]);
+    assert_eq!(
+        check(&verifier(), &token_with(&header, &array_claims, KEY_A)),
+        Err(Error::MalformedToken(Malformed::Claims))
+    );
+    for not_object in [json!(null), json!("x"), json!(1)] {
+        let token = token_with(&header, &not_object, KEY_A);
+        assert_eq!(check(&verifier(), &token), Err(Error::MalformedToken(Malformed::Claims)), "{not_object}");
+    }
+    // Duplicate header members: which one counts would be the parser's choice.
+    let duplicate = format!(
+        "{}.{}",
+        base64url(br#"{"alg":"RS256","kid":"demo-a","alg":"none"}"#),
+        token(&claims()).split_once('.').unwrap().1
+    );
+    assert_eq!(check(&verifier(), &duplicate), Err(Error::MalformedToken(Malformed::Header)));
+}
+
+#[test]
+fn crit_present_is_refused_even_when_null_or_empty() {
+    for crit in [json!(null), json!([]), json!(["b64"])] {
+        let token = token_with(&json!({"alg": "RS256", "kid": "demo-a", "crit": crit}), &claims(), KEY_A);
+        assert_eq!(check(&verifier(), &token), Err(Error::CriticalHeader), "{crit}");
+    }
+}
+
+#[test]
+fn an_embedded_event_binds_only_through_its_named_claim() {
+    let event: Value = serde_json::from_slice(BODY).unwrap();
+    let data = serde_json::to_vec(&event["data"]).unwrap();
+    let token = token(&with(claims(), "event", event.clone()));
+    // Resent with the event's data as the body: an object claim member equals it, but binds nothing.
+    let replayed = verifier().verify(&headers(&token), &data, now(), &jwks(JWKS_A)).unwrap();
+    assert_eq!(replayed.body, BodyBinding::BearerToken);
+    let strict = verifier().require_bound_body();
+    assert_eq!(strict.verify(&headers(&token), &data, now(), &jwks(JWKS_A)).err(), Some(Error::BodyNotBound));
+    assert!(strict.verify(&headers(&token), BODY, now(), &jwks(JWKS_A)).is_ok());
+    // An event under a name not known to embed one binds nothing either.
+    let unnamed = self::token(&with(claims(), "context", event));
+    assert_eq!(check(&verifier(), &unnamed), Ok(BodyBinding::BearerToken));
+}
+
+#[test]
+fn the_binding_claims_can_be_named() {
+    let digest = base64url(&<sha2::Sha256 as sha2::Digest>::digest(BODY));
+    let named = verifier().require_body_bound_by(["x-goog-body-sha256"]);
+    let token = token(&with(claims(), "x_goog_body_sha256", json!(digest)));
+    let bound = named.verify(&headers(&token), BODY, now(), &jwks(JWKS_A)).unwrap();
+    assert_eq!(bound.body, BodyBinding::Bound { claim: "x_goog_body_sha256".into() });
+    assert_eq!(named.verify(&headers(&token), b"{}", now(), &jwks(JWKS_A)).err(), Some(Error::BodyMismatch));
+    // A known digest name is not one of the named claims: it binds nothing here.
+    let known = self::token(&with(claims(), "body_sha256", json!(digest)));
+    assert_eq!(named.verify(&headers(&known), BODY, now(), &jwks(JWKS_A)).err(), Some(Error::BodyNotBound));
+}
+
+#[test]
+fn jwks_keys_that_cannot_verify_are_skipped_with_a_reason() {
+    let key = &jwks_value(JWKS_A)["keys"][0];
+    let n = key["n"].as_str().unwrap();
+    let modulus = <base64ct::Base64UrlUnpadded as base64ct::Encoding>::decode_vec(n).unwrap();
+    let padded_n = base64url(&[&[0_u8][..], &modulus].concat());
+    let variant = |kid: &str, n: &str, e: &str| json!({"kty": "RSA", "kid": kid, "n": n, "e": e});
+    let document = json!({"keys": [
+        variant("even-e", n, "Ag"),        // e = 2
+        variant("e-one", n, "AQ"),         // e = 1
+        variant("e-zero-byte", n, "AAEAAQ"), // 65537 with a leading zero byte
+        variant("e-huge", n, "AgAAAAE"),   // 2^33 + 1
+        variant("n-zero-byte", &padded_n, "AQAB"),
+        variant("twin", n, "AQAB"),
+        variant("twin", n, "AQAB"),
+        variant("ok", n, "AQAB"),
+    ]});
+    let parsed = jwks(&document.to_string());
+    assert_eq!(parsed.kids().collect::<Vec<_>>(), ["ok"]);
+    let reasons: Vec<_> =
+        parsed.skipped().iter().map(|s| (s.kid.as_deref().unwrap(), s.reason.clone())).collect();
+    assert_eq!(
+        reasons,
+        [
+            ("even-e", SkipReason::Exponent),
+            ("e-one", SkipReason::Exponent),
+            ("e-zero-byte", SkipReason::NonMinimalEncoding),
+            ("e-huge", SkipReason::Exponent),
+            ("n-zero-byte", SkipReason::NonMinimalEncoding),
+            ("twin", SkipReason::DuplicateKeyId),
+            ("twin", SkipReason::DuplicateKeyId),
+        ]
+    );
+    // A token naming the duplicated kid finds no key, whichever copy signed it.
+    let twin = token_with(&json!({"alg": "RS256", "kid": "twin"}), &claims(), KEY_A);
+    assert_eq!(verifier().verify(&headers(&twin), BODY, now(), &parsed).err(), Some(Error::UnknownKeyId));
+    let ok = token_with(&json!({"alg": "RS256", "kid": "ok"}), &claims(), KEY_A);
+    assert!(verifier().verify(&headers(&ok), BODY, now(), &parsed).is_ok());
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    use base64ct::Encoding;
+    base64ct::Base64UrlUnpadded::encode_string(bytes)
+}

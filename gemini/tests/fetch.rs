@@ -1,11 +1,12 @@
 //! `JwksCache` against a JWKS server on 127.0.0.1: first fetch on demand,
-//! rotation, failed refreshes, `kid` floods and `max-age`. Time is passed in,
-//! so nothing here waits on the clock.
+//! rotation, failed refreshes, `kid` floods and `max-age`. Lifetimes and rate
+//! limits follow a test clock set by hand, so nothing here waits on the clock.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 #![cfg(all(feature = "fetch", feature = "test-util"))]
 
 mod common;
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -16,8 +17,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use common::*;
-use webhook_signature::{Timestamp, Webhook};
-use webhook_signature_gemini::{DynamicVerifier, Error, JwksCache, Receiver};
+use webhook_signature::Webhook;
+use webhook_signature_gemini::{DynamicVerifier, Error, Jwks, JwksCache, Receiver, TestClock};
 
 #[derive(Default)]
 struct Served {
@@ -47,30 +48,54 @@ async fn server(document: &'static str, cache: &'static str) -> (Arc<Served>, St
     (served, url)
 }
 
-fn at(secs: u64) -> Timestamp {
-    Timestamp::from_unix_secs(NOW + secs)
+/// A cache on a test clock: `at(kid, secs)` sets the clock, then asks.
+#[derive(Clone)]
+struct Cache(JwksCache, TestClock);
+
+impl Cache {
+    fn new(url: String) -> Self {
+        let clock = TestClock::new();
+        Self(JwksCache::new(url).unwrap().with_test_clock(clock.clone()), clock)
+    }
+
+    fn with_fetch_timeout(self, timeout: Duration) -> Self {
+        Self(self.0.with_fetch_timeout(timeout), self.1)
+    }
+
+    async fn at(&self, kid: &str, secs: u64) -> Result<Arc<Jwks>, Error> {
+        self.1.set(secs);
+        self.0.keys(kid).await
+    }
+}
+
+impl std::ops::Deref for Cache {
+    type Target = JwksCache;
+
+    fn deref(&self) -> &JwksCache {
+        &self.0
+    }
 }
 
 #[tokio::test]
 async fn nothing_is_fetched_until_needed() {
     let (served, url) = server(JWKS_A, "max-age=3600").await;
-    let cache = JwksCache::new(url).unwrap();
+    let cache = Cache::new(url);
     assert_eq!(served.requests.load(Ordering::SeqCst), 0);
-    assert!(cache.keys("demo-a", at(0)).await.is_ok());
-    assert!(cache.keys("demo-a", at(1)).await.is_ok());
+    assert!(cache.at("demo-a", 0).await.is_ok());
+    assert!(cache.at("demo-a", 1).await.is_ok());
     assert_eq!((served.requests.load(Ordering::SeqCst), cache.fetches()), (1, 1));
 }
 
 #[tokio::test]
 async fn rotation_brings_a_new_kid() {
     let (served, url) = server(JWKS_A, "max-age=3600").await;
-    let cache = JwksCache::new(url).unwrap();
-    assert!(cache.keys("demo-a", at(0)).await.is_ok());
+    let cache = Cache::new(url);
+    assert!(cache.at("demo-a", 0).await.is_ok());
     *served.document.lock().unwrap() = Some((JWKS_AB, "max-age=3600"));
     // Within 30 s of the last fetch, an unknown kid causes no fetch.
-    assert_eq!(cache.keys("demo-b", at(29)).await.err(), Some(Error::UnknownKeyId));
+    assert_eq!(cache.at("demo-b", 29).await.err(), Some(Error::UnknownKeyId));
     assert_eq!(cache.fetches(), 1);
-    let keys = cache.keys("demo-b", at(30)).await.unwrap();
+    let keys = cache.at("demo-b", 30).await.unwrap();
     assert!(keys.contains("demo-a") && keys.contains("demo-b"));
     assert_eq!(served.requests.load(Ordering::SeqCst), 2);
 }
@@ -78,42 +103,42 @@ async fn rotation_brings_a_new_kid() {
 #[tokio::test]
 async fn failed_refresh_keeps_the_last_good_keys_for_a_day() {
     let (served, url) = server(JWKS_A, "max-age=300").await;
-    let cache = JwksCache::new(url).unwrap();
-    assert!(cache.keys("demo-a", at(0)).await.is_ok());
+    let cache = Cache::new(url);
+    assert!(cache.at("demo-a", 0).await.is_ok());
     *served.document.lock().unwrap() = None;
     // Expired, refresh fails: the old keys still serve.
-    assert!(cache.keys("demo-a", at(301)).await.is_ok());
+    assert!(cache.at("demo-a", 301).await.is_ok());
     assert_eq!(cache.fetches(), 2);
     // A failure is rate-limited like an unknown kid.
-    assert!(cache.keys("demo-a", at(310)).await.is_ok());
+    assert!(cache.at("demo-a", 310).await.is_ok());
     assert_eq!(cache.fetches(), 2);
-    assert!(cache.keys("demo-a", at(86_399)).await.is_ok());
-    assert_eq!(cache.keys("demo-a", at(86_400)).await.err(), Some(Error::KeysUnavailable));
+    assert!(cache.at("demo-a", 86_399).await.is_ok());
+    assert_eq!(cache.at("demo-a", 86_400).await.err(), Some(Error::KeysUnavailable));
     // The server recovers.
     *served.document.lock().unwrap() = Some((JWKS_A, "max-age=300"));
-    assert!(cache.keys("demo-a", at(86_430)).await.is_ok());
+    assert!(cache.at("demo-a", 86_430).await.is_ok());
 }
 
 #[tokio::test]
 async fn first_fetch_failing_is_keys_unavailable() {
     let (served, url) = server(JWKS_A, "").await;
     *served.document.lock().unwrap() = None;
-    let cache = JwksCache::new(url).unwrap();
-    assert_eq!(cache.keys("demo-a", at(0)).await.err(), Some(Error::KeysUnavailable));
+    let cache = Cache::new(url);
+    assert_eq!(cache.at("demo-a", 0).await.err(), Some(Error::KeysUnavailable));
     // Not a JWKS at all.
     *served.document.lock().unwrap() = Some(("<html>", ""));
-    assert_eq!(cache.keys("demo-a", at(30)).await.err(), Some(Error::KeysUnavailable));
+    assert_eq!(cache.at("demo-a", 30).await.err(), Some(Error::KeysUnavailable));
 }
 
 #[tokio::test]
 async fn kid_flood_is_bounded() {
     let (served, url) = server(JWKS_A, "max-age=3600").await;
-    let cache = Arc::new(JwksCache::new(url).unwrap());
+    let cache = Arc::new(Cache::new(url));
     for second in [0, 10, 29] {
         let tasks: Vec<_> = (0..200)
             .map(|i| {
                 let cache = cache.clone();
-                tokio::spawn(async move { cache.keys(&format!("random-{second}-{i}"), at(second)).await })
+                tokio::spawn(async move { cache.at(&format!("random-{second}-{i}"), second).await })
             })
             .collect();
         for task in tasks {
@@ -121,7 +146,7 @@ async fn kid_flood_is_bounded() {
         }
     }
     assert_eq!(served.requests.load(Ordering::SeqCst), 1, "600 unknown kids in 30 s: one fetch");
-    assert_eq!(cache.keys("random", at(30)).await.err(), Some(Error::UnknownKeyId));
+    assert_eq!(cache.at("random", 30).await.err(), Some(Error::UnknownKeyId));
     assert_eq!(served.requests.load(Ordering::SeqCst), 2);
 }
 
@@ -131,12 +156,12 @@ async fn max_age_is_honoured_and_clamped() {
         [("public, max-age=3600", 3600), ("max-age=10", 300), ("max-age=999999", 86_400), ("no-cache", 300)]
     {
         let (served, url) = server(JWKS_A, cache_control).await;
-        let cache = JwksCache::new(url).unwrap();
-        assert!(cache.keys("demo-a", at(0)).await.is_ok());
-        assert!(cache.keys("demo-a", at(fresh_for - 1)).await.is_ok());
+        let cache = Cache::new(url);
+        assert!(cache.at("demo-a", 0).await.is_ok());
+        assert!(cache.at("demo-a", fresh_for - 1).await.is_ok());
         assert_eq!(served.requests.load(Ordering::SeqCst), 1, "{cache_control}: still fresh");
         // Stale: served at once, refreshed in the background.
-        assert!(cache.keys("demo-a", at(fresh_for)).await.is_ok());
+        assert!(cache.at("demo-a", fresh_for).await.is_ok());
         assert_eq!(cache.fetches(), 2, "{cache_control}: refreshed");
         wait_for(|| served.requests.load(Ordering::SeqCst) == 2).await;
     }
@@ -186,12 +211,12 @@ async fn wait_for(done: impl Fn() -> bool) {
 async fn a_caller_dropped_mid_fetch_does_not_stall_the_cache() {
     let (served, url) = server(JWKS_A, "max-age=3600").await;
     *served.delay.lock().unwrap() = Duration::from_millis(600);
-    let cache = JwksCache::new(url).unwrap();
+    let cache = Cache::new(url);
     // The caller that starts the fetch hangs up after 100 ms, as a client would.
-    let dropped = tokio::time::timeout(Duration::from_millis(100), cache.keys("demo-a", at(0))).await;
+    let dropped = tokio::time::timeout(Duration::from_millis(100), cache.at("demo-a", 0)).await;
     assert!(dropped.is_err(), "the fetch is slower than the caller's patience");
     // The fetch goes on in its own task: the next caller gets its result.
-    let keys = tokio::time::timeout(Duration::from_secs(5), cache.keys("demo-a", at(1))).await;
+    let keys = tokio::time::timeout(Duration::from_secs(5), cache.at("demo-a", 1)).await;
     assert!(keys.expect("no wait past the fetch").is_ok());
     assert_eq!((cache.fetches(), served.requests.load(Ordering::SeqCst)), (1, 1));
 }
@@ -201,10 +226,10 @@ async fn twenty_waiters_with_a_dropped_leader_finish_within_the_timeout() {
     let (served, url) = server(JWKS_A, "max-age=3600").await;
     *served.delay.lock().unwrap() = Duration::from_secs(30); // hangs past the fetch timeout
     let timeout = Duration::from_millis(500);
-    let cache = JwksCache::new(url).unwrap().with_fetch_timeout(timeout);
+    let cache = Cache::new(url).with_fetch_timeout(timeout);
     let leader = tokio::spawn({
         let cache = cache.clone();
-        async move { cache.keys("demo-a", at(0)).await }
+        async move { cache.at("demo-a", 0).await }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
     leader.abort();
@@ -212,7 +237,7 @@ async fn twenty_waiters_with_a_dropped_leader_finish_within_the_timeout() {
     let waiters: Vec<_> = (0..20)
         .map(|_| {
             let cache = cache.clone();
-            tokio::spawn(async move { cache.keys("demo-a", at(1)).await })
+            tokio::spawn(async move { cache.at("demo-a", 1).await })
         })
         .collect();
     for waiter in waiters {
@@ -227,18 +252,18 @@ async fn twenty_waiters_with_a_dropped_leader_finish_within_the_timeout() {
 #[tokio::test]
 async fn a_known_kid_is_served_while_a_refresh_hangs() {
     let (served, url) = server(JWKS_A, "max-age=300").await;
-    let cache = JwksCache::new(url).unwrap().with_fetch_timeout(Duration::from_secs(1));
-    assert!(cache.keys("demo-a", at(0)).await.is_ok());
+    let cache = Cache::new(url).with_fetch_timeout(Duration::from_secs(1));
+    assert!(cache.at("demo-a", 0).await.is_ok());
     *served.delay.lock().unwrap() = Duration::from_secs(30);
     // Stale: this call starts the refresh, and neither it nor the next waits for it.
     for second in [301, 302] {
-        let keys = tokio::time::timeout(Duration::from_secs(2), cache.keys("demo-a", at(second))).await;
+        let keys = tokio::time::timeout(Duration::from_secs(2), cache.at("demo-a", second)).await;
         assert!(keys.expect("served from the cache").is_ok());
     }
     assert_eq!(cache.fetches(), 2);
     // An unknown kid waits for that refresh, but not past the fetch timeout.
     let started = tokio::time::Instant::now();
-    assert_eq!(cache.keys("demo-b", at(303)).await.err(), Some(Error::UnknownKeyId));
+    assert_eq!(cache.at("demo-b", 303).await.err(), Some(Error::UnknownKeyId));
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
 }
 
@@ -248,4 +273,77 @@ fn insecure_urls_are_refused() {
     assert!(matches!(JwksCache::new("http://jwks.example/keys"), Err(JwksSetupError::InsecureUrl(_))));
     assert!(JwksCache::new("http://127.0.0.1:1/keys").is_ok());
     assert!(JwksCache::google().is_ok());
+}
+
+/// A runtime on which `cache` claimed a fetch whose task never runs: its
+/// `block_on` returned after one poll of the caller, so it polls nothing more.
+fn strand_a_fetch(cache: &Cache) -> tokio::runtime::Runtime {
+    let stranded = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    stranded.block_on(async {
+        let mut keys = std::pin::pin!(cache.at("demo-a", 0));
+        let first = std::future::poll_fn(|cx| std::task::Poll::Ready(keys.as_mut().poll(cx))).await;
+        assert!(first.is_pending(), "the caller waits for the fetch it claimed");
+    });
+    stranded
+}
+
+#[test]
+fn a_fetch_whose_task_never_runs_stops_counting_at_its_deadline() {
+    let served_on = tokio::runtime::Runtime::new().unwrap();
+    let (served, url) = served_on.block_on(server(JWKS_A, "max-age=3600"));
+    let cache = Cache::new(url).with_fetch_timeout(Duration::from_millis(200));
+    let stranded = strand_a_fetch(&cache);
+    // Past the stranded fetch's deadline (and the rate limit that attempt
+    // set), the next caller fetches instead of waiting for it forever.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(served_on.block_on(cache.at("demo-a", 30)).is_ok());
+    assert_eq!((cache.fetches(), served.requests.load(Ordering::SeqCst)), (2, 1));
+    // The stranded task, dropped at last, changes nothing.
+    drop(stranded);
+    assert!(served_on.block_on(cache.at("demo-a", 31)).is_ok());
+    assert_eq!(cache.failed_fetches(), 0);
+}
+
+#[test]
+fn a_fetch_task_dropped_unpolled_releases_its_claim() {
+    let served_on = tokio::runtime::Runtime::new().unwrap();
+    let (_, url) = served_on.block_on(server(JWKS_A, "max-age=3600"));
+    let cache = Cache::new(url);
+    // The runtime shuts down with the task never polled: its guard still releases.
+    drop(strand_a_fetch(&cache));
+    assert_eq!(cache.failed_fetches(), 1);
+    let started = std::time::Instant::now();
+    assert!(served_on.block_on(cache.at("demo-a", 30)).is_ok(), "a failure, rate-limited as any other");
+    assert!(started.elapsed() < Duration::from_secs(4), "did not wait for the dropped fetch's deadline");
+    assert_eq!(cache.fetches(), 2);
+}
+
+#[tokio::test]
+async fn the_client_timeout_follows_the_fetch_timeout() {
+    // Slower than the default 5 s fetch timeout, within the one configured.
+    let (served, url) = server(JWKS_A, "max-age=3600").await;
+    *served.delay.lock().unwrap() = Duration::from_millis(5500);
+    let cache = Cache::new(url).with_fetch_timeout(Duration::from_secs(20));
+    assert!(cache.at("demo-a", 0).await.is_ok());
+}
+
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn the_axum_verifier_gives_the_replay_key() {
+    use webhook_signature_axum::{PendingVerification, WebhookVerifier};
+    use webhook_signature_gemini::GeminiVerifier;
+    let (_, url) = server(JWKS_A, "max-age=3600").await;
+    let receiver = Receiver::new(Vec::new()).with_dynamic(DynamicVerifier::new([AUDIENCE]));
+    let verifier = GeminiVerifier::new(receiver, JwksCache::new(url).unwrap()).unwrap();
+    let token = token(&claims());
+    let mut keys = Vec::new();
+    for id in ["msg_1", "msg_resent"] {
+        let headers = webhook_signature::Headers { id, ..headers(&token) };
+        let mut pending = verifier.begin(headers, now()).await.unwrap();
+        pending.update(BODY);
+        keys.push(pending.finish(BODY).unwrap().replay_key().unwrap());
+    }
+    let keys_a = common::jwks(JWKS_A);
+    let direct = DynamicVerifier::new([AUDIENCE]).verify(&headers(&token), BODY, now(), &keys_a).unwrap();
+    assert_eq!(keys, [direct.replay_key, direct.replay_key]);
 }

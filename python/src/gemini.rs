@@ -197,8 +197,10 @@ impl Receiver {
             }
             Err(reason) => (None, None, Some(reason.to_string())),
         };
+        let replay_key = delivery.replay_key().map(|key| key.to_string());
         Ok(Delivery {
             id: delivery.id.to_owned(),
+            replay_key,
             timestamp: delivery.timestamp.as_unix_secs(),
             mode,
             key,
@@ -220,6 +222,10 @@ impl Receiver {
 pub(crate) struct Delivery {
     /// `webhook-id`: deduplicate on it.
     id: String,
+    /// Dynamic mode: 64 hex digits identifying the delivery by what Google
+    /// signed; a resent token has the same key under any `webhook-id`, so
+    /// deduplicate on it too. `None` in static mode (the id is signed).
+    replay_key: Option<String>,
     /// `webhook-timestamp`, Unix seconds.
     timestamp: u64,
     /// `"static"` or `"dynamic"`.

@@ -2,8 +2,9 @@
 //! README for how they were made) and helpers to mint tokens.
 #![allow(dead_code, unreachable_pub)]
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use jsonwebtoken::{Algorithm, EncodingKey};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 use serde_json::{Value, json};
 use webhook_signature::{Headers, Timestamp};
 use webhook_signature_gemini::Jwks;
@@ -36,9 +37,16 @@ pub fn claims() -> Value {
 pub fn token_with(header: &Value, claims: &Value, pem: &str) -> String {
     let encode = |value: &Value| Base64UrlUnpadded::encode_string(value.to_string().as_bytes());
     let input = format!("{}.{}", encode(header), encode(claims));
-    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
-    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).unwrap();
-    format!("{input}.{signature}")
+    let mut signature = vec![0; 256];
+    rsa_key(pem).sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut signature).unwrap();
+    format!("{input}.{}", Base64UrlUnpadded::encode_string(&signature))
+}
+
+/// A 2048-bit PKCS#8 PEM key (`openssl genpkey` writes them so).
+pub fn rsa_key(pem: &str) -> RsaKeyPair {
+    let body = pem.split("-----").nth(2).unwrap();
+    let der = Base64::decode_vec(&body.split_whitespace().collect::<String>()).unwrap();
+    RsaKeyPair::from_pkcs8(&der).unwrap()
 }
 
 /// A valid token for `claims`, signed by demo key A as `demo-a`.

@@ -34,6 +34,9 @@ class Delivery:
     @property
     def timestamp(self) -> int: ...
     @property
+    def replay_key(self) -> str | None:
+        """Dynamic mode: 64 hex digits from what Google signed; deduplicate on it too."""
+    @property
     def mode(self) -> Mode: ...
     @property
     def key(self) -> int | None: ...
