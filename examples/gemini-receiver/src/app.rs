@@ -170,6 +170,9 @@ async fn receive(
     webhook: VerifiedWebhook<GeminiVerifier>,
 ) -> Response {
     let VerifiedWebhook { id, timestamp, body, verified, .. } = webhook;
+    // What the sender signed, when the id does not cover it (dynamic mode):
+    // a token resent under a new `webhook-id` is then a duplicate.
+    let replay_key = verified.replay_key().map(|key| key.to_string());
     let GeminiVerified { mode, authenticated, envelope, .. } = verified;
     match &mode {
         Mode::Static { key } if *key > 0 => {
@@ -203,7 +206,7 @@ async fn receive(
         body: body.to_vec(),
         authenticated: authenticated.as_str().to_owned(),
         received_at: (state.clock)(),
-        replay_key: None,
+        replay_key,
     };
     let id = delivery.webhook_id.clone();
     // A commit that outlasts the bound may still land: the sender's retry is then a duplicate.
