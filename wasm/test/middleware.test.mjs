@@ -83,3 +83,45 @@ test('Fetch wrapper (Next.js route handlers, Workers): the handler gets a readab
   const get = await echo(new Request('http://127.0.0.1/hook', { headers: signed('') }));
   assert.deepEqual(await get.json(), { method: 'GET', length: 0 });
 });
+
+test('Express: a body parser mounted after the middleware still gives the handler req.body', async () => {
+  // body-parser skips a request whose stream has been read (Express 5: req.body stays undefined;
+  // Express 4: a 500 "stream is not readable"); the middleware has the parsed payload to give.
+  const app = express();
+  app.post('/hook', expressWebhook(SECRET, quiet), express.json(), (req, res) => res.json({ body: req.body ?? null }));
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const response = await fetch(`http://127.0.0.1:${server.address().port}/hook`, { method: 'POST', headers: signed(), body: BODY });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { body: JSON.parse(BODY) });
+  } finally {
+    server.close();
+  }
+});
+
+test('Hono: c.req.raw stays readable after the middleware', async () => {
+  const app = new Hono();
+  app.post('/hook', honoWebhook(SECRET, quiet), async (c) => c.text(await c.req.raw.text()));
+  const response = await app.request('/hook', { method: 'POST', headers: signed(), body: BODY });
+  assert.equal(response.status, 200);
+  assert.equal(await response.text(), BODY);
+});
+
+test("Fetch wrapper: the handler gets the caller's Request (Next.js NextRequest, its signal), not a bare copy", async () => {
+  // A stand-in for next/server's NextRequest: route handlers read request.nextUrl, request.cookies, request.signal.
+  class NextRequest extends Request {
+    get nextUrl() {
+      return new URL(this.url);
+    }
+  }
+  const controller = new AbortController();
+  const POST = withWebhook(SECRET, async (request) => {
+    controller.abort();
+    return Response.json({
+      tenant: request.nextUrl?.searchParams.get('tenant') ?? null, aborted: request.signal.aborted, body: await request.text(),
+    });
+  }, quiet);
+  const request = new NextRequest('http://127.0.0.1/hook?tenant=acme', { method: 'POST', headers: signed(), body: BODY, signal: controller.signal });
+  assert.deepEqual(await (await POST(request)).json(), { tenant: 'acme', aborted: true, body: BODY });
+});

@@ -126,6 +126,18 @@ test("the README's Node.js example serves 204 and a bare 401", async () => {
   }
 });
 
+test("verify(payload, headers, { jsonParse: false }) skips the JSON parse, as npm standardwebhooks 1.1.1 does", () => {
+  // standardwebhooks 1.1.1 (dist/index.d.ts): verify(payload, headers, options?: VerifyOptions { jsonParse?: boolean })
+  // returns undefined without parsing when jsonParse is false, so an authentic non-JSON body is accepted.
+  const v = vectors[0];
+  const webhook = new m.Webhook(v.secret);
+  const now = Math.floor(Date.now() / 1000);
+  const body = 'event=ping&id=1';
+  const headers = { 'webhook-id': v.id, 'webhook-timestamp': String(now), 'webhook-signature': webhook.sign(v.id, now, body) };
+  const result = webhook.verify(body, headers, { jsonParse: false });
+  if (result !== undefined) throw new Error(`expected undefined, got ${JSON.stringify(result)}`);
+});
+
 test('the module imports nothing and fits 32 KiB', () => {
   const bytes = readFileSync(wasm);
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
