@@ -138,6 +138,22 @@ test("verify(payload, headers, { jsonParse: false }) skips the JSON parse, as np
   if (result !== undefined) throw new Error(`expected undefined, got ${JSON.stringify(result)}`);
 });
 
+test('readBody refuses a Node request whose stream was already read, rather than return 0 bytes', async () => {
+  // A framework or logger read the stream first (Next.js pages API routes do by default): an empty body
+  // would only show up later as NoMatchingSignature on every delivery.
+  const { Readable } = await import('node:stream');
+  const request = Readable.from([Buffer.from('{"a":1}')]);
+  request.headers = { 'content-length': '7' };
+  for await (const _ of request); // eslint-disable-line no-unused-vars
+  let outcome;
+  try {
+    outcome = `${(await m.readBody(request)).length} bytes`;
+  } catch (error) {
+    outcome = error instanceof TypeError ? 'TypeError' : String(error);
+  }
+  if (outcome !== 'TypeError') throw new Error(`readBody gave ${outcome}`);
+});
+
 test('the module imports nothing and fits 32 KiB', () => {
   const bytes = readFileSync(wasm);
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
