@@ -154,6 +154,36 @@ test('readBody refuses a Node request whose stream was already read, rather than
   if (outcome !== 'TypeError') throw new Error(`readBody gave ${outcome}`);
 });
 
+test('readBody refuses a Fetch Request whose body was already read, with the TypeError expressWebhook gives', async () => {
+  const request = new Request('http://127.0.0.1/', { method: 'POST', body: '{"a":1}' });
+  await request.text();
+  let outcome;
+  try {
+    outcome = `${(await m.readBody(request)).length} bytes`;
+  } catch (error) {
+    outcome = error instanceof TypeError && /already read/.test(error.message) ? 'TypeError' : String(error);
+  }
+  if (outcome !== 'TypeError') throw new Error(`readBody gave ${outcome}`);
+  // A request with no body is not a used one: zero bytes.
+  if ((await m.readBody(new Request('http://127.0.0.1/'))).length !== 0) throw new Error('a GET has no body');
+});
+
+test("verify(payload, headers, { jsonParse }) parses as upstream does by default, and checks before skipping the parse", () => {
+  const v = vectors[0];
+  const webhook = new m.Webhook(v.secret);
+  const now = Math.floor(Date.now() / 1000);
+  const headers = { 'webhook-id': v.id, 'webhook-timestamp': String(now), 'webhook-signature': webhook.sign(v.id, now, v.payload) };
+  if (JSON.stringify(webhook.verify(v.payload, headers, { jsonParse: true })) !== JSON.stringify(JSON.parse(v.payload))) throw new Error('jsonParse: true');
+  if (JSON.stringify(webhook.verify(v.payload, headers, {})) !== JSON.stringify(JSON.parse(v.payload))) throw new Error('{}');
+  let code;
+  try {
+    webhook.verify(`${v.payload} `, headers, { jsonParse: false });
+  } catch (error) {
+    code = error.code;
+  }
+  if (code !== 'NoMatchingSignature') throw new Error(`a tampered body with jsonParse: false gave ${code}`);
+});
+
 test('the module imports nothing and fits 32 KiB', () => {
   const bytes = readFileSync(wasm);
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
