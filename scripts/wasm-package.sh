@@ -51,7 +51,7 @@ cp wasm/examples/worker.mjs "$consumer/workerd/readme-worker.mjs"
   npm install --no-audit --no-fund --silent "../$tarball" workerd@1.20261117.1 deno@2.9.6 bun@1.4.4 standardwebhooks@1.1.1 \
     typescript@5.9.3 esbuild@0.28.2 vite@8.4.0 publint@0.3.25 @arethetypeswrong/cli@0.18.5 \
     @stablelib/utf8@2.1.0 @stablelib/base64@2.0.1 fast-sha256@1.3.0 @types/node@26.6.6 \
-    express@5.3.0 hono@4.13.19
+    express@5.3.0 express4@npm:express@4.21.2 hono@4.13.19
 )
 bin="$consumer/node_modules/.bin"
 workerd="$bin/workerd"

@@ -22,9 +22,11 @@
 const CODES = ['Ok', 'InvalidSecret', 'InvalidId', 'MissingHeader', 'MissingHeader', 'MissingHeader', 'InvalidHeader',
   'InvalidHeader', 'InvalidHeader', 'InvalidTimestamp', 'TimestampTooOld', 'TimestampTooNew', 'NoSupportedSignature',
   'NoMatchingSignature', 'CannotSign', 'BufferTooSmall', 'TooManyKeys', 'NotStarted'];
-/** Messages in npm `standardwebhooks`' words where it has one, so log searches keep working. */
+/**
+ * Messages in npm `standardwebhooks`' exact words where it has one, so log searches and tests that match the
+ * message keep working; the detail (which header) is in the error's `header` property, beside `code`.
+ */
 const MESSAGES = {
-  InvalidSecret: 'Invalid secret',
   InvalidId: 'Invalid message id',
   MissingHeader: 'Missing required headers',
   InvalidHeader: 'Invalid Signature Headers',
@@ -33,7 +35,6 @@ const MESSAGES = {
   TimestampTooNew: 'Message timestamp too new',
   NoSupportedSignature: 'No matching signature found',
   NoMatchingSignature: 'No matching signature found',
-  TooManyKeys: 'Too many secrets',
 };
 const HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'];
 /** Read when the `webhook-*` names are absent, as the Rust adapters do (Svix, Clerk and Resend send these). */
@@ -53,8 +54,9 @@ const utf8 = new TextEncoder();
 const text = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
- * Thrown for every rejected delivery or key, as npm `standardwebhooks` throws it (`new
- * WebhookVerificationError(message)`); `code` names the webhook_signature::Error variant.
+ * Thrown for every rejected delivery, as npm `standardwebhooks` throws it (`new
+ * WebhookVerificationError(message)`), with its message; `code` names the webhook_signature::Error variant.
+ * A bad secret is not a rejected delivery: it is a plain `Error`, as upstream throws (see `secretError`).
  */
 export class WebhookVerificationError extends Error {
   constructor(message, code = 'Unknown') {
@@ -73,10 +75,22 @@ export class BodyTooLargeError extends WebhookVerificationError {
   }
 }
 
+/** Throws the module's failure `status`: a WebhookVerificationError, or for a bad secret a plain Error. */
 export function fail(status) {
   const code = CODES[status] ?? 'Unknown';
-  const header = status >= 3 && status <= 8 ? ` (${HEADERS[(status - 3) % 3]})` : '';
-  throw Object.assign(new WebhookVerificationError(`${MESSAGES[code] ?? code}${header}`, code), { status });
+  if (code === 'InvalidSecret') throw secretError('Invalid secret: expected whsec_ followed by the base64 of a key of 1 to 4096 bytes');
+  const error = new WebhookVerificationError(MESSAGES[code] ?? code, code);
+  error.status = status;
+  if (status >= 3 && status <= 8) error.header = HEADERS[(status - 3) % 3];
+  throw error;
+}
+
+/**
+ * A secret that cannot be used: a configuration error, thrown as npm `standardwebhooks` throws it (a plain
+ * `Error`), so a handler that answers 401 for a WebhookVerificationError does not hide it. `code` says what it is.
+ */
+function secretError(message, code = 'InvalidSecret') {
+  return Object.assign(new Error(message), { code });
 }
 
 /** One instantiated module: its exports, a view of its memory, and which `Webhook`'s keys it holds. */
@@ -181,15 +195,24 @@ export function initSync(source) {
   adopt(new WebAssembly.Module(bytes), bytes);
 }
 
+/** Why a request whose body something else already read cannot be verified. */
+export function alreadyRead() {
+  return new TypeError('webhook: the request body was already read (by a body parser such as express.json()?), so the '
+    + 'signed bytes are gone; verify before anything reads it, or pass the raw bytes (express.raw(), req.rawBody)');
+}
+
 /**
  * The raw body of a Fetch `Request` (Workers, Deno, Node's fetch) or a Node
  * `IncomingMessage`, as one `Uint8Array`. A body declared (`Content-Length`)
  * over `maxBytes` is refused before any of it is read; one that is not
  * declared (chunked) is refused at the first chunk past it, and the rest is
  * left unread: a client cannot make the receiver hold more than `maxBytes`.
+ * A body something else already read (`bodyUsed`, `readableEnded`) is a
+ * TypeError, not an empty body that would fail later as NoMatchingSignature.
  */
 export async function readBody(request, { maxBytes = MAX_BODY } = {}) {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new TypeError('maxBytes must be a whole number of bytes');
+  if (request?.bodyUsed === true || request?.readableEnded === true) throw alreadyRead();
   const headers = request?.headers;
   const declared = typeof headers?.get === 'function' ? headers.get('content-length') : headers?.['content-length'];
   // Digits only: anything else is for the HTTP server to refuse, and a
@@ -300,15 +323,31 @@ function writeText(bytes, offset, end, value) {
   return length;
 }
 
+/**
+ * Padding past the last quantum, as in `whsec_<32 base64 chars>==`: npm `standardwebhooks` ignores up to two
+ * `=` at the end of a secret of 4 characters or more, and the key decoded without them is the same, so they are
+ * dropped here too (the module accepts unpadded base64, and checks padding that is present).
+ */
+const OVER_PADDED = /^((?:whsec_)?[A-Za-z0-9+/]{4,})={1,2}$/;
+
 /** A secret as the module loads it: its kind and its bytes (copied: a caller's later change cannot alter the key). */
 function secretOf(secret, format) {
+  let bytes;
   if (format === 'raw') {
-    if (ArrayBuffer.isView(secret) || secret instanceof ArrayBuffer) return { kind: SECRET_RAW, bytes: Uint8Array.from(bodyBytes(secret)) };
+    if (ArrayBuffer.isView(secret) || secret instanceof ArrayBuffer) bytes = Uint8Array.from(bodyBytes(secret));
     // As npm `standardwebhooks` reads a raw string: one byte per UTF-16 unit.
-    if (typeof secret === 'string') return { kind: SECRET_RAW, bytes: Uint8Array.from(secret, (c) => c.charCodeAt(0)) };
+    else if (typeof secret === 'string') bytes = Uint8Array.from(secret, (c) => c.charCodeAt(0));
+    if (bytes?.length === 0) throw secretError("Secret can't be empty.");
+    if (bytes) return { kind: SECRET_RAW, bytes };
   } else {
-    if (typeof secret === 'string') return { kind: SECRET_TEXT, bytes: utf8.encode(secret) };
-    if (secret instanceof Uint8Array) return { kind: SECRET_RAW, bytes: Uint8Array.from(secret) };
+    if (typeof secret === 'string') {
+      if (secret === '' || secret === 'whsec_') throw secretError("Secret can't be empty.");
+      return { kind: SECRET_TEXT, bytes: utf8.encode(secret.replace(OVER_PADDED, '$1')) };
+    }
+    if (secret instanceof Uint8Array) {
+      if (secret.length === 0) throw secretError("Secret can't be empty.");
+      return { kind: SECRET_RAW, bytes: Uint8Array.from(secret) };
+    }
   }
   throw new TypeError('webhook secret must be a string (or, with { format: \'raw\' }, a Uint8Array), or a non-empty array of them');
 }
@@ -335,14 +374,16 @@ export class Webhook {
     const instance = ready();
     const list = Array.isArray(secret) ? secret : [secret];
     if (list.length === 0) throw new TypeError('webhook secret must be a string, or a non-empty array of strings');
-    if (list.length > MAX_SECRETS) fail(16);
+    if (list.length > MAX_SECRETS) throw secretError(`a Webhook holds at most ${MAX_SECRETS} secrets`, 'TooManyKeys');
     if (format !== undefined && format !== 'raw') throw new TypeError(`unknown secret format ${format}; the only one is 'raw'`);
     if (!Number.isSafeInteger(tolerance) || tolerance < 0) {
       throw new TypeError('tolerance must be a whole number of seconds, 0 or more');
     }
     const secrets = list.map((one) => secretOf(one, format));
     // All of them are loaded through the chunk buffer at once.
-    if (secrets.reduce((sum, { bytes }) => sum + 5 + bytes.length, 0) > CHUNK_CAPACITY) fail(1);
+    if (secrets.reduce((sum, { bytes }) => sum + 5 + bytes.length, 0) > CHUNK_CAPACITY) {
+      throw secretError(`secrets over ${CHUNK_CAPACITY} bytes together`);
+    }
     this.#secrets = secrets;
     this.#tolerance = tolerance;
     this.#serial = ++serials;
@@ -379,7 +420,10 @@ export class Webhook {
     this.#live();
     const [id, timestamp, signature] = headerValues(headers);
     const bytes = bodyBytes(body);
-    if (typeof now !== 'number') throw new TypeError('now must be Unix seconds, a number');
+    // The module reads `now` as whole seconds, saturating: NaN or -1 would become 0, Infinity the far future.
+    if (typeof now !== 'number' || !Number.isFinite(now) || now < 0) {
+      throw new TypeError(`now must be Unix seconds, a finite number 0 or more, not ${String(now)}`);
+    }
     if (id.length + timestamp.length + signature.length > HEADER_CAPACITY) fail(8);
     this.#load();
     const instance = this.#instance;
@@ -417,19 +461,20 @@ export class Webhook {
   /**
    * Verifies a delivery.
    *
-   * - `verify(payload, headers)`, as npm `standardwebhooks`: the clock is the system's; returns the payload parsed
-   *   as JSON (`undefined` for an empty payload).
+   * - `verify(payload, headers, { jsonParse })`, as npm `standardwebhooks` 1.1: the clock is the system's; returns
+   *   the payload parsed as JSON (`undefined` for an empty payload, and, with `jsonParse: false`, always).
    * - `verify({ headers, body, now })`: `now` in Unix seconds (default: the clock); returns the index of the secret
    *   that matched.
    *
    * Throws a WebhookVerificationError whose `code` names the failure.
    */
-  verify(payload, headers) {
+  verify(payload, headers, options) {
     if (arguments.length < 2 && !isBinary(payload) && typeof payload !== 'string') {
       const { headers, body, now = Math.floor(Date.now() / 1000) } = payload ?? {};
       return this.#check(headers, body, now);
     }
     this.#check(headers, payload, Math.floor(Date.now() / 1000));
+    if (options?.jsonParse === false) return undefined;
     const json = typeof payload === 'string' ? payload : text.decode(bodyBytes(payload));
     return json === '' ? undefined : JSON.parse(json);
   }

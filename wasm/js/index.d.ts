@@ -11,13 +11,27 @@ export type ErrorCode =
   | 'MissingKeyId' | 'UnknownKeyId' | 'KeysUnavailable' | 'MissingClaim' | 'InvalidClaim' | 'Expired' | 'NotYetValid'
   | 'IssuedInFuture' | 'TokenTooOld' | 'WrongAudience' | 'WrongIssuer' | 'BadSignature' | 'BodyMismatch' | 'BodyNotBound';
 
-/** Thrown for every rejected delivery or key; constructed as npm `standardwebhooks`' (`new WebhookVerificationError(message)`). */
+/**
+ * Thrown for every rejected delivery, with npm `standardwebhooks`' message (`'Missing required headers'`, `'No
+ * matching signature found'`, …); constructed as upstream's (`new WebhookVerificationError(message)`). A bad secret
+ * is not one: it throws a plain `Error` (`SecretError`), as upstream does.
+ */
 export class WebhookVerificationError extends Error {
   constructor(message: string, code?: ErrorCode);
   /** What failed (default `'Unknown'`). */
   readonly code: ErrorCode;
   /** The module's status number, when the module reported it. */
   readonly status?: number;
+  /** The header at fault, for `MissingHeader` and `InvalidHeader`. */
+  readonly header?: 'webhook-id' | 'webhook-timestamp' | 'webhook-signature';
+}
+
+/**
+ * What `new Webhook(secret)` throws for a secret that cannot be used (empty, not base64, too long, more than 8):
+ * a plain `Error`, not a `WebhookVerificationError`, since it is a configuration error and not a rejected delivery.
+ */
+export interface SecretError extends Error {
+  readonly code: 'InvalidSecret' | 'TooManyKeys';
 }
 
 /** Thrown by `readBody` for a body over its limit: answer 413. */
@@ -32,6 +46,12 @@ export interface WebhookUnbrandedRequiredHeaders {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
+}
+
+/** npm `standardwebhooks` 1.1's options of `verify(payload, headers, options)`. */
+export interface VerifyOptions {
+  /** `false`: return `undefined` after the check instead of parsing the payload as JSON (default `true`). */
+  jsonParse?: boolean;
 }
 
 /** npm `standardwebhooks`' options, plus `tolerance`. */
@@ -88,19 +108,20 @@ export class Webhook {
   /**
    * @param secret `whsec_…` or bare base64 (or `whpk_`/`whsk_` in the Ed25519 build); raw key bytes with
    *   `{ format: 'raw' }`; or up to eight of them during a rotation.
-   * @throws WebhookVerificationError `InvalidSecret`; TypeError for a secret of the wrong type.
+   * @throws Error (`SecretError`, code `InvalidSecret` or `TooManyKeys`) for a secret that cannot be used, as
+   *   npm `standardwebhooks` throws; TypeError for a secret of the wrong type.
    */
   constructor(secret: Secret | readonly Secret[], options?: WebhookOptions);
   /**
-   * Verifies a delivery against the system clock, as npm `standardwebhooks` does.
-   * @returns the payload parsed as JSON; `undefined` for an empty payload.
+   * Verifies a delivery against the system clock, as npm `standardwebhooks` 1.1 does.
+   * @returns the payload parsed as JSON; `undefined` for an empty payload, or with `{ jsonParse: false }`.
    * @throws WebhookVerificationError naming the failure; TypeError for a body or headers of the wrong type.
    */
-  verify(payload: Body, headers: HeadersLike): unknown;
+  verify(payload: Body, headers: HeadersLike, options?: VerifyOptions): unknown;
   /**
-   * Verifies a delivery. `now` is Unix seconds (default: the clock).
+   * Verifies a delivery. `now` is Unix seconds (default: the clock), a finite number 0 or more.
    * @returns the index of the secret that matched.
-   * @throws WebhookVerificationError naming the failure; TypeError for a body or headers of the wrong type.
+   * @throws WebhookVerificationError naming the failure; TypeError for a body, headers or `now` of the wrong type.
    */
   verify(delivery: { headers: HeadersLike; body: Body; now?: number }): number;
   /** The `webhook-signature` header value, one entry per secret. `timestamp`: a Date, or Unix seconds. */
@@ -210,7 +231,11 @@ export class Jwks {
   kids(): string[];
 }
 
-/** Google's keys fetched and cached: `max-age` clamped to 5 min..24 h, unknown kids refresh at most once per 30 s, stale keys kept on failures. */
+/**
+ * Google's keys fetched and cached: `max-age` clamped to 5 min..24 h, unknown kids refresh at most once per 30 s;
+ * while refreshes fail, the last good keys serve until 24 h after the fetch that brought them (not after their
+ * expiry), as the Rust crate's `STALE_LIMIT`.
+ */
 export class JwksCache {
   constructor(url?: string, options?: { fetch?: typeof fetch });
   keys(kid: string, now: number): Promise<Jwks>;
@@ -249,7 +274,13 @@ export interface WebhookMiddlewareOptions extends WebhookOptions {
 /** Node/Express request and response, as far as the middleware uses them. */
 interface ExpressRequestLike extends AsyncIterable<Uint8Array | string> {
   headers: Record<string, string | string[] | undefined>;
+  /**
+   * Set by the middleware when it read the stream and nothing had set it: the payload parsed as JSON, or the raw
+   * bytes (a Buffer) when the body is empty or not JSON.
+   */
   body?: unknown;
+  /** Set with `body`: body parsers mounted after the middleware skip the request. */
+  _body?: boolean;
   rawBody?: unknown;
   readableEnded?: boolean;
   webhook?: WebhookDelivery;
@@ -263,7 +294,8 @@ interface ExpressResponseLike {
 /**
  * Express middleware: raw body (`req.rawBody`, a Buffer from `express.raw()`, or the stream), 413 over
  * `maxBytes`, 400 for a broken body or missing/malformed headers, 401 for a delivery that does not verify; sets
- * `req.webhook` and `req.rawBody`.
+ * `req.webhook` and `req.rawBody`, and when it read the stream, `req.body` (if unset: the parsed JSON, else the
+ * raw Buffer) and `req._body`.
  */
 export function expressWebhook(secret: Secret | readonly Secret[] | Webhook, options?: WebhookMiddlewareOptions):
   (req: ExpressRequestLike, res: ExpressResponseLike, next: (error?: unknown) => void) => Promise<void>;
@@ -275,13 +307,17 @@ interface HonoContextLike {
   body(data: null, status: number): Response;
 }
 
-/** Hono middleware: the same statuses; `c.get('webhook')`, and `c.req.json()` still works afterwards. */
+/** Hono middleware: the same statuses; `c.get('webhook')`, and `c.req.json()` and `c.req.raw` still read the body afterwards. */
 export function honoWebhook(secret: Secret | readonly Secret[] | Webhook, options?: WebhookMiddlewareOptions):
   (c: HonoContextLike, next: () => Promise<void>) => Promise<Response | void>;
 
-/** Wraps a Fetch-style handler (Next.js route handlers, Workers, Deno.serve): the same statuses; the handler gets a readable copy of the request and the delivery. */
-export function withWebhook<Rest extends unknown[]>(
+/**
+ * Wraps a Fetch-style handler (Next.js route handlers, Workers, Deno.serve): the same statuses; the body is read
+ * from a clone, so the handler gets the caller's own request (a `NextRequest` stays one), its body readable, and
+ * the delivery.
+ */
+export function withWebhook<Req extends Request, Rest extends unknown[]>(
   secret: Secret | readonly Secret[] | Webhook,
-  handler: (request: Request, delivery: WebhookDelivery, ...rest: Rest) => Response | Promise<Response>,
+  handler: (request: Req, delivery: WebhookDelivery, ...rest: Rest) => Response | Promise<Response>,
   options?: WebhookMiddlewareOptions,
-): (request: Request, ...rest: Rest) => Promise<Response>;
+): (request: Req, ...rest: Rest) => Promise<Response>;

@@ -7,7 +7,7 @@
 // failed goes to `onReject` (default: console.warn of the code), never to the
 // sender. A verified delivery is passed on with `{ id, timestamp, body,
 // payload }`, and its body stays readable.
-import { BodyTooLargeError, MAX_BODY, readBody, Webhook, WebhookVerificationError } from './core.mjs';
+import { alreadyRead, BodyTooLargeError, MAX_BODY, readBody, Webhook, WebhookVerificationError } from './core.mjs';
 
 const text = new TextDecoder('utf-8', { ignoreBOM: true });
 /** Failures of the request's form rather than of its authenticity. */
@@ -45,6 +45,10 @@ function verified(webhook, headers, body) {
  * framework already read (`req.rawBody`, or a Buffer `req.body` from `express.raw()`), else reads the request
  * stream itself (`maxBytes`, default 1 MiB). Sets `req.webhook` (`{ id, timestamp, body, payload }`) and
  * `req.rawBody`. A body already parsed by `express.json()` cannot be verified: that is an error passed to `next`.
+ *
+ * When it read the stream itself, it also sets `req.body` (unless something set it): the payload parsed as JSON,
+ * or the raw bytes as a Buffer when the body is empty or not JSON; and `req._body = true`, the flag body parsers
+ * check, so a parser mounted after it (Express 4 or 5) passes the request on instead of failing on a spent stream.
  */
 export function expressWebhook(secret, opts) {
   const { webhook, maxBytes, onReject } = options(secret, opts);
@@ -55,7 +59,7 @@ export function expressWebhook(secret, opts) {
       body = typeof preread === 'string' ? new TextEncoder().encode(preread) : new Uint8Array(preread.buffer, preread.byteOffset, preread.byteLength);
     } else if (req.readableEnded) {
       // A body parser read the stream and kept only what it parsed: the signed bytes are gone.
-      next(new TypeError('webhook: the body was already parsed (express.json()?); mount expressWebhook before it, or use express.raw()'));
+      next(alreadyRead());
       return;
     } else {
       try {
@@ -80,25 +84,31 @@ export function expressWebhook(secret, opts) {
       return;
     }
     req.rawBody = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    if (req.body === undefined) {
+      // The stream is spent: body parsers after this one skip a request flagged `_body` (body-parser 1 and 2).
+      req.body = req.webhook.payload === undefined ? req.rawBody : req.webhook.payload;
+      req._body = true;
+    }
     next();
   };
 }
 
 /**
- * Hono middleware: `app.post('/webhooks', honoWebhook(secret), (c) => …)`. Reads the body (`maxBytes`, default 1
- * MiB), verifies it, and sets `c.get('webhook')` (`{ id, timestamp, body, payload }`); `c.req.json()`,
- * `c.req.text()` and `c.req.arrayBuffer()` still read the body afterwards.
+ * Hono middleware: `app.post('/webhooks', honoWebhook(secret), (c) => …)`. Reads the body of a clone of the
+ * request (`maxBytes`, default 1 MiB), verifies it, and sets `c.get('webhook')` (`{ id, timestamp, body, payload
+ * }`); `c.req.json()`, `c.req.text()`, `c.req.arrayBuffer()` and `c.req.raw` still read the body afterwards.
  */
 export function honoWebhook(secret, opts) {
   const { webhook, maxBytes, onReject } = options(secret, opts);
   return async function webhookMiddleware(c, next) {
     let delivery;
     try {
-      const body = await readBody(c.req.raw, { maxBytes });
+      const body = await readBody(cloneOf(c.req.raw), { maxBytes });
       delivery = verified(webhook, c.req.raw.headers, body);
       // Hono reads every body form from this cache once one is there.
       c.req.bodyCache.arrayBuffer = Promise.resolve(body.slice().buffer);
     } catch (error) {
+      discard(c.req.raw);
       onReject(error);
       return c.body(null, statusOf(error));
     }
@@ -108,8 +118,22 @@ export function honoWebhook(secret, opts) {
 }
 
 /**
+ * A clone to read the body from, so the caller's request keeps its body (and its class, `signal`, `cf`, …); a
+ * body already read is left to `readBody` to refuse, since a used Request cannot be cloned.
+ */
+function cloneOf(request) {
+  return request?.bodyUsed || typeof request?.clone !== 'function' ? request : request.clone();
+}
+
+/** A rejected request's own copy of the body is not wanted: cancelling it frees what the clone's reads buffered. */
+function discard(request) {
+  if (request?.body && !request.bodyUsed && !request.body.locked) request.body.cancel().catch(() => {});
+}
+
+/**
  * Wraps a Fetch-style handler (`(request, ...rest) => Response`): Next.js route handlers, Workers, Deno.serve,
- * Bun.serve. The handler is called with a new Request holding the same body (readable again) and the delivery:
+ * Bun.serve. The body is read from a clone, so the handler is called with the caller's own Request (a Next.js
+ * `NextRequest`, its `signal`, a Worker's `request.cf`), its body still readable, and the delivery:
  * `handler(request, delivery, ...rest)`.
  */
 export function withWebhook(secret, handler, opts) {
@@ -117,13 +141,12 @@ export function withWebhook(secret, handler, opts) {
   return async function webhookHandler(request, ...rest) {
     let delivery;
     try {
-      delivery = verified(webhook, request.headers, await readBody(request, { maxBytes }));
+      delivery = verified(webhook, request.headers, await readBody(cloneOf(request), { maxBytes }));
     } catch (error) {
+      discard(request);
       onReject(error);
       return new Response(null, { status: statusOf(error) });
     }
-    const bodiless = request.method === 'GET' || request.method === 'HEAD'; // a Request refuses a body for these
-    const again = new Request(request.url, { method: request.method, headers: request.headers, body: bodiless ? null : delivery.body });
-    return handler(again, delivery, ...rest);
+    return handler(request, delivery, ...rest);
   };
 }

@@ -19,6 +19,18 @@ function throwsCode(m, fn, code) {
   }
   throw new Error(`expected ${code}, nothing was thrown`);
 }
+/** A configuration error (a bad secret): a plain Error as npm `standardwebhooks` throws, never a WebhookVerificationError. */
+function throwsConfig(m, fn, code, pattern = /./) {
+  try {
+    fn();
+  } catch (error) {
+    assert(error instanceof Error && !(error instanceof m.WebhookVerificationError), `not a plain Error: ${error}`);
+    equal(error.code, code, 'code');
+    assert(pattern.test(error.message), `message ${error.message} does not match ${pattern}`);
+    return;
+  }
+  throw new Error(`expected ${code}, nothing was thrown`);
+}
 function throwsType(fn, pattern) {
   try {
     fn();
@@ -122,9 +134,66 @@ export function checks(m, vectors, bytes, fresh) {
       throwsCode(m, () => webhook.verify({ ...base, headers: { ...headers, 'webhook-timestamp': '+1' } }), 'InvalidTimestamp');
       throwsCode(m, () => webhook.verify({ ...base, headers: { ...headers, 'webhook-signature': 'v2,abc' } }), 'NoSupportedSignature');
       throwsCode(m, () => webhook.verify({ ...base, headers: {} }), 'MissingHeader');
-      throwsCode(m, () => new m.Webhook('whsec_not base64!'), 'InvalidSecret');
+      throwsConfig(m, () => new m.Webhook('whsec_not base64!'), 'InvalidSecret');
       webhook.free();
       assert(/freed/.test((() => { try { webhook.verify(base); } catch (e) { return e.message; } })()), 'freed');
+    },
+    "messages are npm standardwebhooks' own; the header at fault is beside the code": () => {
+      const webhook = new m.Webhook(a1.secret);
+      const base = { headers, body: a1.payload, now };
+      const caught = (fn) => {
+        try {
+          fn();
+        } catch (error) {
+          assert(error instanceof m.WebhookVerificationError, `not a WebhookVerificationError: ${error}`);
+          return [error.message, error.code, error.header];
+        }
+        throw new Error('nothing was thrown');
+      };
+      const same = (actual, expected) => equal(JSON.stringify(actual), JSON.stringify(expected));
+      const without = (name) => Object.fromEntries(Object.entries(headers).filter(([key]) => key !== name));
+      same(caught(() => webhook.verify({ ...base, headers: without('webhook-id') })), ['Missing required headers', 'MissingHeader', 'webhook-id']);
+      same(caught(() => webhook.verify({ ...base, headers: without('webhook-timestamp') })), ['Missing required headers', 'MissingHeader', 'webhook-timestamp']);
+      same(caught(() => webhook.verify({ ...base, headers: without('webhook-signature') })), ['Missing required headers', 'MissingHeader', 'webhook-signature']);
+      same(caught(() => webhook.verify({ ...base, headers: { ...headers, 'webhook-id': 'a, b' } })), ['Invalid Signature Headers', 'InvalidHeader', 'webhook-id']);
+      same(caught(() => webhook.verify({ ...base, headers: { ...headers, 'webhook-timestamp': 'x' } })), ['Invalid Signature Headers', 'InvalidTimestamp', undefined]);
+      same(caught(() => webhook.verify({ ...base, now: now + 301 })), ['Message timestamp too old', 'TimestampTooOld', undefined]);
+      same(caught(() => webhook.verify({ ...base, now: now - 301 })), ['Message timestamp too new', 'TimestampTooNew', undefined]);
+      same(caught(() => webhook.verify({ ...base, body: `${a1.payload} ` })), ['No matching signature found', 'NoMatchingSignature', undefined]);
+      same(caught(() => webhook.verify({ ...base, headers: { ...headers, 'webhook-signature': 'v2,abc' } })), ['No matching signature found', 'NoSupportedSignature', undefined]);
+    },
+    'a secret that cannot be used is a plain Error, as npm standardwebhooks throws, not a rejection': () => {
+      throwsConfig(m, () => new m.Webhook(''), 'InvalidSecret', /^Secret can't be empty\.$/);
+      throwsConfig(m, () => new m.Webhook('whsec_'), 'InvalidSecret', /^Secret can't be empty\.$/);
+      throwsConfig(m, () => new m.Webhook(new Uint8Array(0), { format: 'raw' }), 'InvalidSecret', /^Secret can't be empty\.$/);
+      throwsConfig(m, () => new m.Webhook('', { format: 'raw' }), 'InvalidSecret', /^Secret can't be empty\.$/);
+      throwsConfig(m, () => new m.Webhook('whsec_not base64!'), 'InvalidSecret', /base64/);
+      throwsConfig(m, () => new m.Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw==='), 'InvalidSecret', /base64/);
+      // A last group of one character holds no whole byte: upstream's decoder drops it, this refuses it.
+      throwsConfig(m, () => new m.Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwA'), 'InvalidSecret', /base64/);
+      throwsConfig(m, () => new m.Webhook(`whsec_${'A'.repeat(5464)}`), 'InvalidSecret', /4096 bytes/);
+      throwsConfig(m, () => new m.Webhook([A, 'whsec_%%%%']), 'InvalidSecret');
+      throwsConfig(m, () => new m.Webhook(Array(9).fill(A)), 'TooManyKeys');
+      // Padding past the last quantum: upstream's decoder ignores up to two '=', and so the key is the same.
+      const key = A.slice(6);
+      for (const secret of [`${A}=`, `${A}==`, `${key}==`]) equal(new m.Webhook(secret).sign(a1.id, now, a1.payload), new m.Webhook(A).sign(a1.id, now, a1.payload), secret);
+      const padded = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oDC2FVsBQ='; // 32 bytes: one '=' needed
+      equal(new m.Webhook(`${padded}=`).sign(a1.id, now, a1.payload), new m.Webhook(padded).sign(a1.id, now, a1.payload));
+      equal(new m.Webhook(padded.slice(0, -1)).sign(a1.id, now, a1.payload), new m.Webhook(padded).sign(a1.id, now, a1.payload));
+    },
+    'now must be Unix seconds, a finite number 0 or more': () => {
+      const webhook = new m.Webhook(a1.secret);
+      for (const bad of [NaN, Infinity, -Infinity, -1, '1614265330', 1614265330n, null]) {
+        throwsType(() => webhook.verify({ headers, body: a1.payload, now: bad }), /now must be/);
+      }
+      equal(webhook.verify({ headers, body: a1.payload, now: now + 0.5 }), 0);
+    },
+    'sign is stricter than upstream: no empty id, no "." in the id, no invalid Date': () => {
+      const webhook = new m.Webhook(a1.secret);
+      throwsCode(m, () => webhook.sign('', now, a1.payload), 'InvalidId');
+      throwsCode(m, () => webhook.sign('msg.1', now, a1.payload), 'InvalidId');
+      throwsType(() => webhook.sign(a1.id, new Date(NaN), a1.payload), /timestamp/);
+      throwsType(() => webhook.sign(a1.id, -1, a1.payload), /timestamp/);
     },
     'duplicated headers joined with ", " are InvalidHeader': () => {
       const webhook = new m.Webhook(a1.secret);
@@ -327,7 +396,7 @@ export function checks(m, vectors, bytes, fresh) {
         throwsCode(m, () => webhook.verify(other), 'NoMatchingSignature');
       }
       equal(new m.Webhook(Array(8).fill(A)).verify(a), 0);
-      throwsCode(m, () => new m.Webhook(Array(9).fill(A)), 'TooManyKeys');
+      throwsConfig(m, () => new m.Webhook(Array(9).fill(A)), 'TooManyKeys');
       const disposed = new m.Webhook(A);
       disposed[Symbol.dispose ?? Symbol.for('Symbol.dispose')]();
       assert(/freed/.test((() => { try { disposed.verify(a); } catch (e) { return e.message; } })()), 'disposed');

@@ -279,3 +279,25 @@ test('jwksUrl: fetched once, refreshed for an unknown kid at most once per 30 s,
     assert.throws(() => new JwksCache(insecure), /https/, insecure);
   }
 });
+
+test('stale keys serve until 24 h after the fetch that brought them, not 24 h past their expiry (fetch.rs STALE_LIMIT)', async () => {
+  // gemini/src/fetch.rs: `State::usable` keeps keys while `now < fetched_at + STALE_LIMIT` (24 h), whatever
+  // their max-age. Here they expire after an hour; with "24 h past their expiry" they would serve until NOW + 25 h.
+  let down = false;
+  let fetches = 0;
+  const fetcher = async () => {
+    fetches++;
+    if (down) return new Response(null, { status: 503 });
+    return new Response(JSON.stringify(JWKS_A), { headers: { 'content-type': 'application/json', 'cache-control': 'max-age=3600' } });
+  };
+  const cache = new JwksCache('https://keys.example/jwks.json', { fetch: fetcher });
+  assert.ok((await cache.keys('demo-a', NOW)).key('demo-a'));
+  down = true;
+  assert.ok((await cache.keys('demo-a', NOW + 3599)).key('demo-a'), 'fresh');
+  assert.equal(fetches, 1);
+  assert.ok((await cache.keys('demo-a', NOW + 86399)).key('demo-a'), 'expired, refreshes failing: still served');
+  for (let waited = 0; fetches < 2 && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(fetches, 2, 'a background refresh was tried');
+  await assert.rejects(cache.keys('demo-a', NOW + 86400), (error) => error instanceof WebhookVerificationError && error.code === 'KeysUnavailable');
+  await assert.rejects(cache.keys('demo-a', NOW + 3600 + 86399), (error) => error.code === 'KeysUnavailable');
+});

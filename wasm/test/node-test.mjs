@@ -64,7 +64,7 @@ await rejects({ ...base, headers: { ...headers, 'webhook-timestamp': '+161426533
 await rejects({ ...base, headers: { ...headers, 'webhook-signature': 'v2,abc v1,' } }, 'NoSupportedSignature');
 await rejects({ ...base, headers: { 'webhook-id': a1.id, 'webhook-timestamp': a1.timestamp } }, 'MissingHeader');
 await rejects({ ...base, secret: 'whsec_not base64!' }, 'InvalidSecret');
-await assert.rejects(verify({ ...base, headers: {} }), /webhook-id/);
+await assert.rejects(verify({ ...base, headers: {} }), { message: 'Missing required headers', code: 'MissingHeader', header: 'webhook-id' });
 console.log('rejections: stale, future, tampered, malformed, unsupported, missing, bad secret: passed');
 
 // v1a: B1 from Svix's server tests (tests/common/mod.rs), in the ed25519 build only.

@@ -126,6 +126,64 @@ test("the README's Node.js example serves 204 and a bare 401", async () => {
   }
 });
 
+test("verify(payload, headers, { jsonParse: false }) skips the JSON parse, as npm standardwebhooks 1.1.1 does", () => {
+  // standardwebhooks 1.1.1 (dist/index.d.ts): verify(payload, headers, options?: VerifyOptions { jsonParse?: boolean })
+  // returns undefined without parsing when jsonParse is false, so an authentic non-JSON body is accepted.
+  const v = vectors[0];
+  const webhook = new m.Webhook(v.secret);
+  const now = Math.floor(Date.now() / 1000);
+  const body = 'event=ping&id=1';
+  const headers = { 'webhook-id': v.id, 'webhook-timestamp': String(now), 'webhook-signature': webhook.sign(v.id, now, body) };
+  const result = webhook.verify(body, headers, { jsonParse: false });
+  if (result !== undefined) throw new Error(`expected undefined, got ${JSON.stringify(result)}`);
+});
+
+test('readBody refuses a Node request whose stream was already read, rather than return 0 bytes', async () => {
+  // A framework or logger read the stream first (Next.js pages API routes do by default): an empty body
+  // would only show up later as NoMatchingSignature on every delivery.
+  const { Readable } = await import('node:stream');
+  const request = Readable.from([Buffer.from('{"a":1}')]);
+  request.headers = { 'content-length': '7' };
+  for await (const _ of request); // eslint-disable-line no-unused-vars
+  let outcome;
+  try {
+    outcome = `${(await m.readBody(request)).length} bytes`;
+  } catch (error) {
+    outcome = error instanceof TypeError ? 'TypeError' : String(error);
+  }
+  if (outcome !== 'TypeError') throw new Error(`readBody gave ${outcome}`);
+});
+
+test('readBody refuses a Fetch Request whose body was already read, with the TypeError expressWebhook gives', async () => {
+  const request = new Request('http://127.0.0.1/', { method: 'POST', body: '{"a":1}' });
+  await request.text();
+  let outcome;
+  try {
+    outcome = `${(await m.readBody(request)).length} bytes`;
+  } catch (error) {
+    outcome = error instanceof TypeError && /already read/.test(error.message) ? 'TypeError' : String(error);
+  }
+  if (outcome !== 'TypeError') throw new Error(`readBody gave ${outcome}`);
+  // A request with no body is not a used one: zero bytes.
+  if ((await m.readBody(new Request('http://127.0.0.1/'))).length !== 0) throw new Error('a GET has no body');
+});
+
+test("verify(payload, headers, { jsonParse }) parses as upstream does by default, and checks before skipping the parse", () => {
+  const v = vectors[0];
+  const webhook = new m.Webhook(v.secret);
+  const now = Math.floor(Date.now() / 1000);
+  const headers = { 'webhook-id': v.id, 'webhook-timestamp': String(now), 'webhook-signature': webhook.sign(v.id, now, v.payload) };
+  if (JSON.stringify(webhook.verify(v.payload, headers, { jsonParse: true })) !== JSON.stringify(JSON.parse(v.payload))) throw new Error('jsonParse: true');
+  if (JSON.stringify(webhook.verify(v.payload, headers, {})) !== JSON.stringify(JSON.parse(v.payload))) throw new Error('{}');
+  let code;
+  try {
+    webhook.verify(`${v.payload} `, headers, { jsonParse: false });
+  } catch (error) {
+    code = error.code;
+  }
+  if (code !== 'NoMatchingSignature') throw new Error(`a tampered body with jsonParse: false gave ${code}`);
+});
+
 test('the module imports nothing and fits 32 KiB', () => {
   const bytes = readFileSync(wasm);
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));

@@ -15,6 +15,8 @@ import {
   type HeadersLike,
   type WebhookOptions,
   type WebhookUnbrandedRequiredHeaders,
+  type VerifyOptions,
+  type SecretError,
   GeminiReceiver,
   GOOGLE_JWKS_URL,
   type GeminiDelivery,
@@ -45,7 +47,18 @@ const payload: unknown = raw.verify('{}', unbranded);
 raw.verify(new Uint8Array(0), { 'webhook-id': 'msg_1' });
 const signed: string = raw.sign('msg_1', new Date(), '{}');
 const own = new WebhookVerificationError('custom message');
-console.log(payload, signed, own.code);
+const verifyOptions: VerifyOptions = { jsonParse: false };
+const unparsed: unknown = raw.verify('event=ping', unbranded, verifyOptions);
+raw.verify('{}', unbranded, {});
+// @ts-expect-error: jsonParse is a boolean
+raw.verify('{}', unbranded, { jsonParse: 'no' });
+const faulty: 'webhook-id' | 'webhook-timestamp' | 'webhook-signature' | undefined = own.header;
+try {
+  new Webhook('');
+} catch (error) {
+  if (!(error instanceof WebhookVerificationError)) console.log((error as SecretError).code);
+}
+console.log(payload, signed, own.code, unparsed, faulty);
 {
   using scoped = new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
   scoped.verify({ headers, body: new DataView(new ArrayBuffer(0)) });
@@ -96,5 +109,13 @@ export const POST = withWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', async 
   const again: string = await request.text();
   return Response.json({ id: delivery.id, again, payload: delivery.payload });
 });
+// A NextRequest-like subclass reaches the handler as itself.
+class TenantRequest extends Request {
+  get tenant(): string | null {
+    return new URL(this.url).searchParams.get('tenant');
+  }
+}
+export const PUT = withWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', async (request: TenantRequest) => Response.json({ tenant: request.tenant }));
+await PUT(new TenantRequest('http://127.0.0.1/hook?tenant=acme', { method: 'PUT' }));
 const express_: ReturnType<typeof expressWebhook> = expressWebhook(new Webhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'), { onReject: console.warn });
 console.log(express_);
