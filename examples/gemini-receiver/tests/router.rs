@@ -129,7 +129,12 @@ fn signed(secret: &str, id: &str, timestamp: u64, body: &str) -> Delivery {
 }
 
 fn dynamic(key: &str, id: &str, body: &str) -> Delivery {
-    let claims = serde_json::json!({"aud": AUDIENCE, "iat": NOW, "exp": NOW + 300});
+    dynamic_at(key, id, body, NOW)
+}
+
+/// A dynamic delivery whose token was issued at `iat`.
+fn dynamic_at(key: &str, id: &str, body: &str, iat: u64) -> Delivery {
+    let claims = serde_json::json!({"aud": AUDIENCE, "iat": iat, "exp": iat + 300});
     let token =
         TokenSigner::from_pem(key.as_bytes(), "demo-a").unwrap().sign(claims.as_object().unwrap()).unwrap();
     Delivery { id: id.to_owned(), timestamp: NOW, signature: token, body: body.as_bytes().to_vec() }
@@ -225,7 +230,9 @@ async fn dynamic_deliveries_fetch_the_jwks_once() {
 
     let receiver = Harness::new("dynamic", &url, &SqliteOptions::default());
     assert_eq!(receiver.send(&dynamic(KEY_A, "msg_d1", VIDEO)).await, StatusCode::NO_CONTENT);
-    assert_eq!(receiver.send(&dynamic(KEY_A, "msg_d2", VIDEO)).await, StatusCode::NO_CONTENT);
+    // Another token (issued a second later) with the same event: a new delivery.
+    let later = dynamic_at(KEY_A, "msg_d2", VIDEO, NOW + 1);
+    assert_eq!(receiver.send(&later).await, StatusCode::NO_CONTENT);
     // Signed by another key under the demo kid.
     assert_eq!(receiver.send(&dynamic(KEY_B, "msg_d3", VIDEO)).await, StatusCode::UNAUTHORIZED);
     let stored = receiver.stored();
@@ -361,4 +368,30 @@ async fn a_stopped_worker_is_not_ready() {
         });
     assert_eq!(receiver.get("/readyz").await, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(receiver.get("/healthz").await, StatusCode::OK);
+}
+
+/// A captured dynamic delivery (its token and body) resent under new
+/// `webhook-id`s with fresh timestamps verifies, but is a replay: it is
+/// acknowledged and stored once.
+#[tokio::test]
+async fn a_dynamic_delivery_replayed_under_new_ids_is_stored_once() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    let jwks_app = axum::Router::new().route("/jwks.json", get(|| async { JWKS_A }));
+    tokio::spawn(async move { axum::serve(listener, jwks_app).await });
+    let receiver = Harness::new("replay", &url, &SqliteOptions::default());
+    let original = dynamic(KEY_A, "msg_original", VIDEO);
+    assert_eq!(receiver.send(&original).await, StatusCode::NO_CONTENT);
+    for (i, id) in ["msg_replay_1", "msg_replay_2"].into_iter().enumerate() {
+        let replay =
+            Delivery { id: id.to_owned(), timestamp: NOW + 1 + i as u64, ..dynamic(KEY_A, id, VIDEO) };
+        assert_eq!(
+            receiver.send(&replay).await,
+            StatusCode::NO_CONTENT,
+            "acknowledged: the sender must stop"
+        );
+    }
+    let stored = receiver.stored();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].0, "msg_original");
 }
