@@ -43,7 +43,9 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
     let body = gemini::sample_envelope("video.generated");
     let mut tampered = body.clone();
     let uri_at = tampered.windows(6).position(|w| w == b"sample").unwrap_or(0);
-    tampered[uri_at] = b'S';
+    if let Some(byte) = tampered.get_mut(uri_at) {
+        *byte = b'S';
+    }
     let now = Timestamp::now();
     let stale = Timestamp::from_unix_secs(now.as_unix_secs().saturating_sub(600));
     let [id, stale_id, dynamic_id, forged_id] = [

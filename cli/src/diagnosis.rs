@@ -217,8 +217,14 @@ pub(crate) fn diagnose(inputs: &Inputs) -> Diagnosis {
     let tags: Vec<[u8; 32]> = combos.iter().map(|(key, content)| mac(&key.bytes, &content.bytes)).collect();
     let mut computed_right = None;
     let mut causes = if let Some(computed) = inputs.computed {
-        let (right, causes) =
-            receiver_mistake(computed, &keys[..right_keys], &contents[0], &combos, &tags, &mut details);
+        let (right, causes) = receiver_mistake(
+            computed,
+            right_of(&keys, right_keys),
+            contents.first(),
+            &combos,
+            &tags,
+            &mut details,
+        );
         computed_right = Some(right);
         causes
     } else if valid {
@@ -349,21 +355,28 @@ fn note(combo: (&KeyVariant, &ContentVariant), details: &mut Map<String, Value>)
 
 /// `--computed`: whether the user's receiver computes the right value, and
 /// if not, which mistake made it (else `wrong-secret`).
+/// The first `count` key variants: the right ones.
+fn right_of(keys: &[KeyVariant], count: usize) -> &[KeyVariant] {
+    keys.get(..count).unwrap_or(keys)
+}
+
 fn receiver_mistake(
     computed: [u8; 32],
     right_keys: &[KeyVariant],
-    right_content: &ContentVariant,
+    right_content: Option<&ContentVariant>,
     combos: &[(&KeyVariant, &ContentVariant)],
     tags: &[[u8; 32]],
     details: &mut Map<String, Value>,
 ) -> (bool, Vec<Cause>) {
-    let right: Vec<[u8; 32]> = right_keys.iter().map(|key| mac(&key.bytes, &right_content.bytes)).collect();
+    let right: Vec<[u8; 32]> = right_content.map_or_else(Vec::new, |content| {
+        right_keys.iter().map(|key| mac(&key.bytes, &content.bytes)).collect()
+    });
     let computed_right = right.contains(&computed) && right_keys.iter().all(|key| key.causes.is_empty());
     if computed_right {
         return (true, Vec::new());
     }
     match tags.iter().position(|tag| *tag == computed) {
-        Some(at) => (false, note(combos[at], details)),
+        Some(at) => (false, combos.get(at).map_or_else(Vec::new, |combo| note(*combo, details))),
         None => (false, vec![Cause::WrongSecret]),
     }
 }
@@ -385,11 +398,11 @@ fn sender_mistake(
         let bare: Vec<[u8; 32]> = parse_computed(&inputs.signature).into_iter().collect();
         causes.push(Cause::MalformedSignatureHeader);
         details.insert("found".into(), json!(describe_malformed(&inputs.signature)));
-        if let Some(at) = explain(&bare) {
-            note(combos[at], details);
+        if let Some(combo) = explain(&bare).and_then(|at| combos.get(at)) {
+            note(*combo, details);
         }
-    } else if let Some(at) = explain(&found) {
-        causes = note(combos[at], details);
+    } else if let Some(combo) = explain(&found).and_then(|at| combos.get(at)) {
+        causes = note(*combo, details);
         if causes.is_empty() || causes == [Cause::SecretPrefixKept] {
             causes.extend(timing(inputs, details));
         }

@@ -111,9 +111,10 @@ pub(crate) fn headers<'py>(mapping: &Bound<'py, PyAny>) -> PyResult<HeaderValues
         let mut svix: Vec<Value<'py>> = folded.collect();
         for (i, slot) in values.iter_mut().enumerate() {
             if matches!(slot, Value::Absent) {
-                let found = std::mem::replace(&mut standard[i], Value::Absent);
+                let found =
+                    standard.get_mut(i).map_or(Value::Absent, |v| std::mem::replace(v, Value::Absent));
                 *slot = if matches!(found, Value::Absent) {
-                    std::mem::replace(&mut svix[i], Value::Absent)
+                    svix.get_mut(i).map_or(Value::Absent, |v| std::mem::replace(v, Value::Absent))
                 } else {
                     found
                 };
