@@ -20,6 +20,7 @@ mod freeze;
 
 use postgres_schema::database;
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn follows_the_rules() {
     let Some(url) = database("rules").await else { return };
@@ -27,6 +28,7 @@ async fn follows_the_rules() {
     behaves_like_an_inbox(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn concurrent_inserts() {
     let Some(url) = database("concurrent").await else { return };
@@ -34,6 +36,7 @@ async fn concurrent_inserts() {
     concurrent_inserts_share_commits(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn instances_never_claim_the_same_row() {
     let Some(url) = database("skip_locked").await else { return };
@@ -59,6 +62,7 @@ async fn instances_never_claim_the_same_row() {
     assert_eq!(seen.len(), 300);
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_slower_than_its_lease_runs_once() {
     let Some(url) = database("slow_handler").await else { return };
@@ -66,6 +70,7 @@ async fn a_handler_slower_than_its_lease_runs_once() {
     slow_handlers_never_run_twice(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn a_worker_handles_rows_concurrently_and_stops_cleanly() {
     let Some(url) = database("loops").await else { return };
@@ -73,6 +78,7 @@ async fn a_worker_handles_rows_concurrently_and_stops_cleanly() {
     concurrent_loops_share_the_work(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn a_worker_counts_its_outcomes() {
     let Some(url) = database("counted").await else { return };
@@ -92,6 +98,7 @@ fn test_ca() -> Option<String> {
     ca
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn tls_verify_full_against_the_test_ca() {
     let Some(url) = database("tls").await else { return };
@@ -113,6 +120,7 @@ async fn tls_verify_full_against_the_test_ca() {
     assert!(refused.is_err());
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn operator_console_works() {
     let Some(url) = database("console").await else { return };
@@ -120,6 +128,7 @@ async fn operator_console_works() {
     operator_console(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn a_stuck_handler_is_cut_off_at_its_timeout() {
     let Some(url) = database("stuck").await else { return };
@@ -149,6 +158,7 @@ async fn fails_in_time<T: std::fmt::Debug>(
     }
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_stops_answering_is_an_error_in_bounded_time_then_heals() {
     let Some(url) = database("frozen").await else { return };
@@ -183,6 +193,7 @@ async fn a_server_that_stops_answering_is_an_error_in_bounded_time_then_heals() 
     assert_ne!(inbox.insert(delivery("before", T0)).await.unwrap(), Inserted::New);
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn a_write_the_server_refuses_fails_alone_not_its_batch() {
     let Some(url) = database("poison").await else { return };
@@ -201,6 +212,7 @@ async fn a_write_the_server_refuses_fails_alone_not_its_batch() {
     assert_eq!(inbox.stats(T0).await.unwrap().pending, 8);
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn retention_deletes_in_batches_of_a_thousand() {
     let Some(url) = database("batches").await else { return };
@@ -208,6 +220,7 @@ async fn retention_deletes_in_batches_of_a_thousand() {
     retention_deletes_in_batches(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn replays_are_duplicates_under_any_id() {
     let Some(url) = database("replays").await else { return };
@@ -215,6 +228,7 @@ async fn replays_are_duplicates_under_any_id() {
     replays_are_duplicates(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn a_dead_worker_costs_an_attempt_and_the_last_one_is_rescued() {
     let Some(url) = database("rescue").await else { return };
@@ -222,6 +236,7 @@ async fn a_dead_worker_costs_an_attempt_and_the_last_one_is_rescued() {
     dead_workers_cost_an_attempt(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_handler_costs_only_its_row() {
     let Some(url) = database("panic").await else { return };
@@ -229,6 +244,7 @@ async fn a_panicking_handler_costs_only_its_row() {
     common::a_panicking_handler_costs_only_its_row(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handler_that_loses_its_lease_is_cancelled() {
     let Some(url) = database("lost").await else { return };
@@ -239,6 +255,7 @@ async fn a_handler_that_loses_its_lease_is_cancelled() {
 /// While the server is frozen, the write queue fills to its bound and every
 /// further delivery is refused at once (503 with Retry-After), instead of
 /// queueing bodies without a bound until the server answers.
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_queue_refuses_at_once_while_the_server_is_frozen() {
     let Some(url) = database("queue").await else { return };
@@ -262,6 +279,7 @@ async fn a_full_queue_refuses_at_once_while_the_server_is_frozen() {
 /// A statement that outlives the statement timeout is stopped by the server
 /// itself (its `statement_timeout`), not only abandoned by the client: no
 /// query of the inbox is left running, or waiting for a lock, afterwards.
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_past_its_timeout_is_cancelled_on_the_server() {
     let Some(url) = database("cancel").await else { return };
@@ -300,6 +318,7 @@ async fn a_query_past_its_timeout_is_cancelled_on_the_server() {
     locker.batch_execute("ROLLBACK").await.unwrap();
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_insert_wakes_an_idle_worker() {
     let Some(url) = database("wake").await else { return };
@@ -309,6 +328,7 @@ async fn an_insert_wakes_an_idle_worker() {
 
 /// A server that answers but takes no writes (a standby, or read-only) is
 /// not ready: every delivery would be refused.
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn a_read_only_server_is_not_ready() {
     let Some(url) = database("read_only").await else { return };
@@ -322,6 +342,7 @@ async fn a_read_only_server_is_not_ready() {
 
 /// An inbox of the schema's first version is migrated in place: rows keep
 /// their data, and are due as they were.
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn a_version_one_schema_is_migrated() {
     let Some(url) = database("v1").await else { return };

@@ -57,6 +57,7 @@ async fn sqlite_dead_letter_retention_counts_from_failed_at() {
     a_dead_letter_is_kept_for_its_retention_after_it_died(&inbox).await;
 }
 
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn postgres_dead_letter_retention_counts_from_failed_at() {
     let Some(url) = postgres_schema::database("review_dead_retention").await else { return };
@@ -76,6 +77,7 @@ async fn server_now(url: &str) -> i64 {
 /// back on `received_at`, which the receiving instance stamps with its own
 /// clock: a row received by an instance whose clock runs ten minutes ahead
 /// is not claimed for ten minutes.
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn postgres_a_new_row_is_due_at_once_whatever_the_receiving_clock() {
     let Some(url) = postgres_schema::database("review_skew").await else { return };
@@ -92,6 +94,7 @@ async fn postgres_a_new_row_is_due_at_once_whatever_the_receiving_clock() {
 
 /// The claim on PostgreSQL reads the partial index `deliveries_due` (the
 /// SQLite plan is checked in `tests/sqlite.rs`; PostgreSQL's was not).
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn postgres_the_claim_reads_the_due_index() {
     let Some(url) = postgres_schema::database("review_plan").await else { return };
@@ -129,6 +132,7 @@ async fn postgres_the_claim_reads_the_due_index() {
 /// A version-1 PostgreSQL table (as the first release left it) is migrated
 /// in place: every row keeps its state, due rows are claimed, dead letters
 /// and processed rows are not.
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
 async fn postgres_a_version_one_table_is_migrated() {
     let Some(url) = postgres_schema::database("review_v1").await else { return };
@@ -178,6 +182,7 @@ fn around_authority(url: &str) -> (&str, &str, &str) {
 /// of the lease (a checkout that opens a connection waits up to 5 s more
 /// than the statement timeout), so A's handler still runs when B's starts:
 /// the row runs twice at once. Bounded to about 20 s.
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_handler_whose_renewals_hang_is_cancelled_before_another_claim() {
     let Some(url) = postgres_schema::database("review_renew_hang").await else { return };
