@@ -144,6 +144,7 @@ async fn console_on_sqlite() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 async fn console_on_postgres() {
     let Some(url) = postgres_schema::database("cli_console").await else { return };
     let serving = Inbox::connect_postgres(&url).await.unwrap();
