@@ -1,16 +1,36 @@
 // A strict JSON reader for the Gemini receiver, where parsers must not
-// disagree: it reports duplicate member names (JSON.parse keeps the last one
-// silently) and, in I-JSON mode (RFC 7493), refuses duplicates, integers past
-// ±(2^53 − 1) and lone surrogates.
+// disagree: it reads what serde_json reads (no lone surrogates, no number
+// beyond a double's range), reports duplicate member names (JSON.parse keeps
+// the last one silently) and, in I-JSON mode (RFC 7493), refuses duplicates
+// and numbers past ±(2^53 − 1). With `tagged`, numbers keep serde_json's
+// kinds (JsonNumber), so `1` and `1.0` differ as they do in the Rust crate.
 
 const MAX_EXACT = 2 ** 53 - 1;
+const U64_MAX = 0xffffffffffffffffn;
+const I64_MIN = -0x8000000000000000n;
+
+/** A number as serde_json holds it: an integer (u64 or i64, exact) or a float (f64). */
+export class JsonNumber {
+  constructor(literal) {
+    // serde_json reads an integer beyond u64/i64, and -0, as a float.
+    const integer = /^-?[0-9]+$/.test(literal) ? BigInt(literal) : undefined;
+    const exact = integer !== undefined && integer <= U64_MAX && integer >= I64_MIN && literal !== '-0';
+    this.int = exact ? integer : undefined;
+    this.float = exact ? undefined : Number(literal);
+  }
+
+  /** Whether two numbers are equal as serde_json's `Number`s are: an integer never equals a float. */
+  equals(other) {
+    return other instanceof JsonNumber && this.int === other.int && this.float === other.float;
+  }
+}
 
 /**
  * Parses `text`. Returns `{ value, duplicates }`: `duplicates` holds the member names of the top-level object
  * that appear more than once. With `ijson`, returns undefined for text that is not I-JSON; otherwise throws a
  * SyntaxError for text that is not JSON.
  */
-export function parseJson(text, { ijson = false } = {}) {
+export function parseJson(text, { ijson = false, tagged = false } = {}) {
   let at = 0;
   const duplicates = new Set();
   const fail = () => {
@@ -29,7 +49,7 @@ export function parseJson(text, { ijson = false } = {}) {
     if (at >= text.length) fail();
     at++;
     const value = JSON.parse(text.slice(start, at));
-    if (ijson && !wellFormed(value)) fail();
+    if (!wellFormed(value)) fail();
     return value;
   };
   const value = (depth) => {
@@ -88,8 +108,9 @@ export function parseJson(text, { ijson = false } = {}) {
     if (!literal) fail();
     at += literal[0].length;
     const parsed = JSON.parse(literal[0]);
-    if (ijson && typeof parsed === 'number' && /^-?[0-9]+$/.test(literal[0]) && Math.abs(parsed) > MAX_EXACT) fail();
-    return parsed;
+    if (typeof parsed !== 'number') return parsed;
+    if (!Number.isFinite(parsed) || (ijson && Math.abs(parsed) > MAX_EXACT)) fail();
+    return tagged ? new JsonNumber(literal[0]) : parsed;
   };
   try {
     const result = value(0);

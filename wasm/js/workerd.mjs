@@ -9,5 +9,8 @@ provideModule(() => module);
 export {
   BodyTooLargeError, init, initSync, MAX_BODY, MAX_SECRETS, readBody, verify, Webhook, WebhookVerificationError,
 } from './core.mjs';
-export { GeminiReceiver, GOOGLE_JWKS_URL, Jwks, JwksCache } from './gemini.mjs';
+export { BODY_DIGEST_CLAIMS, EMBEDDED_EVENT_CLAIMS } from './binding.mjs';
+export { CapabilityError, JobCapabilities } from './capability.mjs';
+export { GeminiReceiver } from './gemini.mjs';
+export { GOOGLE_JWKS_URL, Jwks, JwksCache } from './jwks.mjs';
 export { expressWebhook, honoWebhook, withWebhook } from './middleware.mjs';
