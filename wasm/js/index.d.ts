@@ -9,7 +9,8 @@ export type ErrorCode =
   // GeminiReceiver's dynamic path (the Rust crate's gemini::Error variants).
   | 'DynamicNotConfigured' | 'TokenTooLong' | 'MalformedToken' | 'UnsupportedAlgorithm' | 'CriticalHeader'
   | 'MissingKeyId' | 'UnknownKeyId' | 'KeysUnavailable' | 'MissingClaim' | 'InvalidClaim' | 'Expired' | 'NotYetValid'
-  | 'IssuedInFuture' | 'TokenTooOld' | 'WrongAudience' | 'WrongIssuer' | 'BadSignature' | 'BodyMismatch' | 'BodyNotBound';
+  | 'IssuedInFuture' | 'TokenTooOld' | 'WrongAudience' | 'WrongIssuer' | 'BadSignature' | 'BodyMismatch' | 'ClaimNotAccepted'
+  | 'BodyNotBound';
 
 /**
  * Thrown for every rejected delivery, with npm `standardwebhooks`' message (`'Missing required headers'`, `'No
@@ -192,29 +193,63 @@ export type GeminiDelivery = {
       claims: Record<string, unknown>;
       /** The claim that binds the body, when one does. */
       boundBy?: string;
+      /**
+       * What identifies this delivery when it is resent under another `webhook-id` (the token signs neither
+       * header): 64 lowercase hex digits, the Rust crate's `ReplayKey` for the same token and body. Store it with
+       * the delivery and acknowledge (2xx) one whose key you have seen, without handling it again; keep keys at
+       * least 24 h and a minute (the default `maxAge` plus the leeway).
+       */
+      replayKey: string;
+      /** What `replayKey` was derived from: the token's `iss` and `jti`, its signature, or its signature and the body. */
+      replaySource: 'TokenId' | 'Signature' | 'SignatureAndBody';
     }
 );
+
+/** A JSON value, as a required claim's value. */
+export type JsonValue = string | number | bigint | boolean | null | readonly JsonValue[] | { readonly [name: string]: JsonValue };
 
 /** Options of `GeminiReceiver`, with the Rust crate's defaults. */
 export interface GeminiReceiverOptions {
   /** The static webhooks' `whsec_` secrets, current first. */
   secrets?: string | readonly string[];
-  /** The URL (or URLs) dynamic tokens must name in `aud`; without it, dynamic deliveries are refused. */
+  /** The URL (or URLs) dynamic tokens must name in `aud`; without it (or `audiencePrefix`), dynamic deliveries are refused. */
   audience?: string | readonly string[];
+  /**
+   * Also accept an `aud` that is this base followed by `/` or `?` and anything (or the base itself): per-job webhook
+   * URIs such as `…/webhooks/gemini/<capability>`. `https://you.example` never accepts `https://you.example.evil.com`.
+   */
+  audiencePrefix?: string | readonly string[];
   /** Google's keys as a JWKS object (offline); otherwise `jwksUrl` is fetched and cached. */
   jwks?: JwksDocument;
   /** Default: `GOOGLE_JWKS_URL`. https only (http on loopback, for tests). */
   jwksUrl?: string;
+  /** A cache to use (and share between receivers) instead of one made from `jwksUrl`. */
+  jwksCache?: JwksCache;
   /** Required `iss` (off by default: Google does not document one). */
   issuer?: string | readonly string[];
   /** Clock difference allowed on `exp`, `nbf`, `iat`, in seconds (60). */
   leeway?: number;
-  /** Refuse tokens whose `iat` is older (seconds); `iat` becomes required. */
-  maxAge?: number;
+  /**
+   * Refuse tokens whose `iat` is older (seconds, plus the leeway); `iat` becomes required. By default an `iat` older
+   * than 24 hours (Gemini's retry window) is refused and a token without `iat` is not; `null` lifts the bound.
+   */
+  maxAge?: number | null;
   /** Accept tokens without `exp`; only with `maxAge`, which then bounds them. */
   allowMissingExp?: boolean;
+  /**
+   * Verified claims that must equal these values (JSON equality, as the crate's `require_claim`: `"2"` is not `2`,
+   * and an integral number requires an integer, not `2.0`); otherwise `ClaimNotAccepted`.
+   */
+  requireClaims?: Readonly<Record<string, JsonValue>>;
+  /** A predicate on the verified claims, run after every other claim check, never on an unverified token. */
+  claimsCheck?: (claims: Record<string, unknown>) => boolean;
   /** Refuse tokens that do not bind the body (`BodyNotBound`). */
   requireBoundBody?: boolean;
+  /**
+   * `requireBoundBody`, with only these claims binding the body (compared without case, `_`, `-` and `.`;
+   * `parent.member` names a member): a string as the body's SHA-256, an object as the embedded event.
+   */
+  requireBodyBoundBy?: string | readonly string[];
   /** The `webhook-timestamp` window, in seconds (300). */
   tolerance?: number;
 }
@@ -222,11 +257,20 @@ export interface GeminiReceiverOptions {
 /** Google's JWKS for dynamic webhooks. */
 export const GOOGLE_JWKS_URL: string;
 
-/** A JWKS reduced to the RSA keys that can check RS256, imported into WebCrypto. */
+/** Why a JWKS key was skipped: the Rust crate's `SkipReason` variant. */
+export type SkipCode =
+  | 'KeyType' | 'Use' | 'Algorithm' | 'MissingKeyId' | 'InvalidComponents' | 'Size' | 'NonMinimalEncoding' | 'Exponent'
+  | 'Rejected' | 'DuplicateKeyId' | 'NotAnObject';
+
+/**
+ * A JWKS reduced to the RSA keys that can check RS256, imported into WebCrypto: `kty` RSA, `use` sig or absent, `alg`
+ * RS256 or absent, a `kid`, a minimally encoded 2048- to 8192-bit modulus and an odd exponent from 3 to 2^33 − 1.
+ * Two usable keys with one `kid` are both refused.
+ */
 export class Jwks {
   static from(document: JwksDocument | string): Promise<Jwks>;
-  /** Keys skipped, with why. */
-  readonly skipped: Array<{ kid: string | undefined; reason: string }>;
+  /** Keys skipped, with why (`reason` as the crate displays it). */
+  readonly skipped: Array<{ kid: string | undefined; code: SkipCode; reason: string }>;
   key(kid: string): CryptoKey | undefined;
   kids(): string[];
 }
@@ -234,11 +278,44 @@ export class Jwks {
 /**
  * Google's keys fetched and cached: `max-age` clamped to 5 min..24 h, unknown kids refresh at most once per 30 s;
  * while refreshes fail, the last good keys serve until 24 h after the fetch that brought them (not after their
- * expiry), as the Rust crate's `STALE_LIMIT`.
+ * expiry), as the Rust crate's `STALE_LIMIT`. Lifetimes and rate limits run on `clock` (seconds; monotonic by
+ * default, so a wall clock stepped back neither blocks refreshes nor keeps old keys); a fetch counts as in flight
+ * until `fetchTimeout` (ms, 5000) at most.
  */
 export class JwksCache {
-  constructor(url?: string, options?: { fetch?: typeof fetch });
-  keys(kid: string, now: number): Promise<Jwks>;
+  constructor(url?: string, options?: {
+    fetch?: typeof fetch; clock?: () => number; fetchTimeout?: number; minRefreshInterval?: number;
+  });
+  /** The keys to check `kid` with; rejects with `KeysUnavailable` or `UnknownKeyId`. */
+  keys(kid: string): Promise<Jwks>;
+}
+
+/** Claim names that say "this is a digest of the body" (compared without case, `_`, `-` and `.`). */
+export const BODY_DIGEST_CLAIMS: readonly string[];
+/** Claim names that embed the event itself. */
+export const EMBEDDED_EVENT_CLAIMS: readonly string[];
+
+/** Why a capability was refused, or a secret or nonce cannot be used: the Rust crate's `CapabilityError`. */
+export class CapabilityError extends Error {
+  readonly code: 'ShortSecret' | 'InvalidNonce' | 'Malformed' | 'Mismatch';
+}
+
+/**
+ * Per-job capabilities, as the Rust crate's `JobCapabilities`: `<nonce>.<tag>`, the tag being the unpadded base64url
+ * HMAC-SHA256 of the nonce under a local secret, so anyone else's job pointed at your URL has none. A capability
+ * issued by one checks in the other.
+ */
+export class JobCapabilities {
+  static readonly MIN_SECRET_LEN: 32;
+  static readonly MAX_NONCE_LEN: 64;
+  /** `secret`: at least 32 bytes (a string is taken as UTF-8) that only your service holds. */
+  constructor(secret: string | Uint8Array | ArrayBuffer);
+  /** A capability with a random 128-bit nonce, for a new job's webhook URI. */
+  issue(): Promise<string>;
+  /** A capability whose nonce is yours (1 to 64 characters of `A-Z a-z 0-9 - _`). */
+  issueFor(nonce: string): Promise<string>;
+  /** Resolves to the capability's nonce; rejects with a CapabilityError (`Malformed`, `Mismatch`). */
+  check(capability: string): Promise<string>;
 }
 
 /** Receives Gemini API webhooks: static (`v1,` HMAC) and dynamic (RS256 JWT checked with WebCrypto). */
