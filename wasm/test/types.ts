@@ -101,6 +101,9 @@ new Webhook(42);
 const gemini = new GeminiReceiver({ secrets: ['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], audience: 'https://receiver.example/hook', jwks: { keys: [] } });
 const delivery: GeminiDelivery = await gemini.verify(new Uint8Array(0), headers, { now: 1700000000 });
 if (delivery.mode === 'dynamic') console.log(delivery.kid, delivery.authenticated, delivery.claims, delivery.replayKey, delivery.replaySource);
+else console.log(delivery.key);
+if (delivery.event?.type === 'video.generated') console.log(delivery.event.data?.output_file_uri);
+console.log(GOOGLE_JWKS_URL);
 // Authorization beyond aud, token age, named binding claims, a shared cache on its own clock; per-job capabilities.
 new GeminiReceiver({
   audiencePrefix: 'https://receiver.example/hook', maxAge: null, requireClaims: { email: 'x@y', tier: 2, nested: { a: [1, null] } },
@@ -109,9 +112,6 @@ new GeminiReceiver({
 });
 const capabilities = new JobCapabilities(new Uint8Array(32));
 const nonce: string = await capabilities.check(await capabilities.issueFor('job-42')).catch((error: CapabilityError) => error.code);
-else console.log(delivery.key);
-if (delivery.event?.type === 'video.generated') console.log(delivery.event.data?.output_file_uri);
-console.log(GOOGLE_JWKS_URL);
 
 // The middleware, in Hono (its own types) and as a Next.js route handler.
 const app = new Hono<{ Variables: { webhook: WebhookDelivery } }>();

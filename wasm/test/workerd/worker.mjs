@@ -47,7 +47,7 @@ export default {
       const receiver = new m.GeminiReceiver({ audience, jwks });
       const verified = await receiver.verify(body, headers, { now });
       const forged = await outcome(receiver.verify(body, { ...headers, 'webhook-signature': `${headers['webhook-signature'].slice(0, -4)}AAAA` }, { now }));
-      return Response.json([verified.mode, verified.authenticated, verified.kid, verified.event.type, forged]);
+      return Response.json([verified.mode, verified.authenticated, verified.kid, verified.event.type, forged, verified.replayKey]);
     }
     return readme.fetch(request, env);
   },
