@@ -73,7 +73,7 @@ echo "=== TypeScript: a usage file against dist/index.d.ts under tsc --noEmit --
 echo "=== Node.js $(node --version): the installed package under node --test"
 (cd "$consumer" && node --test package.test.mjs)
 
-echo "=== GeminiReceiver: the Rust crate's dynamic cases and JWT fixtures (gemini/tests/dynamic.rs), a JWKS server on 127.0.0.1"
+echo "=== GeminiReceiver: the Rust crate's cases (gemini/tests/dynamic.rs, replay.rs, authorization.rs), its replay keys, a JWKS server on 127.0.0.1"
 (cd "$consumer" && node --test gemini.test.mjs)
 
 echo "=== middleware: Express on 127.0.0.1, Hono and the Fetch wrapper in-process"
