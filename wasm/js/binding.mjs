@@ -96,7 +96,7 @@ export function equal(a, b) {
 export function tag(value) {
   if (typeof value === 'number' || typeof value === 'bigint') {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('a required claim value must be JSON');
-    const integral = typeof value === 'bigint' || (Number.isInteger(value) && !Object.is(value, -0));
+    const integral = typeof value === 'bigint' || Number.isInteger(value);
     return new JsonNumber(integral ? BigInt(value).toString() : value.toExponential());
   }
   if (Array.isArray(value)) return value.map(tag);
