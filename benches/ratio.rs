@@ -6,7 +6,7 @@
 //! rounds, and a comparison timed in one stretch could fall in one phase.
 //! Each cell is the median of its per-pair ratios. The yardstick is a
 //! pre-keyed `hmac::Hmac<Sha256>`, cloned, fed `{id}.{ts}.` and the body, and
-//! finalized, as the performance issue defines it; the last two columns use
+//! finalized (what any verifier must at least do); the last two columns use
 //! the HMAC's best case instead, the content joined in one buffer beforehand.
 //! The floor is the number of SHA-256 block compressions the message needs
 //! times the measured cost of one.

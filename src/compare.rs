@@ -5,7 +5,7 @@
 //! constant-time encoder of `encode.rs`, and each candidate's text is
 //! compared with that text: only the canonical padded base64 can match. That
 //! measured faster than decoding each candidate with a table (`cargo bench
-//! --bench ratio`: streaming / one-shot at 512 B 1.009–1.018, was
+//! --bench ratio`: streaming / one-shot at 512 B 1.009–1.018 against
 //! 1.024–1.031, in the same machine phase). A `v1a` signature is decoded, with
 //! a plain table (the candidate is public: the sender, or an attacker, wrote
 //! it), and must be the canonical padded base64 of exactly 64 bytes.

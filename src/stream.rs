@@ -109,7 +109,7 @@ impl Verification<'_> {
     // `self`, right after `update` wrote the block's tail with short stores,
     // and the copy's vector loads stalled on store forwarding. A call takes
     // it by reference, and `v1` finishes in place: streaming / one-shot at
-    // 512 B 1.009-1.012, was 1.018-1.028 (in-process A/B).
+    // 512 B 1.009-1.012 against 1.018-1.028 inlined (in-process A/B).
     #[inline(never)]
     pub fn finish(mut self) -> Result<(), Error> {
         match self.state {

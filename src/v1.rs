@@ -6,9 +6,9 @@ use crate::{Error, Headers, Scheme, Signature, Signatures, compare, encode};
 /// A `v1` verification between the header checks and the comparison.
 ///
 /// 128 bytes: a move of up to 128 bytes is a few vector moves, a larger one a
-/// `memcpy` call, and `begin` returns the verification by move. With the key
-/// copied in (208 bytes), that call was most of the 4-5% streaming cost over
-/// one-shot at 512 B.
+/// `memcpy` call, and `begin` returns the verification by move. A copy of the
+/// key would make it 208 bytes, and that call would be most of a 4-5%
+/// streaming cost over one-shot at 512 B.
 pub(crate) struct Pending<'a> {
     key: &'a HmacKey,
     /// The signature header from the first candidate on, found before any
@@ -111,9 +111,9 @@ pub(crate) fn verify(key: &HmacKey, headers: &Headers<'_>, payload: &[u8]) -> Re
 /// header starts like a `v1` candidate (the usual delivery): the copy's short
 /// stores then reach the cache during the scan, where right before the next
 /// wide loads of the block (the move out of `begin`, the first compression)
-/// they stalled those loads on store forwarding. In streaming alone it took
-/// streaming / one-shot at 512 B from 1.02-1.04 to 0.99 (`cargo bench --bench
-/// ratio`); in one-shot too, one-shot got 3.5% faster at 64 B and 1.5% at
+/// they would stall those loads on store forwarding. Measured A/B against the
+/// copy after the scan (`cargo bench --bench ratio`): streaming / one-shot at
+/// 512 B 0.99 against 1.02-1.04, and one-shot 3.5% faster at 64 B and 1.5% at
 /// 512 B. Otherwise after the scan: a header with no candidate is rejected
 /// without the copy (80 instructions, a third of such a rejection), and a
 /// longer prefix, which compresses a block, is never hashed before the scan.

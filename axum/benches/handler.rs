@@ -1,7 +1,7 @@
 //! The server-side cost of the extractor without the network: requests built
 //! in memory go through the router with `tower::ServiceExt::oneshot`, to
 //! `VerifiedWebhook` and to a plain `Bytes` handler, in alternating batches.
-//! Loopback throughput (`--bench throughput`) is what the target is
+//! Loopback throughput (`--bench throughput`) is what the cost target is
 //! judged by; this is what shows where the extractor's time goes.
 //!
 //! `cargo bench -p webhook-signature-axum --bench handler`

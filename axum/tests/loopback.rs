@@ -21,7 +21,7 @@ async fn serve() -> std::net::SocketAddr {
 
 /// Writes `head` and `body_start`, then waits for the status line while
 /// holding back the rest of the body. The response can only come if the
-/// server did not wait for the body; the 1 s bound is the target.
+/// server did not wait for the body; 1 s is the bound such an early answer must meet.
 async fn status_without_sending_the_body(head: String, body_start: &[u8]) -> (u16, Duration) {
     let mut stream = TcpStream::connect(serve().await).await.unwrap();
     let started = Instant::now();

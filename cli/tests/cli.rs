@@ -283,8 +283,8 @@ fn send_to_listen_end_to_end() {
 
 /// A client that sends its headers and then stalls its body holds up no
 /// other delivery: one sent meanwhile is answered, and the stalled request
-/// gets 408 at `--body-timeout`. (Before, `listen` served one request at a
-/// time with no bound on reading a body, so the second sender waited forever.)
+/// gets 408 at `--body-timeout`: a listener that served one request at a
+/// time with no bound on reading a body would keep the second sender waiting.
 #[test]
 fn a_stalled_body_holds_up_no_other_delivery_and_gets_408() {
     let mut listener = Listener::start(&["--secret", SECRET, "--body-timeout", "1"]);
