@@ -159,7 +159,7 @@ fn is_signable_id(id: &[u8]) -> bool {
     let (words, _) = id.as_chunks::<8>();
     // The last eight bytes are one more word, overlapping the words above:
     // flags are OR-ed, so a byte checked twice changes nothing. (Copying the
-    // tail into a padded word was a `memcpy` call.) A shorter id is padded
+    // tail into a padded word would be a `memcpy` call.) A shorter id is padded
     // with a byte that passes ('a').
     let last = id.last_chunk::<8>().copied().unwrap_or_else(|| {
         let mut last = [b'a'; 8];

@@ -105,9 +105,9 @@ impl Verification<'_> {
     ///
     /// # Errors
     /// [`Error::NoMatchingSignature`] if no entry matches.
-    // Not inlined: inlined, the verification was copied into the by-value
-    // `self`, right after `update` wrote the block's tail with short stores,
-    // and the copy's vector loads stalled on store forwarding. A call takes
+    // Not inlined: inlined, the verification would be copied into the
+    // by-value `self`, right after `update` wrote the block's tail with short
+    // stores, and the copy's vector loads would stall on store forwarding. A call takes
     // it by reference, and `v1` finishes in place: streaming / one-shot at
     // 512 B 1.009-1.012 against 1.018-1.028 inlined (in-process A/B).
     #[inline(never)]

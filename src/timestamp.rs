@@ -140,9 +140,9 @@ fn eight_ascii(value: u64) -> [u8; 8] {
     digits.wrapping_add(u64::from_ne_bytes([b'0'; 8])).to_le_bytes()
 }
 
-/// The value of eight ASCII decimal digits, computed in one word: a ten-digit
-/// timestamp was a chain of ten dependent multiply-adds, about a third of
-/// rejecting a delivery with no supported signature. (The digit check and the
+/// The value of eight ASCII decimal digits, computed in one word: digit by
+/// digit, a ten-digit timestamp is a chain of ten dependent multiply-adds,
+/// about a third of rejecting a delivery with no supported signature. (The digit check and the
 /// three folding steps are those of simdjson's `parse_eight_digits_unrolled`.)
 fn eight_digits(text: [u8; 8]) -> Result<u64, Error> {
     const ZEROS: u64 = u64::from_ne_bytes([b'0'; 8]);
