@@ -217,7 +217,7 @@ async fn sqlite_survives_kill_9() {
     check_handler_calls(&dir, &expected_ids(), "a1");
 }
 
-#[path = "../../../inbox/tests/support/postgres.rs"]
+#[path = "../../inbox/tests/support/postgres.rs"]
 mod postgres_schema;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
