@@ -1,4 +1,5 @@
-//! `send`: POST a signed delivery and print the response status.
+//! `send`: POST a signed delivery and print the response status (and, on
+//! stderr, the id it made up, to find the delivery afterwards).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,7 +32,15 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
         Some(path) => input::read(path)?,
         None => gemini::sample_envelope(&args.event),
     };
-    let id = args.id.clone().map_or_else(input::new_message_id, Ok)?;
+    let id = match &args.id {
+        Some(id) => id.clone(),
+        None => {
+            let id = input::new_message_id()?;
+            // On stderr: stdout stays the status alone, as scripts read it.
+            eprintln!("webhook-id: {id}");
+            id
+        }
+    };
     let timestamp = Timestamp::now();
     let signature = sign::signature_header(&keys, &id, timestamp, &body)?;
     let status = post(&args.url, &Delivery { id: &id, timestamp, signature: &signature, body: &body })?;

@@ -279,6 +279,13 @@ fn send_to_listen_end_to_end() {
     let raw = run(&["send", &listener.url, "--secret", SECRET, "--id", "msg_raw", "-"], "not json at all");
     assert_eq!(stdout(&raw), "204\n");
     assert_eq!(listener.next_line(), "msg_raw - 204: valid");
+
+    // An id made up by `send` is printed, so the delivery can be found again.
+    let made_up = run(&["send", &listener.url, "--secret", SECRET], "");
+    assert_eq!(stdout(&made_up), "204\n");
+    let id = stderr(&made_up).trim().strip_prefix("webhook-id: ").unwrap().to_owned();
+    assert!(id.starts_with("msg_"), "{id}");
+    assert_eq!(listener.next_line(), format!("{id} video.generated 204: valid"));
 }
 
 /// A client that sends its headers and then stalls its body holds up no

@@ -145,7 +145,7 @@ fn main() {
 /// The receiver's worker on `inbox`, as in production (its log lines off).
 fn spawn_worker(inbox: Inbox) {
     let worker = Worker::new(inbox, "load").with_concurrency(DEFAULT_CONCURRENCY);
-    let handler = Handler { instance: "load".into(), log: None };
+    let handler = Handler::Log;
     tokio::spawn(async move {
         worker
             .run(move |row| {

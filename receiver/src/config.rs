@@ -17,6 +17,22 @@ use crate::MAX_BODY;
 /// whose commits its loops share (see the README's load figures).
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
+/// How long one forward may take unless `GEMINI_RECEIVER_FORWARD_TIMEOUT_SECS`
+/// says otherwise: connecting, sending, and the whole answer.
+pub const DEFAULT_FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Where committed deliveries go, and how they are signed there.
+#[derive(Debug)]
+pub struct Forwarding {
+    /// `GEMINI_RECEIVER_FORWARD_URL`: `http://` or `https://`.
+    pub url: reqwest::Url,
+    /// `GEMINI_RECEIVER_FORWARD_SECRET` (or `_FILE`): the application's
+    /// Standard Webhooks secret, not Gemini's.
+    pub key: Webhook,
+    /// `GEMINI_RECEIVER_FORWARD_TIMEOUT_SECS`, default [`DEFAULT_FORWARD_TIMEOUT`].
+    pub timeout: Duration,
+}
+
 /// Everything `main` reads from the environment.
 #[derive(Debug)]
 pub struct Config {
@@ -44,7 +60,11 @@ pub struct Config {
     /// run before it is cut off and retried, default 900 (the inbox's
     /// `DEFAULT_HANDLER_TIMEOUT`).
     pub handler_timeout: Duration,
-    /// `GEMINI_RECEIVER_HANDLER_LOG`: a file recording every handler call.
+    /// `GEMINI_RECEIVER_FORWARD_URL` and its secret and timeout: forward each
+    /// delivery to the application; without it, log a line per event.
+    pub forwarding: Option<Forwarding>,
+    /// `GEMINI_RECEIVER_HANDLER_LOG`: a file recording every handler call
+    /// (a test hook: see [`CallLog`](crate::CallLog)).
     pub handler_log: Option<std::path::PathBuf>,
     /// What a client may hold: `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS` (10),
     /// `GEMINI_RECEIVER_BODY_TIMEOUT_SECS` (30),
@@ -216,6 +236,7 @@ impl Config {
         let retention = Retention { dead_letters, ..Retention::default() };
         let handler_timeout =
             seconds("GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS", DEFAULT_HANDLER_TIMEOUT.as_secs())?;
+        let forwarding = forwarding(handler_timeout)?;
         let metrics_addr = env("GEMINI_RECEIVER_METRICS_ADDR")
             .map(|addr| {
                 addr.parse().map_err(|_| format!("GEMINI_RECEIVER_METRICS_ADDR: not host:port: {addr}"))
@@ -238,6 +259,7 @@ impl Config {
             lease,
             concurrency,
             handler_timeout,
+            forwarding,
             handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
             limits,
             max_body,
@@ -248,6 +270,43 @@ impl Config {
             queue_bound,
         })
     }
+}
+
+/// `GEMINI_RECEIVER_FORWARD_*`: none without a URL; with one, a secret is
+/// required, and a forward must end before the worker would cut its handler
+/// off (so its own, more precise error is the one kept).
+fn forwarding(handler_timeout: Duration) -> Result<Option<Forwarding>, String> {
+    let secret = secret_env("GEMINI_RECEIVER_FORWARD_SECRET")?;
+    let Some(text) = env("GEMINI_RECEIVER_FORWARD_URL") else {
+        if secret.is_some() {
+            return Err("GEMINI_RECEIVER_FORWARD_SECRET is set but GEMINI_RECEIVER_FORWARD_URL is not: \
+                        set the URL to forward deliveries, or unset the secret"
+                .to_owned());
+        }
+        return Ok(None);
+    };
+    let url = reqwest::Url::parse(&text).map_err(|e| format!("GEMINI_RECEIVER_FORWARD_URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        // Not echoed whole: the URL may carry credentials.
+        return Err(format!(
+            "GEMINI_RECEIVER_FORWARD_URL: not an http:// or https:// URL with a host (scheme {:?})",
+            url.scheme()
+        ));
+    }
+    let secret = secret.ok_or(
+        "GEMINI_RECEIVER_FORWARD_SECRET (or GEMINI_RECEIVER_FORWARD_SECRET_FILE) is required with \
+         GEMINI_RECEIVER_FORWARD_URL: the secret your application verifies the forwarded deliveries with",
+    )?;
+    let key = Webhook::new(&secret).map_err(|e| format!("GEMINI_RECEIVER_FORWARD_SECRET: {e}"))?;
+    let timeout = seconds("GEMINI_RECEIVER_FORWARD_TIMEOUT_SECS", DEFAULT_FORWARD_TIMEOUT.as_secs())?;
+    if timeout >= handler_timeout {
+        return Err(format!(
+            "GEMINI_RECEIVER_FORWARD_TIMEOUT_SECS ({}) must be shorter than GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS ({})",
+            timeout.as_secs(),
+            handler_timeout.as_secs()
+        ));
+    }
+    Ok(Some(Forwarding { url, key, timeout }))
 }
 
 impl Database {

@@ -6,7 +6,9 @@
 //!   `GEMINI_RECEIVER_DB_TIMEOUT_SECS`), else the SQLite file `GEMINI_RECEIVER_DB`
 //!   (default `gemini-inbox.sqlite3`);
 //! - `GEMINI_RECEIVER_INSTANCE`, `GEMINI_RECEIVER_LEASE_SECS`, `GEMINI_RECEIVER_CONCURRENCY`,
-//!   `GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS`, `GEMINI_RECEIVER_HANDLER_LOG`;
+//!   `GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS`, `GEMINI_RECEIVER_HANDLER_LOG` (a test hook);
+//! - `GEMINI_RECEIVER_FORWARD_URL`, `GEMINI_RECEIVER_FORWARD_SECRET` (or `_FILE`),
+//!   `GEMINI_RECEIVER_FORWARD_TIMEOUT_SECS`: forward each delivery to the application;
 //! - `GEMINI_RECEIVER_MAX_ATTEMPTS`, `GEMINI_RECEIVER_MAX_BACKOFF_SECS`,
 //!   `GEMINI_RECEIVER_DEAD_LETTER_RETENTION_DAYS`, `GEMINI_RECEIVER_QUEUE_BOUND`;
 //! - `GEMINI_RECEIVER_HEADER_TIMEOUT_SECS`, `GEMINI_RECEIVER_BODY_TIMEOUT_SECS`,
@@ -19,12 +21,13 @@
 //! On SIGTERM or SIGINT it stops accepting, answers the requests in flight
 //! (each committed as usual), lets the worker finish its row, and exits 0.
 
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use gemini_receiver::metrics::{HANDLER_SECONDS, Metrics};
-use gemini_receiver::{AppState, Config, Handler, metrics_router, router};
+use gemini_receiver::{AppState, CallLog, Config, Forwarder, Handler, metrics_router, router};
 use tokio::sync::watch;
 use webhook_signature_axum::{DEFAULT_BACKLOG, WebhookConfig, listen, serve, serve_with_stats};
 use webhook_signature_gemini::GeminiVerifier;
@@ -37,7 +40,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if config.as_ref().is_ok_and(|config| config.json_logs) {
         tracing_subscriber::fmt().json().with_env_filter(filter()).with_writer(std::io::stderr).init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr).init();
+        // Colour codes only for a person at a terminal, never in a file or a
+        // log pipeline; `NO_COLOR` (no-color.org) turns them off there too.
+        let ansi =
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        tracing_subscriber::fmt()
+            .with_ansi(ansi)
+            .with_env_filter(filter())
+            .with_writer(std::io::stderr)
+            .init();
     }
     let config = config?;
     let metrics = Metrics::install()?;
@@ -49,7 +60,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_retention(config.retention);
     let (stop, stopped) = watch::channel(false);
 
-    let handler = Handler { instance: config.instance.clone(), log: config.handler_log.clone() };
+    let handler = match &config.forwarding {
+        Some(forwarding) => {
+            let forwarder =
+                Forwarder::new(forwarding.url.clone(), forwarding.key.clone(), forwarding.timeout)?;
+            tracing::info!(url = %without_credentials(&forwarding.url), "forwarding deliveries");
+            Handler::Forward(forwarder)
+        }
+        None => {
+            tracing::info!("no GEMINI_RECEIVER_FORWARD_URL: each delivery is logged, not forwarded");
+            Handler::Log
+        }
+    };
+    // The crash and retry tests' hook, when they set it: a layer in front of
+    // the handler, not part of it.
+    let call_log = config.handler_log.clone().map(|path| CallLog { instance: config.instance.clone(), path });
     let handled = WorkerStats::new();
     let worker = Worker::new(inbox.clone(), config.instance.clone())
         .with_lease(config.lease)
@@ -57,8 +82,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_handler_timeout(config.handler_timeout)
         .with_stats(handled.clone());
     let handle = move |row: webhook_signature_inbox::Claimed| {
-        let handler = handler.clone();
+        let (handler, call_log) = (handler.clone(), call_log.clone());
         async move {
+            if let Some(call_log) = &call_log {
+                call_log.record(&row).await?;
+            }
             let started = Instant::now();
             let outcome = handler.handle(&row).await;
             ::metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
@@ -144,6 +172,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("the inbox worker stopped while the receiver served".into());
     }
     Ok(())
+}
+
+/// `url` for the log: the application's credentials, if it carries any, left out.
+fn without_credentials(url: &reqwest::Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    shown.to_string()
 }
 
 /// Resolves once `stopped` turns true (or its sender is gone).

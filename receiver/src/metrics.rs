@@ -28,6 +28,12 @@ const BUCKETS: &[f64] =
 pub const COMMIT_SECONDS: &str = "gemini_receiver_commit_seconds";
 /// How long the worker's handler took per row.
 pub const HANDLER_SECONDS: &str = "gemini_receiver_handler_seconds";
+/// Forwards to the application, by `outcome` (`delivered`, `refused`,
+/// `timeout`, `error`) and `status_class` (`2xx` … `5xx`, or `none` when
+/// there was no answer).
+pub const FORWARDS_TOTAL: &str = "gemini_receiver_forwards_total";
+/// How long one forward took, from the request to the end of the answer.
+pub const FORWARD_SECONDS: &str = "gemini_receiver_forward_seconds";
 
 /// What the handler decided for each delivery it saw (the extractor's
 /// refusals are counted by the extractor).

@@ -8,49 +8,16 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{SECRET, free_port, receiver, scratch};
+use common::{deliver, eventually, free_port, receiver, scratch};
 use rusqlite::{Connection, OptionalExtension, params};
-use webhook_signature::{Timestamp, Webhook};
 
 const DAY: i64 = 86_400;
 
 fn now() -> i64 {
     i64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap()
-}
-
-/// Waits until `done` gives a value, checking every 50 ms, for at most `bound`.
-fn eventually<T>(what: &str, bound: Duration, mut done: impl FnMut() -> Option<T>) -> T {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = done() {
-            return value;
-        }
-        assert!(started.elapsed() < bound, "not within {bound:?}: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// One signed delivery; the status line's code.
-fn deliver(port: u16, id: &str) -> u16 {
-    let body = r#"{"type":"batch.succeeded","version":"v1","data":{"id":"batches/1"}}"#;
-    let timestamp = Timestamp::now();
-    let signature = Webhook::new(SECRET).unwrap().sign(id, timestamp, body.as_bytes()).unwrap();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "POST /webhooks/gemini HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\
-         webhook-id: {id}\r\nwebhook-timestamp: {timestamp}\r\nwebhook-signature: {signature}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer[9..12].parse().unwrap()
 }
 
 /// The row's `(attempts, next_attempt_at, failed_at, claimed_by, last_error)`.
