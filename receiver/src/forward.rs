@@ -196,7 +196,9 @@ fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// The error without its URL: the operator knows it, and it may carry credentials.
 fn failure(error: reqwest::Error) -> ForwardError {
+    let error = error.without_url();
     if error.is_timeout() {
         ForwardError::Timeout(chain(&error))
     } else {

@@ -120,3 +120,42 @@ fn settings_that_cannot_work_together_are_refused() {
         assert!(stderr.contains(message), "{settings:?}: {stderr}");
     }
 }
+
+/// Forwarding misconfigured stops the receiver, naming what to fix: a URL
+/// without its secret, a secret without its URL (deliveries would only be
+/// logged), a URL that is not http(s), a secret that is not one, and a
+/// forward timeout the worker would cut short. A credential in the URL is
+/// never echoed.
+#[test]
+fn forwarding_without_what_it_needs_is_refused() {
+    let url = ("GEMINI_RECEIVER_FORWARD_URL", "http://127.0.0.1:9/hook");
+    let secret = ("GEMINI_RECEIVER_FORWARD_SECRET", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD");
+    let cases: [(&[(&str, &str)], &str); 6] = [
+        (&[url], "GEMINI_RECEIVER_FORWARD_SECRET (or GEMINI_RECEIVER_FORWARD_SECRET_FILE) is required"),
+        (&[secret], "GEMINI_RECEIVER_FORWARD_SECRET is set but GEMINI_RECEIVER_FORWARD_URL is not"),
+        (
+            &[("GEMINI_RECEIVER_FORWARD_URL", "ftp://user:hunter2@host/x"), secret],
+            "GEMINI_RECEIVER_FORWARD_URL: not an http:// or https:// URL",
+        ),
+        (&[("GEMINI_RECEIVER_FORWARD_URL", "127.0.0.1:8000"), secret], "GEMINI_RECEIVER_FORWARD_URL: "),
+        (&[url, ("GEMINI_RECEIVER_FORWARD_SECRET", "whsec_!!")], "GEMINI_RECEIVER_FORWARD_SECRET: "),
+        (
+            &[url, secret, ("GEMINI_RECEIVER_FORWARD_TIMEOUT_SECS", "900")],
+            "GEMINI_RECEIVER_FORWARD_TIMEOUT_SECS (900) must be shorter than GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS (900)",
+        ),
+    ];
+    for (i, (variables, message)) in cases.iter().enumerate() {
+        let dir = scratch("config", &format!("forward-{i}"));
+        let log = dir.join("stderr");
+        let mut command = receiver(free_port(), &log);
+        command.env("GEMINI_RECEIVER_DB", dir.join("inbox.sqlite3"));
+        for (name, value) in *variables {
+            command.env(name, value);
+        }
+        let status = command.status().unwrap();
+        let stderr = std::fs::read_to_string(&log).unwrap();
+        assert!(!status.success(), "#{i}: {stderr}");
+        assert!(stderr.contains(message), "#{i}: {stderr}");
+        assert!(!stderr.contains("hunter2"), "#{i}: {stderr}");
+    }
+}

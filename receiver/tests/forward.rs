@@ -149,6 +149,12 @@ fn a_delivery_reaches_the_application_after_two_failures() {
     let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(shown["state"], "processed");
     assert_eq!(shown["last_error"], "status 503: application restarting");
+
+    // The log, written to a file, names each failure and carries no colour codes.
+    let log = std::fs::read_to_string(dir.join("stderr")).unwrap();
+    assert!(log.contains("forwarding deliveries"), "{log}");
+    assert!(log.contains("forward failed"), "{log}");
+    assert!(!log.contains('\u{1b}'), "{log:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -174,6 +180,7 @@ fn deliveries_wait_for_an_application_that_is_down() {
         });
         let last_error = last_error.unwrap();
         assert!(last_error.to_lowercase().contains("connection refused"), "{last_error}");
+        assert!(!last_error.contains("127.0.0.1"), "no URL, which may carry credentials: {last_error}");
     }
 
     // The application comes back: each delivery arrives, once.
