@@ -33,8 +33,26 @@ use webhook_signature_axum::{DEFAULT_BACKLOG, WebhookConfig, listen, serve, serv
 use webhook_signature_gemini::GeminiVerifier;
 use webhook_signature_inbox::{Handled, Worker, WorkerStats, run_retention, unix_now};
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the receiver; a setting or a start that fails is one line on stderr
+/// (its text, not its debug form) and exit status 1.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("gemini-receiver: cannot start the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("gemini-receiver: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env();
     let filter = || tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if config.as_ref().is_ok_and(|config| config.json_logs) {

@@ -1,0 +1,21 @@
+"""An application behind gemini-receiver: it verifies each forwarded delivery
+with its own secret (FORWARD_SECRET, the receiver's
+GEMINI_RECEIVER_FORWARD_SECRET) and answers 204. Run it with
+``uvicorn --app-dir receiver/examples fastapi_app:app --port 8000``."""
+
+import json
+import os
+
+from fastapi import Depends, FastAPI, Response
+from webhook_signature.fastapi import VerifiedDelivery, WebhookVerifier
+
+app = FastAPI()
+verified = WebhookVerifier(os.environ["FORWARD_SECRET"], max_body=1 << 20)
+
+
+@app.post("/gemini")
+async def gemini(delivery: VerifiedDelivery = Depends(verified)) -> Response:
+    event = json.loads(delivery.body)
+    print(f"received {delivery.id} {event['type']}", flush=True)
+    # Deduplicate on delivery.id: a delivery can arrive twice (see Guarantees).
+    return Response(status_code=204)
