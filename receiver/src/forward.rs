@@ -180,7 +180,14 @@ impl Forwarder {
             }
         }
         excerpt.truncate(ERROR_EXCERPT);
-        let excerpt = String::from_utf8_lossy(&excerpt).trim().to_owned();
+        // One line of plain text for the log and the console: the answer's
+        // control characters (line breaks, terminal escapes) become spaces.
+        let excerpt: String = String::from_utf8_lossy(&excerpt)
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .to_owned();
         Err(ForwardError::Status { status: status.as_u16(), excerpt, location })
     }
 }

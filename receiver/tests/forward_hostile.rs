@@ -67,6 +67,15 @@ async fn a_redirect_is_a_failure_and_not_followed() {
 }
 
 #[tokio::test]
+async fn an_answer_becomes_one_line_of_plain_text() {
+    let app = axum::Router::new()
+        .route("/hook", post(|| async { (StatusCode::BAD_GATEWAY, "upstream\r\n\u{1b}[2Jdown\n") }));
+    let url = serve(app).await;
+    let error = forwarder(url, Duration::from_secs(10)).forward(&claimed()).await.unwrap_err();
+    assert_eq!(error.to_string(), "status 502: upstream   [2Jdown");
+}
+
+#[tokio::test]
 async fn a_huge_answer_is_read_only_for_its_excerpt() {
     // 64 MiB of 'x', produced as it is read: never held whole by either side.
     let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
