@@ -12,6 +12,10 @@ if [ ! -x "$venv/bin/python" ]; then
   echo "no $venv: run scripts/python.sh first" >&2
   exit 1
 fi
+echo "=== the README's FastAPI snippet is receiver/examples/fastapi_app.py"
+diff <(sed -n '/^import json/,/^    return Response(status_code=204)/p' receiver/README.md) \
+  <(sed -n '/^import json/,$p' receiver/examples/fastapi_app.py)
+"$venv/bin/python" -m mypy --strict receiver/examples/fastapi_app.py
 "$venv/bin/pip" install --quiet "uvicorn==0.38.0"
 cargo build --quiet -p gemini-receiver -p webhook-signature-cli
 cli=target/debug/webhook-signature

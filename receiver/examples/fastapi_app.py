@@ -17,5 +17,5 @@ verified = WebhookVerifier(os.environ["FORWARD_SECRET"], max_body=1 << 20)
 async def gemini(delivery: VerifiedDelivery = Depends(verified)) -> Response:
     event = json.loads(delivery.body)
     print(f"received {delivery.id} {event['type']}", flush=True)
-    # Deduplicate on delivery.id: a delivery can arrive twice (see Guarantees).
+    # Deduplicate on delivery.id: the receiver delivers at least once.
     return Response(status_code=204)
