@@ -40,7 +40,7 @@ within_30s() {
 }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-forward_secret=$("$cli" keygen | head -1)
+forward_secret=$("$cli" keygen | sed -n 1p)
 app_port=$(free_port)
 port=$(free_port)
 FORWARD_SECRET=$forward_secret "$venv/bin/uvicorn" --app-dir receiver/examples fastapi_app:app \
