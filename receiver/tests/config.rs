@@ -159,3 +159,21 @@ fn forwarding_without_what_it_needs_is_refused() {
         assert!(!stderr.contains("hunter2"), "#{i}: {stderr}");
     }
 }
+
+/// An SQLite inbox in a folder that does not exist: the folder is named, in
+/// plain text (not a debug form), and nothing is created.
+#[test]
+fn a_missing_folder_is_named() {
+    let dir = scratch("config", "missing-folder");
+    let log = dir.join("stderr");
+    let missing = dir.join("no-such-folder");
+    let status = receiver(free_port(), &log)
+        .env("GEMINI_RECEIVER_DB", missing.join("inbox.sqlite3"))
+        .status()
+        .unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(!status.success(), "{stderr}");
+    let line = format!("the folder {} does not exist", missing.display());
+    assert!(stderr.lines().any(|l| l.starts_with("gemini-receiver: ") && l.contains(&line)), "{stderr}");
+    assert!(!missing.exists());
+}

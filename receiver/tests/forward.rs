@@ -94,6 +94,17 @@ fn cli() -> PathBuf {
     cli
 }
 
+/// The receiver's `/metrics` page.
+fn metrics(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut page = String::new();
+    stream.read_to_string(&mut page).unwrap();
+    page
+}
+
 fn stop(mut child: Child) {
     child.kill().unwrap();
     child.wait().unwrap();
@@ -115,7 +126,15 @@ fn a_delivery_reaches_the_application_after_two_failures() {
     let (_, last_error, attempts) = eventually("the row processed", BOUND, || {
         row(&db, "msg_forwarded").filter(|(processed_at, ..)| processed_at.is_some())
     });
+    let page = metrics(port);
     stop(child);
+    for line in [
+        r#"gemini_receiver_forwards_total{outcome="refused",status_class="5xx"} 2"#,
+        r#"gemini_receiver_forwards_total{outcome="delivered",status_class="2xx"} 1"#,
+        "gemini_receiver_forward_seconds_count 3",
+    ] {
+        assert!(page.lines().any(|l| l == line), "{line} not in\n{page}");
+    }
 
     assert_eq!(attempts, 3);
     assert_eq!(last_error.as_deref(), Some("status 503: application restarting"));
