@@ -48,6 +48,9 @@ pub struct Claimed {
     pub attempts: i64,
     /// This claim's token: only this attempt may renew, complete or fail the row.
     pub claim_token: i64,
+    /// The row's `replay_key`: set for what the sender signed apart from
+    /// `webhook_id` (a dynamic Gemini delivery), else `None`.
+    pub replay_key: Option<String>,
 }
 
 impl Claimed {
@@ -67,6 +70,7 @@ impl Claimed {
             authenticated: self.authenticated.clone(),
             attempts: self.attempts,
             claim_token: self.claim_token,
+            replay_key: self.replay_key.clone(),
         }
     }
 }

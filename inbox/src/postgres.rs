@@ -205,7 +205,7 @@ const CLAIM: &str = concat!(
     " AND attempts < $4::bigint ORDER BY ",
     postgres_due!(),
     " LIMIT $7 FOR UPDATE SKIP LOCKED) \
-    RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts"
+    RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts, replay_key"
 );
 
 /// Processed if the claim still holds the row; a repeat by the same claim (a
@@ -523,6 +523,7 @@ fn claimed(row: &Row, token: i64) -> Result<Claimed, InboxError> {
         authenticated: row.try_get(4)?,
         attempts: i64::from(row.try_get::<_, i32>(5)?),
         claim_token: token,
+        replay_key: row.try_get(6)?,
     })
 }
 

@@ -407,6 +407,7 @@ fn claim(
                 authenticated: row.get(4)?,
                 attempts: row.get(5)?,
                 claim_token: token,
+                replay_key: row.get(6)?,
             })
         },
     )?;
@@ -438,7 +439,7 @@ fn claim_sql(limit: usize) -> String {
          WHERE rowid {compare} (SELECT rowid FROM deliveries \
            WHERE processed_at IS NULL AND failed_at IS NULL AND {due} <= ?3 AND attempts < ?4 \
            ORDER BY {due} LIMIT {limit}) \
-         RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts",
+         RETURNING webhook_id, event_type, webhook_timestamp, body, authenticated, attempts, replay_key",
         backoff = backoff!("attempts + 1"),
         due = sqlite_due!(),
     )

@@ -19,6 +19,9 @@ use crate::metrics::{FORWARD_SECONDS, FORWARDS_TOTAL};
 
 /// The envelope's `type` (or `unknown`), as the inbox stored it.
 pub const EVENT_TYPE_HEADER: &str = "gemini-event-type";
+/// Gemini's mode: `static` (a `v1` signature under the project's secret) or
+/// `dynamic` (an RS256 token; the row has a replay key).
+pub const MODE_HEADER: &str = "gemini-mode";
 /// What the receiver authenticated: `signature` (the body was signed) or
 /// `bearer-token` (a dynamic delivery whose token does not bind the body).
 pub const AUTHENTICATED_HEADER: &str = "gemini-authenticated";
@@ -152,6 +155,9 @@ impl Forwarder {
                 request = request.header(name, value);
             }
         }
+        // Only dynamic deliveries are stored with a replay key.
+        let mode = if row.replay_key.is_some() { "dynamic" } else { "static" };
+        request = request.header(MODE_HEADER, mode);
         let mut response = request.send().await.map_err(failure)?;
         let status = response.status();
         if status.is_success() {

@@ -16,16 +16,21 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
 use common::{BODY, deliver, eventually, free_port, receiver, scratch};
 use rusqlite::{Connection, OptionalExtension};
-use webhook_signature::{Headers, Webhook};
+use webhook_signature::{Headers, Timestamp, Webhook};
+use webhook_signature_gemini::TokenSigner;
 
 /// The application's secret (not Gemini's): 24 arbitrary bytes in base64,
 /// for these tests only.
 const FORWARD_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 const BOUND: Duration = Duration::from_secs(60);
+
+const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
+const KEY_A: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
+const JWKS_A: &str = include_str!("../../tests/fixtures/jwt/jwks-a.json");
 
 /// What the application received: one entry per request.
 #[derive(Clone, Default)]
@@ -51,23 +56,27 @@ async fn hook(State(target): State<Target>, headers: HeaderMap, body: Bytes) -> 
     }
 }
 
-/// Serves `target` on 127.0.0.1:`port` until `runtime` is dropped.
+/// Serves `target` on 127.0.0.1:`port` until `runtime` is dropped, with
+/// the test JWKS at `/jwks.json` for dynamic deliveries.
 fn serve(runtime: &tokio::runtime::Runtime, port: u16, target: &Target) {
-    let app = axum::Router::new().route("/hook", post(hook)).with_state(target.clone());
+    let app = axum::Router::new()
+        .route("/hook", post(hook))
+        .route("/jwks.json", get(|| async { JWKS_A }))
+        .with_state(target.clone());
     let listener = runtime.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port))).unwrap();
     runtime.spawn(async move { axum::serve(listener, app).await });
 }
 
 /// The receiver on `port` with its SQLite inbox in `dir`, forwarding to
-/// `target_port`.
-fn forwarding_receiver(dir: &Path, port: u16, target_port: u16) -> Child {
-    receiver(port, &dir.join("stderr"))
+/// `target_port`; add the test's own variables, then spawn it.
+fn forwarding_receiver(dir: &Path, port: u16, target_port: u16) -> Command {
+    let mut command = receiver(port, &dir.join("stderr"));
+    command
         .env("GEMINI_RECEIVER_DB", dir.join("inbox.sqlite3"))
         .env("GEMINI_RECEIVER_FORWARD_URL", format!("http://127.0.0.1:{target_port}/hook"))
         .env("GEMINI_RECEIVER_FORWARD_SECRET", FORWARD_SECRET)
-        .env("GEMINI_RECEIVER_MAX_BACKOFF_SECS", "1")
-        .spawn()
-        .unwrap()
+        .env("GEMINI_RECEIVER_MAX_BACKOFF_SECS", "1");
+    command
 }
 
 /// `(processed_at, last_error)` of the row `id`, once it exists.
@@ -118,7 +127,7 @@ fn a_delivery_reaches_the_application_after_two_failures() {
     let target_port = free_port();
     serve(&runtime, target_port, &target);
     let port = free_port();
-    let child = forwarding_receiver(&dir, port, target_port);
+    let child = forwarding_receiver(&dir, port, target_port).spawn().unwrap();
     eventually("listening", BOUND, || std::net::TcpStream::connect(("127.0.0.1", port)).ok());
 
     assert_eq!(deliver(port, "msg_forwarded"), 204);
@@ -154,6 +163,7 @@ fn a_delivery_reaches_the_application_after_two_failures() {
         assert!(gemini.verify_ignoring_timestamp(&signed, body).is_err(), "signed anew, not Gemini's");
         assert_eq!(header(headers, "gemini-event-type"), "batch.succeeded");
         assert_eq!(header(headers, "gemini-authenticated"), "signature");
+        assert_eq!(header(headers, "gemini-mode"), "static");
         assert_eq!(header(headers, "content-type"), "application/json");
     }
 
@@ -182,7 +192,7 @@ fn deliveries_wait_for_an_application_that_is_down() {
     let dir = scratch("forward", "down");
     let target_port = free_port();
     let port = free_port();
-    let child = forwarding_receiver(&dir, port, target_port);
+    let child = forwarding_receiver(&dir, port, target_port).spawn().unwrap();
     eventually("listening", BOUND, || std::net::TcpStream::connect(("127.0.0.1", port)).ok());
 
     // Nobody listens on the target's port: every delivery is still acknowledged.
@@ -217,4 +227,67 @@ fn deliveries_wait_for_an_application_that_is_down() {
     arrived.sort();
     assert_eq!(arrived, ids);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A dynamic delivery (an RS256 token that does not bind the body) is
+/// forwarded as such: `gemini-mode: dynamic`, `gemini-authenticated:
+/// bearer-token`, signed under the forward secret like any other.
+#[test]
+fn a_dynamic_delivery_is_forwarded_as_dynamic() {
+    let dir = scratch("forward", "dynamic");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let target = Target::default();
+    let target_port = free_port();
+    serve(&runtime, target_port, &target);
+    let port = free_port();
+    let child = forwarding_receiver(&dir, port, target_port)
+        .env("GEMINI_WEBHOOK_AUDIENCE", AUDIENCE)
+        .env("GEMINI_WEBHOOK_JWKS_URL", format!("http://127.0.0.1:{target_port}/jwks.json"))
+        .spawn()
+        .unwrap();
+    eventually("listening", BOUND, || std::net::TcpStream::connect(("127.0.0.1", port)).ok());
+
+    let now = Timestamp::now().as_unix_secs();
+    let claims = serde_json::json!({"aud": AUDIENCE, "iat": now, "exp": now + 300});
+    let token =
+        TokenSigner::from_pem(KEY_A.as_bytes(), "demo-a").unwrap().sign(claims.as_object().unwrap()).unwrap();
+    assert_eq!(deliver_signed(port, "msg_dynamic", &token), 204);
+    let db = Connection::open(dir.join("inbox.sqlite3")).unwrap();
+    eventually("the row processed", BOUND, || {
+        row(&db, "msg_dynamic").filter(|(processed_at, ..)| processed_at.is_some())
+    });
+    stop(child);
+
+    let seen = target.seen();
+    assert_eq!(seen.len(), 1);
+    let (headers, body) = &seen[0];
+    assert_eq!(body.as_ref(), BODY.as_bytes());
+    assert_eq!(header(headers, "gemini-mode"), "dynamic");
+    assert_eq!(header(headers, "gemini-authenticated"), "bearer-token");
+    let signed = Headers {
+        id: header(headers, "webhook-id"),
+        timestamp: header(headers, "webhook-timestamp"),
+        signature: header(headers, "webhook-signature"),
+    };
+    assert_eq!(signed.id, "msg_dynamic");
+    Webhook::new(FORWARD_SECRET).unwrap().verify_ignoring_timestamp(&signed, body).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// [`BODY`] with `signature` as its `webhook-signature`; the status code.
+fn deliver_signed(port: u16, id: &str, signature: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST /webhooks/gemini HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\
+         webhook-id: {id}\r\nwebhook-timestamp: {}\r\nwebhook-signature: {signature}\r\n\r\n{BODY}",
+        BODY.len(),
+        Timestamp::now()
+    )
+    .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer[9..12].parse().unwrap()
 }

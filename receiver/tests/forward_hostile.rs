@@ -29,6 +29,7 @@ fn claimed() -> Claimed {
         authenticated: "signature".into(),
         attempts: 1,
         claim_token: 1,
+        replay_key: None,
     }
 }
 

@@ -144,6 +144,15 @@ pub async fn replays_are_duplicates(inbox: &Inbox) {
     assert_eq!(inbox.insert(delivery("msg_4", T0)).await.unwrap(), Inserted::New, "no key: the id decides");
     assert_eq!(inbox.insert(delivery("msg_5", T0)).await.unwrap(), Inserted::New);
     assert_eq!(inbox.get("msg_2").await.unwrap(), None);
+    // A worker sees each row's key (a receiver tells the modes apart by it).
+    let mut claimed = inbox.claim("w", Duration::from_secs(30), T0, 10).await.unwrap();
+    claimed.sort_by(|a, b| a.webhook_id.cmp(&b.webhook_id));
+    let keys: Vec<_> =
+        claimed.iter().map(|row| (row.webhook_id.as_str(), row.replay_key.as_deref())).collect();
+    assert_eq!(
+        keys,
+        [("msg_1", Some("jti:abc")), ("msg_3", Some("jti:def")), ("msg_4", None), ("msg_5", None)]
+    );
 }
 
 /// A worker that dies mid-attempt costs the row that attempt: it is due
