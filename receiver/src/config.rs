@@ -14,7 +14,7 @@ use crate::MAX_BODY;
 
 /// Handlers running at once unless `GEMINI_RECEIVER_CONCURRENCY` says otherwise:
 /// enough for the worker to keep up with a burst of deliveries on SQLite,
-/// whose commits its loops share (see the README's load figures).
+/// whose commits its loops share (see the load figures in `benches/README.md`).
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
 /// How long one forward may take unless `GEMINI_RECEIVER_FORWARD_TIMEOUT_SECS`
