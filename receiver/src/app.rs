@@ -54,6 +54,16 @@ pub struct AppState {
     pub worker_alive: Arc<AtomicBool>,
 }
 
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("inbox", &self.inbox)
+            .field("commit_timeout", &self.commit_timeout)
+            .field("accepting", &self.accepting)
+            .finish_non_exhaustive()
+    }
+}
+
 impl AppState {
     /// The state for `webhooks` and `inbox`, with the system clock, accepting.
     #[must_use]

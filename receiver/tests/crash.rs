@@ -221,6 +221,7 @@ async fn sqlite_survives_kill_9() {
 mod postgres_schema;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 async fn postgres_survives_losing_one_of_two_instances() {
     let Some(url) = postgres_schema::database("crash_two").await else { return };
     let dir = scratch("postgres");
@@ -292,6 +293,7 @@ fn restart_postgres() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 async fn postgres_restart_mid_run_heals_without_a_receiver_restart() {
     let Some(url) = postgres_schema::database("restart").await else { return };
     if Command::new("pg_ctlcluster").arg("--help").output().is_err() {
