@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use webhook_signature_axum::{ServeStats, VerifiedWebhook, WebhookConfig};
-use webhook_signature_gemini::{Authenticated, GeminiVerified, GeminiVerifier, Mode};
+use webhook_signature_gemini::{Authenticated, GeminiVerified, GeminiVerifier, JobCapabilities, Mode};
 use webhook_signature_inbox::{Inbox, InboxError, Inserted, NewDelivery, WorkerStats};
 
 use crate::metrics::{COMMIT_SECONDS, Metrics, Outcomes};
@@ -52,6 +52,10 @@ pub struct AppState {
     /// Cleared if the inbox's worker stops while the receiver serves, so
     /// `/readyz` turns 503: deliveries would be acknowledged that nobody handles.
     pub worker_alive: Arc<AtomicBool>,
+    /// If set, every dynamic delivery must carry a job capability issued
+    /// under this secret, in its path (`/webhooks/gemini/<capability>`) or as
+    /// `?t=<capability>`: a job someone else pointed at this URL is refused.
+    pub capabilities: Option<Arc<JobCapabilities>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -79,6 +83,7 @@ impl AppState {
             server: ServeStats::new(),
             handled: WorkerStats::new(),
             worker_alive: Arc::new(AtomicBool::new(true)),
+            capabilities: None,
         }
     }
 
@@ -92,6 +97,12 @@ impl AppState {
     #[must_use]
     pub fn with_commit_timeout(self, commit_timeout: Duration) -> Self {
         Self { commit_timeout, ..self }
+    }
+
+    /// Requires a job capability on dynamic deliveries (see [`capabilities`](Self::capabilities)).
+    #[must_use]
+    pub fn with_capabilities(self, capabilities: Option<JobCapabilities>) -> Self {
+        Self { capabilities: capabilities.map(Arc::new), ..self }
     }
 
     /// The clock for `received_at`, for tests.
@@ -111,12 +122,19 @@ impl FromRef<AppState> for WebhookConfig<GeminiVerifier> {
 /// `POST /webhooks/gemini`, `GET /healthz`, `GET /readyz`, and `GET /metrics`
 /// when the state has metrics.
 pub fn router(state: AppState) -> Router {
+    let capability = middleware::from_fn_with_state(state.clone(), check_capability);
     let mut router = Router::new()
-        .route("/webhooks/gemini", post(receive).layer(middleware::from_fn(stamp)))
+        .route("/webhooks/gemini", post(receive).layer(capability.clone()).layer(middleware::from_fn(stamp)))
         .route("/healthz", get(|| async { StatusCode::OK }))
         .route("/readyz", get(ready));
     if state.metrics.is_some() {
         router = router.route("/metrics", get(serve_metrics));
+    }
+    if state.capabilities.is_some() {
+        router = router.route(
+            "/webhooks/gemini/{capability}",
+            post(receive).layer(capability).layer(middleware::from_fn(stamp)),
+        );
     }
     router.with_state(state)
 }
@@ -130,6 +148,35 @@ async fn serve_metrics(State(state): State<AppState>) -> Response {
     let Some(metrics) = &state.metrics else { return StatusCode::NOT_FOUND.into_response() };
     let page = metrics.render(&state).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], page).into_response()
+}
+
+/// The nonce of a delivery's valid job capability.
+#[derive(Clone, Debug)]
+struct Capability(String);
+
+/// With capabilities on, a capability in the path or in `?t=` must check
+/// before anything else is done for the request (no JWKS fetch, no body
+/// read): 401 otherwise. Whether a dynamic delivery must have one is decided
+/// after verification, in [`receive`].
+async fn check_capability(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(capabilities) = &state.capabilities else { return next.run(request).await };
+    let uri = request.uri();
+    let in_path = uri.path().strip_prefix("/webhooks/gemini/").filter(|rest| !rest.is_empty());
+    let in_query = uri.query().and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("t=")));
+    if let Some(given) = in_path.or(in_query) {
+        match capabilities.check(given) {
+            Ok(nonce) => {
+                let nonce = nonce.to_owned();
+                request.extensions_mut().insert(Capability(nonce));
+            }
+            Err(error) => {
+                Outcomes::count(&state.outcomes.refused);
+                tracing::warn!(%error, "a job capability that does not check: 401");
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+        }
+    }
+    next.run(request).await
 }
 
 /// When a delivery arrived, for the time-to-commit histogram.
@@ -177,9 +224,22 @@ async fn ready(State(state): State<AppState>) -> StatusCode {
 async fn receive(
     State(state): State<AppState>,
     Extension(Received(received)): Extension<Received>,
+    capability: Option<Extension<Capability>>,
     webhook: VerifiedWebhook<GeminiVerifier>,
 ) -> Response {
     let VerifiedWebhook { id, timestamp, body, verified, .. } = webhook;
+    if state.capabilities.is_some() && matches!(verified.mode, Mode::Dynamic(_)) {
+        match capability {
+            Some(Extension(Capability(nonce))) => {
+                tracing::debug!(webhook_id = %id, job = %nonce, "job capability")
+            }
+            None => {
+                Outcomes::count(&state.outcomes.refused);
+                tracing::warn!(webhook_id = %id, "dynamic delivery without a job capability: 401");
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+        }
+    }
     // What the sender signed, when the id does not cover it (dynamic mode):
     // a token resent under a new `webhook-id` is then a duplicate.
     let replay_key = verified.replay_key().map(|key| key.to_string());

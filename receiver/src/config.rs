@@ -63,6 +63,12 @@ pub struct Config {
     /// `GEMINI_RECEIVER_FORWARD_URL` and its secret and timeout: forward each
     /// delivery to the application; without it, log a line per event.
     pub forwarding: Option<Forwarding>,
+    /// `GEMINI_RECEIVER_CAPABILITY_SECRET` (or `_FILE`, at least 32 bytes):
+    /// every dynamic delivery must come to `/webhooks/gemini/<capability>`
+    /// (or `?t=<capability>`) with a capability issued under this secret
+    /// when its job was created (`JobCapabilities`), so a job someone else
+    /// pointed at this URL is refused.
+    pub capabilities: Option<webhook_signature_gemini::JobCapabilities>,
     /// `GEMINI_RECEIVER_HANDLER_LOG`: a file recording every handler call
     /// (a test hook: see [`CallLog`](crate::CallLog)).
     pub handler_log: Option<std::path::PathBuf>,
@@ -237,6 +243,12 @@ impl Config {
         let handler_timeout =
             seconds("GEMINI_RECEIVER_HANDLER_TIMEOUT_SECS", DEFAULT_HANDLER_TIMEOUT.as_secs())?;
         let forwarding = forwarding(handler_timeout)?;
+        let capabilities = secret_env("GEMINI_RECEIVER_CAPABILITY_SECRET")?
+            .map(|secret| {
+                webhook_signature_gemini::JobCapabilities::new(secret.as_bytes())
+                    .map_err(|e| format!("GEMINI_RECEIVER_CAPABILITY_SECRET: {e}"))
+            })
+            .transpose()?;
         let metrics_addr = env("GEMINI_RECEIVER_METRICS_ADDR")
             .map(|addr| {
                 addr.parse().map_err(|_| format!("GEMINI_RECEIVER_METRICS_ADDR: not host:port: {addr}"))
@@ -260,6 +272,7 @@ impl Config {
             concurrency,
             handler_timeout,
             forwarding,
+            capabilities,
             handler_log: env("GEMINI_RECEIVER_HANDLER_LOG").map(Into::into),
             limits,
             max_body,

@@ -129,8 +129,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let verifier = GeminiVerifier::new(config.receiver, config.jwks)?;
     let webhooks = WebhookConfig::new(verifier).with_max_body(config.max_body);
-    let state =
-        AppState { handled: handled.clone(), ..AppState::new(webhooks, inbox) }.with_metrics(Some(metrics));
+    let state = AppState { handled: handled.clone(), ..AppState::new(webhooks, inbox) }
+        .with_metrics(Some(metrics))
+        .with_capabilities(config.capabilities);
     // `served` is also read for the last log line, beside `handled`.
     let (accepting, served, worker_alive) =
         (state.accepting.clone(), state.server.clone(), state.worker_alive.clone());

@@ -45,6 +45,8 @@ pub struct Outcomes {
     pub duplicate: AtomicU64,
     /// The inbox could not commit: 503.
     pub unavailable: AtomicU64,
+    /// Refused for their job capability (missing or wrong): 401.
+    pub refused: AtomicU64,
 }
 
 impl Outcomes {
@@ -90,7 +92,13 @@ impl Metrics {
         for (outcome, value) in [
             ("stored", outcomes.stored.load(Ordering::Relaxed)),
             ("duplicate", outcomes.duplicate.load(Ordering::Relaxed)),
-            ("rejected", rejections.total().saturating_sub(unavailable_rejections)),
+            (
+                "rejected",
+                rejections
+                    .total()
+                    .saturating_sub(unavailable_rejections)
+                    .saturating_add(outcomes.refused.load(Ordering::Relaxed)),
+            ),
             (
                 "unavailable",
                 outcomes.unavailable.load(Ordering::Relaxed).saturating_add(unavailable_rejections),

@@ -177,3 +177,11 @@ fn a_missing_folder_is_named() {
     assert!(stderr.lines().any(|l| l.starts_with("gemini-receiver: ") && l.contains(&line)), "{stderr}");
     assert!(!missing.exists());
 }
+
+/// A job-capability secret too short to be one is refused by name.
+#[test]
+fn a_short_capability_secret_is_refused() {
+    let (status, stderr) = run_with("GEMINI_RECEIVER_CAPABILITY_SECRET", "short");
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("GEMINI_RECEIVER_CAPABILITY_SECRET: "), "{stderr}");
+}

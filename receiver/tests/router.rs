@@ -16,7 +16,9 @@ use gemini_receiver::{AppState, router};
 use tower::ServiceExt;
 use webhook_signature::{Timestamp, Webhook};
 use webhook_signature_axum::{Reason, Rejections, WebhookConfig};
-use webhook_signature_gemini::{DynamicVerifier, GeminiVerifier, JwksCache, Receiver, TokenSigner};
+use webhook_signature_gemini::{
+    DynamicVerifier, GeminiVerifier, JobCapabilities, JwksCache, Receiver, TokenSigner,
+};
 use webhook_signature_inbox::{Inbox, SqliteOptions};
 
 // The Standard Webhooks spec's example secret, and a second one for rotation.
@@ -85,7 +87,12 @@ impl Harness {
 
     /// The whole answer to `delivery`.
     async fn answer(&self, delivery: &Delivery) -> axum::response::Response {
-        let request = Request::post("/webhooks/gemini")
+        self.answer_at("/webhooks/gemini", delivery).await
+    }
+
+    /// The whole answer to `delivery` posted to `path`.
+    async fn answer_at(&self, path: &str, delivery: &Delivery) -> axum::response::Response {
+        let request = Request::post(path)
             .header("content-type", "application/json")
             .header("content-length", delivery.body.len())
             .header("webhook-id", &delivery.id)
@@ -394,4 +401,49 @@ async fn a_dynamic_delivery_replayed_under_new_ids_is_stored_once() {
     let stored = receiver.stored();
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(stored[0].0, "msg_original");
+}
+
+/// The job capabilities' secret of [`capabilities_are_required_of_dynamic_deliveries`].
+const CAPABILITY_SECRET: &[u8] = b"a local secret of 32 bytes or more, for tests";
+
+/// With capabilities on, a dynamic delivery must carry a valid job
+/// capability (in the path or as `?t=`); a forged one is refused before the
+/// JWKS is fetched; static deliveries need none.
+#[tokio::test]
+async fn capabilities_are_required_of_dynamic_deliveries() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    let jwks_app = axum::Router::new().route("/jwks.json", get(|| async { JWKS_A }));
+    tokio::spawn(async move { axum::serve(listener, jwks_app).await });
+    let receiver = Harness::adjusted("capabilities", &url, &SqliteOptions::default(), |state| {
+        state.with_capabilities(Some(JobCapabilities::new(CAPABILITY_SECRET).unwrap()))
+    });
+    let capabilities = JobCapabilities::new(CAPABILITY_SECRET).unwrap();
+    let job = capabilities.issue_for("job-1").unwrap();
+    let other =
+        JobCapabilities::new(b"someone else's secret, 32 bytes or more").unwrap().issue_for("job-1").unwrap();
+
+    let status = |answer: axum::response::Response| answer.status();
+    let forged = receiver
+        .answer_at(&format!("/webhooks/gemini/{other}"), &dynamic_at(KEY_A, "msg_c0", VIDEO, NOW))
+        .await;
+    assert_eq!(status(forged), StatusCode::UNAUTHORIZED);
+    assert_eq!(receiver.verifier.jwks().fetches(), 0, "refused before any key is fetched");
+    let bare = receiver.answer(&dynamic_at(KEY_A, "msg_c1", VIDEO, NOW + 1)).await;
+    assert_eq!(status(bare), StatusCode::UNAUTHORIZED, "a dynamic delivery without a capability");
+    let in_path = receiver
+        .answer_at(&format!("/webhooks/gemini/{job}"), &dynamic_at(KEY_A, "msg_c2", VIDEO, NOW + 2))
+        .await;
+    assert_eq!(status(in_path), StatusCode::NO_CONTENT);
+    let in_query = receiver
+        .answer_at(&format!("/webhooks/gemini?t={job}"), &dynamic_at(KEY_A, "msg_c3", VIDEO, NOW + 3))
+        .await;
+    assert_eq!(status(in_query), StatusCode::NO_CONTENT);
+    assert_eq!(
+        receiver.send(&signed(CURRENT, "msg_c4", NOW, VIDEO)).await,
+        StatusCode::NO_CONTENT,
+        "static: no capability"
+    );
+    let stored: Vec<String> = receiver.stored().into_iter().map(|row| row.0).collect();
+    assert_eq!(stored, ["msg_c2", "msg_c3", "msg_c4"]);
 }
