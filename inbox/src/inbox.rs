@@ -1,5 +1,7 @@
 //! The inbox, whichever database holds it.
 
+mod operator;
+
 use std::fmt;
 #[cfg(feature = "sqlite")]
 use std::path::Path;

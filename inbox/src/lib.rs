@@ -22,31 +22,24 @@ macro_rules! postgres_due {
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("webhook-signature-inbox needs a backend: enable the `sqlite` or the `postgres` feature");
 
-mod admin;
 mod delivery;
 mod error;
 mod inbox;
-mod inbox_admin;
+mod operator;
 mod policy;
 #[cfg(feature = "postgres")]
 mod postgres;
-#[cfg(feature = "postgres")]
-mod postgres_admin;
-#[cfg(feature = "postgres")]
-mod postgres_tls;
 mod queue;
 mod schema;
 #[cfg(feature = "sqlite")]
 mod sqlite;
-#[cfg(feature = "sqlite")]
-mod sqlite_admin;
 mod worker;
 mod worker_stats;
 
-pub use admin::{Filter, Retry, Row, State, Stats};
 pub use delivery::{Claimed, Failed, Inserted, NewDelivery};
 pub use error::InboxError;
 pub use inbox::{Inbox, PoolStatus};
+pub use operator::{Filter, Retry, Row, State, Stats};
 pub use policy::{DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BACKOFF, RETENTION_SECS, Retention, RetryPolicy};
 #[cfg(feature = "postgres")]
 pub use postgres::{POOL_SIZE, PostgresOptions};

@@ -23,6 +23,9 @@
 //! - Leases, due times and backoff are counted on the server's clock, so
 //!   instances whose clocks disagree still agree on who holds a row.
 
+mod operator;
+mod tls;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,7 +39,7 @@ use crate::delivery::{Claimed, Failed, Inserted, NewDelivery, claim_token};
 use crate::error::InboxError;
 use crate::inbox::PoolStatus;
 use crate::policy::{Finished, RetryPolicy};
-use crate::{postgres_tls, schema};
+use crate::schema;
 
 const MAX_BATCH: usize = 1024;
 /// Connections for the writer, in a pool of their own: a delivery's commit
@@ -260,7 +263,7 @@ impl Postgres {
     /// Builds the pools (nothing is connected until first use), migrates, and
     /// starts the writer task on a pool of its own.
     pub(crate) async fn connect(url: &str, options: &PostgresOptions) -> Result<Self, InboxError> {
-        let (mut config, tls) = postgres_tls::configure(url)?;
+        let (mut config, tls) = tls::configure(url)?;
         let timeout = options.statement_timeout;
         server_timeouts(&mut config, timeout);
         let pool = build_pool(config.clone(), tls.clone(), POOL_SIZE)?;

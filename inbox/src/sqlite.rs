@@ -3,6 +3,8 @@
 //! commits (one fsync for the whole batch, WAL with `synchronous=FULL`), and
 //! only then answers each caller. Concurrent deliveries so share commits.
 
+pub(crate) mod operator;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -99,7 +101,7 @@ pub(crate) enum Request {
     /// Takes the write lock and commits nothing: can the inbox write now?
     Ping,
     /// An operator's request.
-    Admin(crate::sqlite_admin::Request),
+    Admin(operator::Request),
 }
 
 /// The result of a [`Request`], one variant per request.
@@ -111,7 +113,7 @@ pub(crate) enum Answer {
     Failed(Failed),
     Purged(u64),
     Pong,
-    Admin(Box<crate::sqlite_admin::Answer>),
+    Admin(Box<operator::Answer>),
 }
 
 /// How to open an SQLite inbox.
@@ -229,14 +231,14 @@ pub(crate) fn open(path: &Path, options: &SqliteOptions) -> Result<(Queue, Reade
 /// to finish; it changes nothing.
 pub(crate) async fn read(
     reader: &Reader,
-    request: crate::sqlite_admin::Request,
-) -> Result<crate::sqlite_admin::Answer, InboxError> {
+    request: operator::Request,
+) -> Result<operator::Answer, InboxError> {
     let reader = Arc::clone(reader);
     tokio::task::spawn_blocking(move || {
         let mut connection =
             reader.lock().map_err(|_| InboxError::Database("the inbox reader panicked".to_owned()))?;
         let transaction = connection.transaction()?;
-        crate::sqlite_admin::apply(&transaction, &request)
+        operator::apply(&transaction, &request)
     })
     .await
     .map_err(|_| InboxError::Closed)?
@@ -357,7 +359,7 @@ fn apply(transaction: &rusqlite::Transaction<'_>, request: &Request) -> Result<A
             Answer::Purged(purge(transaction, *finished, *cutoff, *limit)?)
         }
         Request::Ping => Answer::Pong,
-        Request::Admin(request) => Answer::Admin(Box::new(crate::sqlite_admin::apply(transaction, request)?)),
+        Request::Admin(request) => Answer::Admin(Box::new(operator::apply(transaction, request)?)),
     })
 }
 

@@ -2,8 +2,8 @@
 
 use tokio_postgres::Row as PgRow;
 
-use crate::admin::{COLUMNS, Filter, Retry, Row, State, Stats, purge_condition};
 use crate::error::InboxError;
+use crate::operator::{COLUMNS, Filter, Retry, Row, State, Stats, purge_condition};
 use crate::postgres::Postgres;
 
 /// Unfinished rows, through the partial index `deliveries_pending`.

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::admin::{COLUMNS, Filter, Retry, Row, State, Stats, purge_condition};
 use crate::error::InboxError;
+use crate::operator::{COLUMNS, Filter, Retry, Row, State, Stats, purge_condition};
 
 pub(crate) enum Request {
     Stats { now: i64 },

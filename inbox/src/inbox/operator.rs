@@ -1,13 +1,13 @@
 //! The operator's side of [`Inbox`]: see what it holds, retry dead letters,
 //! purge old rows.
 
-use crate::admin::{Filter, Retry, Row, State, Stats};
 use crate::error::InboxError;
 use crate::inbox::{Backend, Inbox};
+use crate::operator::{Filter, Retry, Row, State, Stats};
+#[cfg(feature = "sqlite")]
+use crate::sqlite::operator::{Answer as Admin, Request as AdminRequest};
 #[cfg(feature = "sqlite")]
 use crate::sqlite::{self, Answer, Request};
-#[cfg(feature = "sqlite")]
-use crate::sqlite_admin::{Answer as Admin, Request as AdminRequest};
 
 impl Inbox {
     #[cfg(feature = "sqlite")]
