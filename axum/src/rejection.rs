@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use http_body_util::LengthLimitError;
 
-use crate::deadline::BodyTimeout;
+use crate::body_timeout::BodyTimeout;
 use crate::reason::Reason;
 use crate::verifier::{Failure, VerifyError};
 

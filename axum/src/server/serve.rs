@@ -25,9 +25,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
-use crate::activity::{Activity, TrackedIo};
-use crate::deadline::DeadlineBody;
-use crate::serve_stats::ServeStats;
+use super::activity::{Activity, TrackedIo};
+use super::deadline::DeadlineBody;
+use super::stats::ServeStats;
 
 /// What a client may hold, and how long shutdown waits. The defaults suit a
 /// webhook receiver on the open internet.
