@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# ctgrind: runs scripts/ctgrind/ (a test tool, its own workspace) under valgrind's memcheck with the HMAC key marked
+# ctgrind: runs tools/ctgrind/ (a test tool, its own workspace) under valgrind's memcheck with the HMAC key marked
 # undefined; any branch or memory index that depends on it is a report, and
 # any report fails this script. (Checked to catch an early-exit comparison.)
 set -euo pipefail
-cd "$(dirname "$0")/ctgrind"
+cd "$(dirname "$0")/../tools/ctgrind"
 if ! command -v valgrind >/dev/null || [ ! -f /usr/include/valgrind/memcheck.h ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
 fi

@@ -7,7 +7,7 @@
 //! |t| < 4.5 is the usual pass mark. Each sample times `Verification::finish`,
 //! which finalises the HMAC, decodes the candidate and compares it.
 //!
-//! Run: `cargo run --release --example ct_timing [SAMPLES]` (default 2,000,000).
+//! Run: `cargo run --release -p webhook-signature-ct-timing [SAMPLES]` (default 2,000,000).
 
 // A measurement harness: statistics on f64 and indexes into its own arrays.
 #![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
