@@ -5,10 +5,13 @@
 // verifier's steps, the JWKS, the token's shape, the axum verifier's state)
 // are in the modules below; test helpers are behind the `test-util` feature.
 
-/// `GeminiVerifier` for `webhook-signature-axum`, and its state between the headers and the body.
+/// The old name of [`verifier`]: it shadowed the `axum` crate's name.
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub mod axum;
+#[deprecated(note = "renamed `verifier`")]
+pub mod axum {
+    pub use crate::verifier::{GeminiPending, GeminiVerifier};
+}
 mod binding;
 mod capability;
 /// The dynamic (RS256 JWT) mode, step by step: cheap checks, then the key and signature, then the body.
@@ -27,9 +30,12 @@ mod requirement;
 mod sign;
 /// A compact JWS's shape, read before anything is trusted.
 pub mod token;
-
+/// `GeminiVerifier`, the `WebhookVerifier` that `webhook-signature-axum`'s
+/// extractor calls, and its state between the headers and the body.
 #[cfg(feature = "axum")]
-pub use axum::GeminiVerifier;
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod verifier;
+
 pub use binding::{BODY_DIGEST_CLAIMS, BodyBinding, EMBEDDED_EVENT_CLAIMS};
 pub use capability::{CapabilityError, JobCapabilities, JobCapability};
 pub use dynamic::{DynamicVerified, DynamicVerifier};
@@ -48,5 +54,7 @@ pub use replay::{InvalidReplayKey, ReplayKey, ReplaySource};
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use sign::{SignError, TokenSigner};
+#[cfg(feature = "axum")]
+pub use verifier::GeminiVerifier;
 /// The core crate, re-exported so both are always the same version.
 pub use webhook_signature;
