@@ -6,13 +6,15 @@
 /// as an expression (`deliveries_due`), computed from the columns
 /// themselves, so an operator who edits `next_attempt_at` moves it too. The
 /// claim must spell it exactly so for SQLite to use the index.
+#[cfg(feature = "sqlite")]
 macro_rules! sqlite_due {
     () => {
         "max(coalesce(next_attempt_at, received_at), coalesce(lease_due_at, received_at))"
     };
 }
 
-/// [`sqlite_due!`] in PostgreSQL's SQL.
+/// The due time of `sqlite_due!` in PostgreSQL's SQL.
+#[cfg(feature = "postgres")]
 macro_rules! postgres_due {
     () => {
         "GREATEST(COALESCE(next_attempt_at, received_at), COALESCE(lease_due_at, received_at))"
