@@ -3,11 +3,11 @@
 # FastAPI example (receiver/examples/fastapi_app.py) under uvicorn verifies a
 # delivery the built receiver forwards, and refuses one not signed with its
 # secret. Everything on 127.0.0.1, each wait bounded to 30 s. Uses the venv
-# scripts/python.sh makes (the package installed from this clone), adding
+# scripts/python.sh makes (target/python/venv: the wheel built from this clone), adding
 # uvicorn to it; run scripts/python.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=target/python-venv
+venv=target/python/venv
 if [ ! -x "$venv/bin/python" ]; then
   echo "no $venv: run scripts/python.sh first" >&2
   exit 1
