@@ -4,7 +4,8 @@
 # delivery the built receiver forwards, and refuses one not signed with its
 # secret. Everything on 127.0.0.1, each wait bounded to 30 s. Uses the venv
 # scripts/python.sh makes (target/python/venv: the wheel built from this clone), adding
-# uvicorn to it; run scripts/python.sh first.
+# uvicorn to it; run scripts/python.sh first. The inbox is a SQLite file in a
+# scratch folder, whatever DATABASE_URL the caller exported (CI exports one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/python/venv
@@ -28,15 +29,19 @@ cleanup() {
 }
 trap cleanup EXIT
 free_port() { "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# Says why, with the receiver's and the application's logs, and stops.
+fail() {
+  echo "$1" >&2
+  for log in "$dir"/*.log; do printf '\n--- %s\n' "$(basename "$log")" >&2; cat "$log" >&2; done
+  exit 1
+}
 # Waits up to 30 s for `$1` to succeed.
 within_30s() {
   for _ in $(seq 300); do
     if eval "$1"; then return 0; fi
     sleep 0.1
   done
-  echo "not within 30 s: $1" >&2
-  cat "$dir"/*.log >&2
-  exit 1
+  fail "not within 30 s: $1"
 }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -46,16 +51,17 @@ port=$(free_port)
 FORWARD_SECRET=$forward_secret "$venv/bin/uvicorn" --app-dir receiver/examples fastapi_app:app \
   --host 127.0.0.1 --port "$app_port" >"$dir/app.log" 2>&1 &
 pids+=($!)
-GEMINI_WEBHOOK_SECRET=$gemini_secret HOST=127.0.0.1 PORT=$port GEMINI_RECEIVER_DB="$dir/inbox.sqlite3" \
+env -u DATABASE_URL GEMINI_WEBHOOK_SECRET=$gemini_secret HOST=127.0.0.1 PORT=$port GEMINI_RECEIVER_DB="$dir/inbox.sqlite3" \
   GEMINI_RECEIVER_FORWARD_URL="http://127.0.0.1:$app_port/gemini" \
   GEMINI_RECEIVER_FORWARD_SECRET=$forward_secret target/debug/gemini-receiver 2>"$dir/receiver.log" &
 pids+=($!)
 within_30s "listening $app_port && listening $port"
 
 echo "=== a delivery sent to the receiver reaches the application, verified"
-id=$("$cli" send "http://127.0.0.1:$port/webhooks/gemini" --secret "$gemini_secret" 2>&1 >/dev/null \
-  | sed -n 's/^webhook-id: //p')
-[ -n "$id" ]
+"$cli" send "http://127.0.0.1:$port/webhooks/gemini" --secret "$gemini_secret" \
+  >"$dir/send.log" 2>"$dir/send-headers.log" || fail "the receiver did not accept the delivery"
+id=$(sed -n 's/^webhook-id: //p' "$dir/send-headers.log")
+[ -n "$id" ] || fail "send printed no webhook-id"
 within_30s "grep -q 'received $id video.generated' '$dir/app.log'"
 within_30s "'$cli' inbox show '$id' --db '$dir/inbox.sqlite3' | grep '\"state\": \"processed\"' >/dev/null"
 
