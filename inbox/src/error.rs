@@ -20,6 +20,10 @@ pub enum InboxError {
     Locked,
     /// The schema is newer than this code understands.
     SchemaTooNew(i64),
+    /// The schema claims this code's version but lacks a table or column it
+    /// reads (a database edited by hand, or written by an unreleased build):
+    /// refused at start rather than failing every delivery.
+    SchemaMismatch(String),
     /// Any other database error, with its message.
     Database(String),
 }
@@ -34,6 +38,9 @@ impl fmt::Display for InboxError {
             Self::Locked => f.write_str("inbox database is held by another process"),
             Self::SchemaTooNew(version) => {
                 write!(f, "inbox schema version {version} is newer than this code")
+            }
+            Self::SchemaMismatch(message) => {
+                write!(f, "inbox schema does not match its version: {message}")
             }
             Self::Database(message) => write!(f, "inbox database error: {message}"),
         }

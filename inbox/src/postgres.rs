@@ -550,7 +550,7 @@ async fn schema_version(client: &Object) -> Result<Option<i64>, InboxError> {
 async fn migrate(client: &mut Object) -> Result<(), InboxError> {
     match schema_version(client).await? {
         Some(version) if version > schema::VERSION => return Err(InboxError::SchemaTooNew(version)),
-        Some(schema::VERSION) => return Ok(()),
+        Some(schema::VERSION) => return check_columns(client).await,
         _ => {}
     }
     let transaction = client.transaction().await?;
@@ -581,7 +581,22 @@ async fn migrate(client: &mut Object) -> Result<(), InboxError> {
         transaction.execute("INSERT INTO inbox_schema (version) VALUES ($1)", &[&schema::VERSION]).await?;
     }
     transaction.commit().await?;
-    Ok(())
+    check_columns(client).await
+}
+
+/// [`schema::EVERY_COLUMN`]: a missing table or column (SQLSTATE 42P01,
+/// 42703) is a [`InboxError::SchemaMismatch`], anything else as it comes.
+async fn check_columns(client: &Object) -> Result<(), InboxError> {
+    use tokio_postgres::error::SqlState;
+    match client.execute(schema::EVERY_COLUMN, &[]).await {
+        Ok(_) => Ok(()),
+        Err(error)
+            if matches!(error.code(), Some(&SqlState::UNDEFINED_TABLE | &SqlState::UNDEFINED_COLUMN)) =>
+        {
+            Err(InboxError::SchemaMismatch(InboxError::from(error).to_string()))
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// "now" for the statements' clock parameter: the server's.

@@ -21,6 +21,12 @@
 /// PostgreSQL table `inbox_schema`).
 pub(crate) const VERSION: i64 = 2;
 
+/// Reads every column of this version and no row: it fails on a schema that
+/// claims [`VERSION`] without being it.
+pub(crate) const EVERY_COLUMN: &str = "SELECT webhook_id, event_type, webhook_timestamp, body, \
+    authenticated, received_at, attempts, next_attempt_at, claimed_by, claimed_until, processed_at, \
+    failed_at, processed_by, lease_due_at, claim_token, last_error, replay_key FROM deliveries LIMIT 0";
+
 #[cfg(feature = "sqlite")]
 pub(crate) const SQLITE_V1: &str = "
 CREATE TABLE deliveries (

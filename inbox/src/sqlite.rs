@@ -289,7 +289,23 @@ fn migrate(connection: &mut Connection) -> Result<(), InboxError> {
     }
     transaction.pragma_update(None, "user_version", schema::VERSION)?;
     transaction.commit()?;
-    Ok(())
+    check_columns(connection)
+}
+
+/// [`schema::EVERY_COLUMN`]: a missing table or column is a
+/// [`InboxError::SchemaMismatch`], anything else as it comes.
+fn check_columns(connection: &Connection) -> Result<(), InboxError> {
+    match connection.prepare(schema::EVERY_COLUMN) {
+        Ok(_) => Ok(()),
+        Err(error) => {
+            let message = error.to_string();
+            if message.starts_with("no such column") || message.starts_with("no such table") {
+                Err(InboxError::SchemaMismatch(message))
+            } else {
+                Err(error.into())
+            }
+        }
+    }
 }
 
 fn writer(mut connection: Connection, queue: &mpsc::Receiver<Op>) {

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use common::*;
-use webhook_signature_inbox::{Inbox, Inserted, PostgresOptions};
+use webhook_signature_inbox::{Inbox, InboxError, Inserted, PostgresOptions};
 
 #[path = "support/postgres.rs"]
 mod postgres_schema;
@@ -338,6 +338,23 @@ async fn a_read_only_server_is_not_ready() {
     let inbox = Inbox::connect_postgres(&read_only).await.unwrap();
     let error = inbox.ping().await.unwrap_err();
     assert!(error.to_string().contains("read-only"), "{error}");
+}
+
+/// A schema that claims the current version but lacks one of its columns
+/// is refused at connect, by name, instead of failing every delivery.
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
+#[tokio::test]
+async fn a_schema_that_is_not_its_version_is_refused() {
+    let Some(url) = database("mismatch").await else { return };
+    drop(Inbox::connect_postgres(&url).await.unwrap());
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.batch_execute("ALTER TABLE deliveries DROP COLUMN lease_due_at CASCADE").await.unwrap();
+    let error = Inbox::connect_postgres(&url).await.err().unwrap();
+    assert!(
+        matches!(&error, InboxError::SchemaMismatch(message) if message.contains("lease_due_at")),
+        "{error}"
+    );
 }
 
 /// An inbox of the schema's first version is migrated in place: rows keep

@@ -74,6 +74,25 @@ async fn a_newer_schema_is_refused() {
     assert_eq!(Inbox::open_sqlite(&path, &SqliteOptions::default()).err(), Some(InboxError::SchemaTooNew(9)));
 }
 
+/// A file that claims the current version but lacks one of its columns
+/// (edited by hand, or written by an unreleased build) is refused at open,
+/// by name, instead of failing every delivery once the receiver is up.
+#[tokio::test]
+async fn a_schema_that_is_not_its_version_is_refused() {
+    let path = temp_db("mismatch");
+    drop(Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap());
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch("DROP INDEX deliveries_due; ALTER TABLE deliveries DROP COLUMN lease_due_at")
+        .unwrap();
+    drop(connection);
+    let error = Inbox::open_sqlite(&path, &SqliteOptions::default()).err().unwrap();
+    assert!(
+        matches!(&error, InboxError::SchemaMismatch(message) if message.contains("lease_due_at")),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn a_full_disk_is_an_error_never_a_commit() {
     let path = temp_db("full");
