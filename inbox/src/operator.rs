@@ -186,14 +186,25 @@ impl Filter {
     }
 }
 
-/// Which dead letters [`Inbox::retry`](crate::Inbox::retry) puts back in the queue.
+/// Which rows [`Inbox::retry`](crate::Inbox::retry) makes due now.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Retry {
-    /// These ids (those that are dead letters).
+    /// These ids (those that are dead letters), attempts reset.
     Ids(Vec<String>),
-    /// Every dead letter.
+    /// Every dead letter, attempts reset.
     AllFailed,
+    /// Every pending row waiting out a backoff, attempts kept: after an
+    /// outage of the handler's downstream, the backlog is tried at once
+    /// instead of at each row's next retry (up to an hour away).
+    AllPending,
 }
+
+/// [`Retry::AllPending`], the same on both backends: a row in backoff
+/// without its `next_attempt_at` is due at `received_at`, so at once and in
+/// the order received.
+pub(crate) const RETRY_PENDING: &str = "UPDATE deliveries SET next_attempt_at = NULL \
+    WHERE next_attempt_at IS NOT NULL AND processed_at IS NULL AND failed_at IS NULL AND claimed_by IS NULL";
 
 /// The columns an operator's row is read from, in [`Row`]'s order (body last).
 pub(crate) const COLUMNS: &str = "webhook_id, event_type, webhook_timestamp, received_at, attempts, \

@@ -122,6 +122,14 @@ async fn tls_verify_full_against_the_test_ca() {
 
 #[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
 #[tokio::test]
+async fn pending_rows_are_made_due_now() {
+    let Some(url) = database("due_now").await else { return };
+    let inbox = Inbox::connect_postgres(&url).await.unwrap();
+    common::pending_rows_are_made_due_now(&inbox).await;
+}
+
+#[cfg_attr(no_database, ignore = "needs DATABASE_URL: run scripts/postgres.sh")]
+#[tokio::test]
 async fn operator_console_works() {
     let Some(url) = database("console").await else { return };
     let inbox = Inbox::connect_postgres(&url).await.unwrap();

@@ -327,6 +327,12 @@ async fn a_handler_that_loses_its_lease_is_cancelled() {
 }
 
 #[tokio::test]
+async fn pending_rows_are_made_due_now() {
+    let inbox = Inbox::open_sqlite(temp_db("due-now"), &SqliteOptions::default()).unwrap();
+    common::pending_rows_are_made_due_now(&inbox).await;
+}
+
+#[tokio::test]
 async fn operator_console_works() {
     let path = temp_db("console");
     let inbox = Inbox::open_sqlite(&path, &SqliteOptions::default()).unwrap();

@@ -76,8 +76,9 @@ impl Inbox {
     }
 
     /// Puts dead letters back in the queue (attempts reset, `failed_at`
-    /// cleared), in one conditional statement that never touches a row a
-    /// worker holds or one that is not dead. Returns how many it changed.
+    /// cleared), or makes pending rows in backoff due now
+    /// ([`Retry::AllPending`], attempts kept), in one conditional statement
+    /// that never touches a row a worker holds. Returns how many it changed.
     ///
     /// # Errors
     /// [`InboxError`].

@@ -3,7 +3,7 @@
 use tokio_postgres::Row as PgRow;
 
 use crate::error::InboxError;
-use crate::operator::{COLUMNS, Filter, Retry, Row, State, Stats, purge_condition};
+use crate::operator::{COLUMNS, Filter, RETRY_PENDING, Retry, Row, State, Stats, purge_condition};
 use crate::postgres::Postgres;
 
 /// Unfinished rows, through the partial index `deliveries_pending`.
@@ -89,6 +89,7 @@ impl Postgres {
         self.operator(self.operator_timeout(), async |client| {
             Ok(match which {
                 Retry::AllFailed => client.execute(RETRY, &[]).await?,
+                Retry::AllPending => client.execute(RETRY_PENDING, &[]).await?,
                 Retry::Ids(ids) => {
                     client.execute(&format!("{RETRY} AND webhook_id = ANY($1)"), &[ids]).await?
                 }

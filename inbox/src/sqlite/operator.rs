@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::error::InboxError;
-use crate::operator::{COLUMNS, Filter, Retry, Row, State, Stats, purge_condition};
+use crate::operator::{COLUMNS, Filter, RETRY_PENDING, Retry, Row, State, Stats, purge_condition};
 
 pub(crate) enum Request {
     Stats { now: i64 },
@@ -112,12 +112,13 @@ fn get(transaction: &Transaction<'_>, id: &str) -> Result<Option<Row>, InboxErro
     Ok(found)
 }
 
-/// One conditional statement: only dead letters, never a row a worker holds.
+/// One conditional statement, never on a row a worker holds.
 fn retry(transaction: &Transaction<'_>, which: &Retry) -> Result<u64, InboxError> {
     const RETRY: &str = "UPDATE deliveries SET attempts = 0, failed_at = NULL, next_attempt_at = NULL \
         WHERE failed_at IS NOT NULL AND processed_at IS NULL AND claimed_by IS NULL";
     let changed = match which {
         Retry::AllFailed => transaction.execute(RETRY, [])?,
+        Retry::AllPending => transaction.execute(RETRY_PENDING, [])?,
         Retry::Ids(ids) => {
             // rusqlite's `rarray`: the ids as one parameter, whatever their number.
             let ids: Vec<Value> = ids.iter().cloned().map(Value::Text).collect();

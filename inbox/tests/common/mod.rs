@@ -307,6 +307,41 @@ pub async fn concurrent_loops_share_the_work(inbox: &Inbox) {
     assert_eq!(rest, [("c3", 1), ("c4", 1)], "the rest unclaimed, the handled rows processed");
 }
 
+/// After an outage, an operator makes every row in backoff due now: its
+/// attempts kept, never a held row or a dead letter.
+pub async fn pending_rows_are_made_due_now(inbox: &Inbox) {
+    let inbox = &inbox.clone().with_retry_policy(RetryPolicy::new(2, Duration::from_secs(600)));
+    let lease = Duration::from_secs(60);
+    for (id, at) in [("backoff", T0), ("dead", T0 + 1), ("held", T0 + 2)] {
+        inbox.insert(delivery(id, at)).await.unwrap();
+    }
+    let now = T0 + 10;
+    let backoff = inbox.claim("w", lease, now, 1).await.unwrap();
+    assert!(matches!(inbox.fail(&backoff[0], "down", now).await.unwrap(), Failed::Retry { .. }));
+    // One attempt only: its failure is a dead letter at once.
+    let one_attempt = inbox.clone().with_retry_policy(RetryPolicy::new(1, Duration::from_secs(600)));
+    let dead = one_attempt.claim("w", lease, now, 1).await.unwrap();
+    assert_eq!(dead[0].webhook_id, "dead");
+    assert_eq!(one_attempt.fail(&dead[0], "down", now).await.unwrap(), Failed::DeadLetter);
+    let held = inbox.claim("w", lease, now, 1).await.unwrap();
+    assert_eq!(held[0].webhook_id, "held");
+
+    // "backoff" waits until now + 600 + jitter; the held row and the dead letter are not touched.
+    let before = inbox.get("backoff").await.unwrap().unwrap();
+    assert!(before.next_attempt_at.is_some());
+    assert_eq!(inbox.retry(&Retry::AllPending).await.unwrap(), 1);
+    let after = inbox.get("backoff").await.unwrap().unwrap();
+    assert_eq!((after.next_attempt_at, after.attempts, after.last_error.as_deref()), (None, 1, Some("down")));
+    assert!(inbox.get("dead").await.unwrap().unwrap().failed_at.is_some());
+    let claimed = inbox.claim("w", lease, now + 1, 10).await.unwrap();
+    assert_eq!(
+        claimed.iter().map(|row| (row.webhook_id.as_str(), row.attempts)).collect::<Vec<_>>(),
+        [("backoff", 2)],
+        "due at once, its attempts kept"
+    );
+    assert_eq!(inbox.retry(&Retry::AllPending).await.unwrap(), 0, "nothing else in backoff");
+}
+
 /// The operator's console on an empty inbox: counts, lists, one row with its
 /// body, a retry of a dead letter that is then processed, and purges.
 pub async fn operator_console(inbox: &Inbox) {
