@@ -35,6 +35,8 @@ impl WebhookRejection {
                 Failure::Malformed => StatusCode::BAD_REQUEST,
                 Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
                 Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                // `Failure` is non-exhaustive: a kind added later is still a refusal.
+                _ => StatusCode::UNAUTHORIZED,
             },
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,

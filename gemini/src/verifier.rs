@@ -1,4 +1,4 @@
-//! Both Gemini modes as one [`WebhookVerifier`], for any receiver that drives
+//! Both Gemini modes as one `WebhookVerifier`, for any receiver that drives
 //! one (`webhook-signature-axum`'s `VerifiedWebhook` extractor does): static
 //! deliveries stream through the HMAC; dynamic ones have their token (and its
 //! RSA signature) checked before the body is read.
