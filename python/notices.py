@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "THIRD-PARTY-NOTICES.md"
-FIRST_PARTY = {"webhook-signature", "webhook-signature-gemini", "webhook-signature-python"}
+FIRST_PARTY = {"webhook-signature", "webhook-signature-verifier", "webhook-signature-gemini", "webhook-signature-python"}
 LICENSE_FILES = ("LICENSE", "LICENCE", "COPYING", "NOTICE", "UNLICENSE")
 
 

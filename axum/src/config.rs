@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use webhook_signature::Timestamp;
 
-use crate::reason::Rejections;
+use crate::rejections::Rejections;
 
 /// The verifier, the body limit and the clock, shared by all requests.
 /// Put it in the router's state (or make it `FromRef` of your state).

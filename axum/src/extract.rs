@@ -9,10 +9,10 @@ use axum::http::request::Parts;
 use bytes::BytesMut;
 use http_body_util::BodyExt;
 use webhook_signature::{Headers, Timestamp};
+use webhook_signature_verifier::{PendingVerification, StaticKeys, VerifyError, WebhookVerifier};
 
 use crate::config::WebhookConfig;
 use crate::rejection::WebhookRejection;
-use crate::verifier::{PendingVerification, StaticKeys, VerifyError, WebhookVerifier};
 
 /// A verified Standard Webhooks delivery. Take it as the handler's last
 /// argument (it reads the body); other extractors and the request's

@@ -4,23 +4,24 @@
 mod body_timeout;
 mod config;
 mod extract;
-mod reason;
 mod rejection;
+mod rejections;
 #[cfg(feature = "server")]
 mod server;
-mod verifier;
 
 pub use body_timeout::BodyTimeout;
 pub use config::WebhookConfig;
 pub use extract::VerifiedWebhook;
-pub use reason::{Reason, Rejections};
 pub use rejection::WebhookRejection;
+pub use rejections::Rejections;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use server::{DEFAULT_BACKLOG, Limits, ServeStats, listen, serve, serve_with_stats};
-pub use verifier::{
-    Failure, PendingVerification, StaticKeys, StaticPending, VerifyError, WebhookVerifier,
-    check_timestamp_window, widest_tolerance,
-};
+// The extractor calls any `WebhookVerifier`: the trait, its errors and the
+// static keys come from the framework-neutral `webhook-signature-verifier`.
 /// The core crate, re-exported so both are always the same version.
 pub use webhook_signature;
+pub use webhook_signature_verifier::{
+    Failure, PendingVerification, Reason, StaticKeys, StaticPending, VerifyError, WebhookVerifier,
+    check_timestamp_window, widest_tolerance,
+};

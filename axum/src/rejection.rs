@@ -5,10 +5,9 @@ use std::fmt;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use http_body_util::LengthLimitError;
+use webhook_signature_verifier::{Failure, Reason, VerifyError};
 
 use crate::body_timeout::BodyTimeout;
-use crate::reason::Reason;
-use crate::verifier::{Failure, VerifyError};
 
 /// A refused delivery. As a response it is only a status code and a fixed
 /// phrase: which check failed is logged (through `tracing`), never told to the
@@ -36,6 +35,8 @@ impl WebhookRejection {
                 Failure::Malformed => StatusCode::BAD_REQUEST,
                 Failure::Unauthenticated => StatusCode::UNAUTHORIZED,
                 Failure::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+                // `Failure` is non-exhaustive: a kind added later is still a refusal.
+                _ => StatusCode::UNAUTHORIZED,
             },
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Timeout => StatusCode::REQUEST_TIMEOUT,

@@ -2,12 +2,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // What a receiver needs is at the root; the building blocks (the dynamic
-// verifier's steps, the JWKS, the token's shape, the axum verifier's state)
+// verifier's steps, the JWKS, the token's shape, `GeminiVerifier`'s state)
 // are in the modules below; test helpers are behind the `test-util` feature.
 
 /// The old name of [`verifier`]: it shadowed the `axum` crate's name.
-#[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+#[cfg(feature = "verifier")]
+#[cfg_attr(docsrs, doc(cfg(feature = "verifier")))]
 #[deprecated(note = "renamed `verifier`")]
 pub mod axum {
     pub use crate::verifier::{GeminiPending, GeminiVerifier};
@@ -30,10 +30,11 @@ mod requirement;
 mod sign;
 /// A compact JWS's shape, read before anything is trusted.
 pub mod token;
-/// `GeminiVerifier`, the `WebhookVerifier` that `webhook-signature-axum`'s
-/// extractor calls, and its state between the headers and the body.
-#[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+/// `GeminiVerifier`, both modes as a `webhook-signature-verifier`
+/// `WebhookVerifier` (the trait `webhook-signature-axum`'s extractor calls),
+/// and its state between the headers and the body.
+#[cfg(feature = "verifier")]
+#[cfg_attr(docsrs, doc(cfg(feature = "verifier")))]
 pub mod verifier;
 
 pub use binding::{BODY_DIGEST_CLAIMS, BodyBinding, EMBEDDED_EVENT_CLAIMS};
@@ -54,7 +55,7 @@ pub use replay::{InvalidReplayKey, ReplayKey, ReplaySource};
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub use sign::{SignError, TokenSigner};
-#[cfg(feature = "axum")]
+#[cfg(feature = "verifier")]
 pub use verifier::GeminiVerifier;
 /// The core crate, re-exported so both are always the same version.
 pub use webhook_signature;

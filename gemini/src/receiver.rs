@@ -52,7 +52,7 @@ pub struct Delivery<'a> {
 }
 
 /// What verified a Gemini delivery, and its event: the same for
-/// [`Receiver::verify`] and the axum extractor.
+/// [`Receiver::verify`] and `GeminiVerifier` (behind the axum extractor or any other).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct GeminiVerified {
@@ -142,8 +142,8 @@ impl From<&BodyBinding> for Authenticated {
 }
 
 /// Where the headers alone send a delivery: the one decision every entry
-/// point ([`Receiver::verify`], [`Receiver::verify_fetching`], the axum
-/// verifier) starts from.
+/// point ([`Receiver::verify`], [`Receiver::verify_fetching`],
+/// `GeminiVerifier`) starts from.
 #[derive(Debug)]
 pub(crate) enum Route<'a> {
     /// `v1`/`v1a` signatures, checked with the static secrets.

@@ -1,11 +1,12 @@
-//! Both Gemini modes behind `webhook-signature-axum`'s `VerifiedWebhook`
-//! extractor: static deliveries stream through the HMAC; dynamic ones have
-//! their token (and its RSA signature) checked before the body is read.
+//! Both Gemini modes as one `WebhookVerifier`, for any receiver that drives
+//! one (`webhook-signature-axum`'s `VerifiedWebhook` extractor does): static
+//! deliveries stream through the HMAC; dynamic ones have their token (and its
+//! RSA signature) checked before the body is read.
 
 use core::future::Future;
 
 use webhook_signature::{Headers, Timestamp};
-use webhook_signature_axum::{
+use webhook_signature_verifier::{
     Failure, PendingVerification, Reason, StaticKeys, StaticPending, VerifyError, WebhookVerifier,
     check_timestamp_window, widest_tolerance,
 };
@@ -15,8 +16,8 @@ use crate::error::Error;
 use crate::fetch::JwksCache;
 use crate::receiver::{GeminiVerified, Receiver, Route};
 
-/// A [`Receiver`] and its [`JwksCache`], as a [`WebhookVerifier`]: use
-/// `VerifiedWebhook<GeminiVerifier>` in a handler.
+/// A [`Receiver`] and its [`JwksCache`], as a [`WebhookVerifier`]: in axum,
+/// use `webhook_signature_axum::VerifiedWebhook<GeminiVerifier>` in a handler.
 #[derive(Debug)]
 pub struct GeminiVerifier {
     receiver: Receiver,

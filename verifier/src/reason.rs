@@ -1,13 +1,16 @@
-//! Why requests were refused, counted: the application reads the counts (for
-//! metrics or a health page) instead of a log line per rejection, which
-//! unauthenticated traffic could flood.
+//! Why a delivery was refused, as a label: a small fixed set, so a receiver
+//! can count refusals (for metrics or a health page) instead of logging each
+//! one, which unauthenticated traffic could flood.
 
 use core::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use webhook_signature::Error;
 
 /// Why a delivery was refused: a small fixed set, fit for a metric label.
+///
+/// The verifier's own refusals come with a [`VerifyError`](crate::VerifyError);
+/// the body's transport (`TooLarge`, `BodyTimeout`, `BodyRead`) is the
+/// receiver's to report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Reason {
@@ -23,9 +26,9 @@ pub enum Reason {
     NoMatchingSignature,
     /// A dynamic token failed a check: shape, algorithm, claims, key or signature (401).
     InvalidToken,
-    /// The body is over the limit (413).
+    /// The body is over the receiver's limit (413).
     TooLarge,
-    /// The body did not arrive within the server's body timeout (408).
+    /// The body did not arrive within the receiver's body timeout (408).
     BodyTimeout,
     /// The body could not be read: the client went away mid-body (400).
     BodyRead,
@@ -69,7 +72,10 @@ impl Reason {
         }
     }
 
-    const fn index(self) -> usize {
+    /// Its position in [`ALL`](Self::ALL): an index into a table of
+    /// per-reason counters.
+    #[must_use]
+    pub const fn index(self) -> usize {
         self as usize
     }
 }
@@ -90,44 +96,6 @@ impl From<Error> for Reason {
             Error::NoMatchingSignature | Error::NoSupportedSignature => Self::NoMatchingSignature,
             _ => Self::Other,
         }
-    }
-}
-
-/// Rejections counted by [`Reason`], shared by every clone of a
-/// [`WebhookConfig`](crate::WebhookConfig).
-#[derive(Default)]
-pub struct Rejections {
-    counts: [AtomicU64; Reason::ALL.len()],
-}
-
-impl Rejections {
-    pub(crate) fn record(&self, reason: Reason) {
-        if let Some(count) = self.counts.get(reason.index()) {
-            count.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// How many requests were refused for `reason`.
-    #[must_use]
-    pub fn count(&self, reason: Reason) -> u64 {
-        self.counts.get(reason.index()).map_or(0, |count| count.load(Ordering::Relaxed))
-    }
-
-    /// Every reason with its count, in [`Reason::ALL`]'s order.
-    pub fn iter(&self) -> impl Iterator<Item = (Reason, u64)> + '_ {
-        Reason::ALL.into_iter().map(|reason| (reason, self.count(reason)))
-    }
-
-    /// The sum over every reason.
-    #[must_use]
-    pub fn total(&self) -> u64 {
-        self.iter().map(|(_, count)| count).sum()
-    }
-}
-
-impl fmt::Debug for Rejections {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter().filter(|(_, count)| *count > 0)).finish()
     }
 }
 
