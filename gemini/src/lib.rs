@@ -5,13 +5,6 @@
 // verifier's steps, the JWKS, the token's shape, `GeminiVerifier`'s state)
 // are in the modules below; test helpers are behind the `test-util` feature.
 
-/// The old name of [`verifier`]: it shadowed the `axum` crate's name.
-#[cfg(feature = "verifier")]
-#[cfg_attr(docsrs, doc(cfg(feature = "verifier")))]
-#[deprecated(note = "renamed `verifier`")]
-pub mod axum {
-    pub use crate::verifier::{GeminiPending, GeminiVerifier};
-}
 mod binding;
 mod capability;
 /// The dynamic (RS256 JWT) mode, step by step: cheap checks, then the key and signature, then the body.
