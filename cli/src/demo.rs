@@ -18,10 +18,10 @@ use crate::listen::{self, Receiver};
 use crate::send::{Delivery, post};
 use crate::{dynamic, gemini, input, keygen, sign};
 
-/// Demo keys only: committed fixtures, see `tests/fixtures/jwt/README.md`.
-const DEMO_KEY: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
-const FORGER_KEY: &str = include_str!("../../tests/fixtures/jwt/demo-2048-b.pem");
-const DEMO_JWKS: &str = include_str!("../../tests/fixtures/jwt/jwks-a.json");
+/// Public demo keys, never to be trusted: see `demo/README.md`.
+const DEMO_KEY: &str = include_str!("../demo/demo-2048-a.pem");
+const FORGER_KEY: &str = include_str!("../demo/demo-2048-b.pem");
+const DEMO_JWKS: &str = include_str!("../demo/jwks-a.json");
 const AUDIENCE: &str = "webhook-signature-demo";
 
 pub(crate) fn run() -> crate::Result<ExitCode> {
