@@ -16,8 +16,9 @@ mkdir -p "$work"
 echo "=== copies in python/ match their originals"
 cmp LICENSE-MIT python/LICENSES/MIT.txt
 cmp LICENSE-APACHE python/LICENSES/Apache-2.0.txt
-for file in vectors.json jwt/README.md jwt/demo-2048-a.pem jwt/demo-2048-b.pem jwt/jwks-a.json; do
-  cmp "tests/fixtures/$file" "python/tests/fixtures/$file"
+cmp tests/fixtures/vectors.json python/tests/fixtures/vectors.json
+for file in README.md demo-2048-a.pem demo-2048-b.pem jwks-a.json; do
+  cmp "gemini/tests/fixtures/jwt/$file" "python/tests/fixtures/jwt/$file"
 done
 python3 python/notices.py --check
 # Upstream's file (standard-webhooks b2fa7b8, libraries/python/tests/test_webhooks.py)

@@ -40,7 +40,7 @@ PY
 done
 
 cp wasm/test/checks.mjs wasm/test/package.test.mjs wasm/test/deno.test.mjs wasm/test/gemini.test.mjs wasm/test/middleware.test.mjs tests/fixtures/vectors.json "$consumer/"
-cp -r tests/fixtures/jwt wasm/test/fixtures "$consumer/"
+cp -r gemini/tests/fixtures/jwt wasm/test/fixtures "$consumer/"
 cp wasm/test/types.ts wasm/test/tsconfig.json wasm/test/bundle/* "$consumer/"
 cp wasm/examples/node.mjs "$consumer/node-example.mjs"
 cp -r wasm/test/workerd "$consumer/"

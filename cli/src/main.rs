@@ -1,26 +1,29 @@
 //! `webhook-signature`: sign, verify, send and receive Standard Webhooks
 //! deliveries from the shell. `webhook-signature demo` shows all of it at once.
+//!
+//! Each subcommand is a module of [`commands`]; beside them are the parts
+//! several commands share: reading the body ([`body_file`]), the secrets
+//! ([`secrets`]), Gemini's dynamic-mode options ([`dynamic_mode`]), sample
+//! Gemini envelopes ([`gemini_envelope`]), fresh secrets and ids
+//! ([`random`]), saved raw requests ([`saved_request`]), and what `diagnose`
+//! checks ([`mistakes`], with the JSON re-serializations of
+//! [`reserialized_json`]).
 
-mod demo;
-mod diagnose;
-mod diagnosis;
-mod dynamic;
-mod gemini;
-mod inbox;
-mod input;
-mod inspect;
-mod keygen;
-mod keys;
-mod listen;
-mod request;
-mod reserialize;
-mod send;
-mod sign;
-mod verify;
+mod body_file;
+mod commands;
+mod dynamic_mode;
+mod gemini_envelope;
+mod mistakes;
+mod random;
+mod reserialized_json;
+mod saved_request;
+mod secrets;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use commands::{demo, diagnose, inbox, inspect, keygen, listen, send, sign, verify};
 
 /// Sign, verify, send and receive Standard Webhooks deliveries.
 #[derive(Parser)]

@@ -407,10 +407,10 @@ fn rotating_jwks(first: &'static str) -> (String, std::sync::Arc<std::sync::Mute
 #[test]
 fn listen_picks_up_a_key_rotated_in_after_it_started() {
     const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt/");
-    let (url, document) = rotating_jwks(include_str!("../../tests/fixtures/jwt/jwks-a.json"));
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../gemini/tests/fixtures/jwt/");
+    let (url, document) = rotating_jwks(include_str!("../../gemini/tests/fixtures/jwt/jwks-a.json"));
     let mut listener = Listener::start(&["--jwks", &url, "--audience", AUDIENCE]);
-    *document.lock().unwrap() = include_str!("../../tests/fixtures/jwt/jwks-ab.json");
+    *document.lock().unwrap() = include_str!("../../gemini/tests/fixtures/jwt/jwks-ab.json");
     let now = unix_now();
     let body = r#"{"type":"batch.succeeded"}"#;
     let signed = run(

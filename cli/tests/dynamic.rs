@@ -1,5 +1,5 @@
 //! The CLI's dynamic (RS256 JWT) mode: `sign --jwt-key`, `verify --jwks`,
-//! `inspect`. Keys: the committed fixtures in `tests/fixtures/jwt`.
+//! `inspect`. Keys: the committed fixtures in `gemini/tests/fixtures/jwt`.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod common;
@@ -8,9 +8,9 @@ use std::process::Output;
 
 use common::run;
 
-const KEY_A: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt/demo-2048-a.pem");
-const KEY_B: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt/demo-2048-b.pem");
-const JWKS_A: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/jwt/jwks-a.json");
+const KEY_A: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../gemini/tests/fixtures/jwt/demo-2048-a.pem");
+const KEY_B: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../gemini/tests/fixtures/jwt/demo-2048-b.pem");
+const JWKS_A: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../gemini/tests/fixtures/jwt/jwks-a.json");
 const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
 // A1, the reference libraries' shared vector.
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

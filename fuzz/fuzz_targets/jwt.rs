@@ -13,8 +13,8 @@ use webhook_signature::{Headers, Timestamp};
 use webhook_signature_gemini::token::UnverifiedToken;
 use webhook_signature_gemini::{DynamicVerifier, Jwks, TokenSigner};
 
-const KEY_A: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
-const JWKS_MIXED: &str = include_str!("../../tests/fixtures/jwt/jwks-mixed.json");
+const KEY_A: &str = include_str!("../../gemini/tests/fixtures/jwt/demo-2048-a.pem");
+const JWKS_MIXED: &str = include_str!("../../gemini/tests/fixtures/jwt/jwks-mixed.json");
 const AUDIENCE: &str = "aud";
 const NOW: u64 = 1_790_000_000;
 

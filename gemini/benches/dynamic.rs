@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use webhook_signature::{Headers, Timestamp};
 use webhook_signature_gemini::{DynamicVerifier, Jwks, TokenSigner};
 
-const KEY_A: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
-const JWKS_A: &str = include_str!("../../tests/fixtures/jwt/jwks-a.json");
+const KEY_A: &str = include_str!("../tests/fixtures/jwt/demo-2048-a.pem");
+const JWKS_A: &str = include_str!("../tests/fixtures/jwt/jwks-a.json");
 const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
 const NOW: u64 = 1_790_000_000;
 const BODY: &[u8] = br#"{"type":"video.generated","version":"v1","data":{"id":"op1"}}"#;

@@ -29,8 +29,8 @@ const FORWARD_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const BOUND: Duration = Duration::from_secs(60);
 
 const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
-const KEY_A: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
-const JWKS_A: &str = include_str!("../../tests/fixtures/jwt/jwks-a.json");
+const KEY_A: &str = include_str!("../../gemini/tests/fixtures/jwt/demo-2048-a.pem");
+const JWKS_A: &str = include_str!("../../gemini/tests/fixtures/jwt/jwks-a.json");
 
 /// What the application received: one entry per request.
 #[derive(Clone, Default)]

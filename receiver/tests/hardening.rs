@@ -15,8 +15,8 @@ use webhook_signature::{Timestamp, Webhook};
 use webhook_signature_gemini::TokenSigner;
 
 const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
-const KEY_A: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
-const JWKS_A: &str = include_str!("../../tests/fixtures/jwt/jwks-a.json");
+const KEY_A: &str = include_str!("../../gemini/tests/fixtures/jwt/demo-2048-a.pem");
+const JWKS_A: &str = include_str!("../../gemini/tests/fixtures/jwt/jwks-a.json");
 const BODY: &str = r#"{"type":"batch.succeeded","version":"v1","data":{"id":"batches/hardening"}}"#;
 const PATIENCE: Duration = Duration::from_secs(20);
 

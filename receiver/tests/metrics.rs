@@ -20,7 +20,7 @@ use webhook_signature_inbox::{Inbox, SqliteOptions, Worker};
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const NOW: u64 = 1_795_000_000;
 const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
-const KEY_A: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
+const KEY_A: &str = include_str!("../../gemini/tests/fixtures/jwt/demo-2048-a.pem");
 const BODY: &str = r#"{"type":"batch.succeeded","version":"v1","data":{"id":"batches/m"}}"#;
 
 fn post(id: &str, signature: &str, body: &str) -> Request<Body> {

@@ -27,9 +27,9 @@ const PREVIOUS: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const NOW: u64 = 1_795_000_000;
 const MAX_BODY: usize = 4096;
 const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
-const KEY_A: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
-const KEY_B: &str = include_str!("../../tests/fixtures/jwt/demo-2048-b.pem");
-const JWKS_A: &str = include_str!("../../tests/fixtures/jwt/jwks-a.json");
+const KEY_A: &str = include_str!("../../gemini/tests/fixtures/jwt/demo-2048-a.pem");
+const KEY_B: &str = include_str!("../../gemini/tests/fixtures/jwt/demo-2048-b.pem");
+const JWKS_A: &str = include_str!("../../gemini/tests/fixtures/jwt/jwks-a.json");
 
 fn fixed_now() -> Timestamp {
     Timestamp::from_unix_secs(NOW)

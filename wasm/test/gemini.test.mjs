@@ -1,5 +1,5 @@
 // GeminiReceiver against the cases and fixtures of the Rust crate's tests
-// (gemini/tests/dynamic.rs, keys and JWKS from tests/fixtures/jwt): each
+// (gemini/tests/dynamic.rs, keys and JWKS from gemini/tests/fixtures/jwt): each
 // test here names the Rust test it mirrors, with the same tokens, clock and
 // expected error. Tokens are signed here with node:crypto from the committed
 // PEM keys, as the Rust tests sign them with jsonwebtoken.

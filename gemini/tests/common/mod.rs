@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use webhook_signature::{Headers, Timestamp};
 use webhook_signature_gemini::Jwks;
 
-pub const KEY_A: &str = include_str!("../../../tests/fixtures/jwt/demo-2048-a.pem");
-pub const KEY_B: &str = include_str!("../../../tests/fixtures/jwt/demo-2048-b.pem");
-pub const JWKS_A: &str = include_str!("../../../tests/fixtures/jwt/jwks-a.json");
-pub const JWKS_AB: &str = include_str!("../../../tests/fixtures/jwt/jwks-ab.json");
-pub const JWKS_MIXED: &str = include_str!("../../../tests/fixtures/jwt/jwks-mixed.json");
+pub const KEY_A: &str = include_str!("../fixtures/jwt/demo-2048-a.pem");
+pub const KEY_B: &str = include_str!("../fixtures/jwt/demo-2048-b.pem");
+pub const JWKS_A: &str = include_str!("../fixtures/jwt/jwks-a.json");
+pub const JWKS_AB: &str = include_str!("../fixtures/jwt/jwks-ab.json");
+pub const JWKS_MIXED: &str = include_str!("../fixtures/jwt/jwks-mixed.json");
 
 pub const AUDIENCE: &str = "https://receiver.example/webhooks/gemini";
 pub const NOW: u64 = 1_790_000_000;

@@ -31,7 +31,7 @@ check('re-initialisation: each Webhook verifies its own only', await (await post
 check('svix-* headers', await (await post('/checks/svix', pair)).json(), ['ok']);
 
 // Gemini's dynamic mode in workerd's WebCrypto: a token signed with the committed test key
-// (tests/fixtures/jwt/demo-2048-a.pem), checked against its JWKS (jwks-a.json).
+// (gemini/tests/fixtures/jwt/demo-2048-a.pem), checked against its JWKS (jwks-a.json).
 const fixture = (name) => readFileSync(new URL(`../jwt/${name}`, import.meta.url), 'utf8');
 const audience = 'https://receiver.example/webhooks/gemini';
 const input = [{ alg: 'RS256', kid: 'demo-a' }, { aud: audience, iat: now, exp: now + 300 }]

@@ -26,7 +26,8 @@ use webhook_signature::{Headers, Timestamp};
 use webhook_signature_axum::{DEFAULT_BACKLOG, Limits, WebhookRejection};
 use webhook_signature_gemini::JwksCache;
 
-use crate::{dynamic, gemini, keys, request, verify};
+use super::verify;
+use crate::{dynamic_mode, gemini_envelope, saved_request, secrets};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -34,7 +35,7 @@ pub(crate) struct Args {
     #[arg(long = "secret", env = "WEBHOOK_SECRET", value_delimiter = ' ', hide_env_values = true)]
     secrets: Vec<String>,
     #[command(flatten)]
-    dynamic: dynamic::Args,
+    dynamic: dynamic_mode::Args,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8080)]
     port: u16,
@@ -56,7 +57,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
-    let keys = keys::load_for(&args.secrets, args.dynamic.enabled())?;
+    let keys = secrets::load_for(&args.secrets, args.dynamic.enabled())?;
     let key_count = keys.len();
     let loaded = args.dynamic.load(keys, webhook_signature::DEFAULT_TOLERANCE)?;
     let mut receiver = Receiver::new(loaded, key_count, args.max_body);
@@ -131,7 +132,7 @@ impl fmt::Display for Report {
 
 /// A verifying receiver that remembers the ids it accepted.
 pub(crate) struct Receiver {
-    verifier: dynamic::Loaded,
+    verifier: dynamic_mode::Loaded,
     /// Fetches the JWKS when a token names a key not yet seen, instead of `verifier.jwks`.
     jwks_cache: Option<JwksCache>,
     key_count: usize,
@@ -143,7 +144,7 @@ pub(crate) struct Receiver {
 }
 
 impl Receiver {
-    pub(crate) fn new(verifier: dynamic::Loaded, key_count: usize, max_body: u64) -> Self {
+    pub(crate) fn new(verifier: dynamic_mode::Loaded, key_count: usize, max_body: u64) -> Self {
         Self {
             verifier,
             jwks_cache: None,
@@ -193,7 +194,7 @@ impl Receiver {
                     (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned())
                 })
                 .collect();
-            let raw = request::render(parts.method.as_str(), &parts.uri.to_string(), &headers, &body);
+            let raw = saved_request::render(parts.method.as_str(), &parts.uri.to_string(), &headers, &body);
             let name: String =
                 report.id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
             let path = dir.join(format!("rejected-{number:04}-{name}.http"));
@@ -232,7 +233,7 @@ impl Receiver {
                 return (report("-", unread.status().as_u16(), outcome), Vec::new());
             }
         };
-        let event = gemini::event_type(&body).unwrap_or_else(|| "-".to_owned());
+        let event = gemini_envelope::event_type(&body).unwrap_or_else(|| "-".to_owned());
         let headers = match found {
             Ok(headers) => headers,
             Err(error) => return (report(&event, 401, error.to_string()), body),

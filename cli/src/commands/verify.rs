@@ -9,7 +9,7 @@ use std::time::Duration;
 use webhook_signature::{Headers, Timestamp};
 use webhook_signature_gemini::{BodyBinding, Mode};
 
-use crate::{dynamic, input, keys};
+use crate::{body_file, dynamic_mode, secrets};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -17,7 +17,7 @@ pub(crate) struct Args {
     #[arg(long = "secret", env = "WEBHOOK_SECRET", value_delimiter = ' ', hide_env_values = true)]
     secrets: Vec<String>,
     #[command(flatten)]
-    dynamic: dynamic::Args,
+    dynamic: dynamic_mode::Args,
     /// The `webhook-id` header.
     #[arg(long)]
     id: String,
@@ -40,11 +40,11 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let tolerance = Duration::from_secs(args.tolerance);
-    let keys = keys::load_for(&args.secrets, args.dynamic.enabled())?;
+    let keys = secrets::load_for(&args.secrets, args.dynamic.enabled())?;
     let key_count = keys.len();
     let keys = keys.into_iter().map(|k| k.with_tolerance(tolerance)).collect();
     let loaded = args.dynamic.load(keys, tolerance)?;
-    let body = input::read(&args.file)?;
+    let body = body_file::read(&args.file)?;
     let headers = Headers { id: &args.id, timestamp: &args.timestamp, signature: &args.signature };
     let now = args.now.map_or_else(Timestamp::now, Timestamp::from_unix_secs);
     match loaded.receiver.verify(&headers, &body, now, loaded.jwks.as_ref()) {

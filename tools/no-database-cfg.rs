@@ -1,7 +1,9 @@
-//! Tells the PostgreSQL test (`tests/inbox.rs`) whether a server was given: without
-//! `DATABASE_URL` they are compiled `#[ignore]`d, so cargo's own summary
-//! says "ignored" instead of counting them as passed. With
-//! `REQUIRE_POSTGRES=1` (CI) a missing `DATABASE_URL` stops the build.
+//! The build script of the members with PostgreSQL tests (`inbox`, `cli`,
+//! `receiver`: `build = "../tools/no-database-cfg.rs"`). It tells those tests
+//! whether a server was given: without `DATABASE_URL` they are compiled
+//! `#[ignore]`d, so cargo's own summary says "ignored" instead of counting
+//! them as passed. With `REQUIRE_POSTGRES=1` (CI) a missing `DATABASE_URL`
+//! stops the build.
 
 fn main() {
     println!("cargo::rerun-if-env-changed=DATABASE_URL");

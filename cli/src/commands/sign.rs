@@ -12,7 +12,7 @@ use base64ct::{Base64UrlUnpadded, Encoding};
 use sha2::Digest;
 use webhook_signature_gemini::TokenSigner;
 
-use crate::{input, keys};
+use crate::{body_file, secrets};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -75,7 +75,7 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
         );
         return Ok(ExitCode::from(2));
     }
-    let body = input::read(&args.file)?;
+    let body = body_file::read(&args.file)?;
     let timestamp = args.timestamp.map_or_else(Timestamp::now, Timestamp::from_unix_secs);
     let signature = match &args.jwt_key {
         Some(path) => {
@@ -89,7 +89,7 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
             };
             token.sign(&signer, timestamp, &body)?
         }
-        None => signature_header(&keys::load(&args.secrets)?, &args.id, timestamp, &body)?,
+        None => signature_header(&secrets::load(&args.secrets)?, &args.id, timestamp, &body)?,
     };
     let headers = [
         (WEBHOOK_ID, args.id.clone()),

@@ -14,14 +14,15 @@ use webhook_signature::{Timestamp, Webhook};
 use webhook_signature_axum::{Limits, serve};
 use webhook_signature_gemini::TokenSigner;
 
-use crate::listen::{self, Receiver};
-use crate::send::{Delivery, post};
-use crate::{dynamic, gemini, input, keygen, sign};
+use super::listen::{self, Receiver};
+use super::send::{Delivery, post};
+use super::sign;
+use crate::{dynamic_mode, gemini_envelope, random};
 
-/// Demo keys only: committed fixtures, see `tests/fixtures/jwt/README.md`.
-const DEMO_KEY: &str = include_str!("../../tests/fixtures/jwt/demo-2048-a.pem");
-const FORGER_KEY: &str = include_str!("../../tests/fixtures/jwt/demo-2048-b.pem");
-const DEMO_JWKS: &str = include_str!("../../tests/fixtures/jwt/jwks-a.json");
+/// Public demo keys, never to be trusted: see `demo/README.md`.
+const DEMO_KEY: &str = include_str!("../../demo/demo-2048-a.pem");
+const FORGER_KEY: &str = include_str!("../../demo/demo-2048-b.pem");
+const DEMO_JWKS: &str = include_str!("../../demo/jwks-a.json");
 const AUDIENCE: &str = "webhook-signature-demo";
 
 pub(crate) fn run() -> crate::Result<ExitCode> {
@@ -29,9 +30,9 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
     // this one, as an outside sender would send them.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let jwks_url = serve_jwks(&runtime)?;
-    let secret = keygen::new_secret()?;
+    let secret = random::new_secret()?;
     let keys = vec![Webhook::new(&secret)?];
-    let verifier = dynamic::Args::new(jwks_url.clone(), AUDIENCE.to_owned())
+    let verifier = dynamic_mode::Args::new(jwks_url.clone(), AUDIENCE.to_owned())
         .load(keys.clone(), webhook_signature::DEFAULT_TOLERANCE)?;
     let receiver = Receiver::new(verifier, keys.len(), 1 << 20);
     let (reports, mut decisions) = mpsc::unbounded_channel();
@@ -40,7 +41,7 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
     println!("receiver listening on {url} with secret {secret}");
     println!("dynamic deliveries checked against {jwks_url} (audience {AUDIENCE})");
 
-    let body = gemini::sample_envelope("video.generated");
+    let body = gemini_envelope::sample_envelope("video.generated");
     let mut tampered = body.clone();
     let uri_at = tampered.windows(6).position(|w| w == b"sample").unwrap_or(0);
     if let Some(byte) = tampered.get_mut(uri_at) {
@@ -49,10 +50,10 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
     let now = Timestamp::now();
     let stale = Timestamp::from_unix_secs(now.as_unix_secs().saturating_sub(600));
     let [id, stale_id, dynamic_id, forged_id] = [
-        input::new_message_id()?,
-        input::new_message_id()?,
-        input::new_message_id()?,
-        input::new_message_id()?,
+        random::new_message_id()?,
+        random::new_message_id()?,
+        random::new_message_id()?,
+        random::new_message_id()?,
     ];
     let signed = |id: &str, at: Timestamp, body: &[u8]| sign::signature_header(&keys, id, at, body);
     let valid_signature = signed(&id, now, &body)?;

@@ -13,10 +13,3 @@ pub(crate) fn read(path: &Path) -> crate::Result<Vec<u8>> {
         std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()).into())
     }
 }
-
-/// A fresh message id: `msg_` and 16 random bytes in hex.
-pub(crate) fn new_message_id() -> crate::Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| format!("random source: {e}"))?;
-    Ok(format!("msg_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
-}

@@ -1,4 +1,5 @@
-//! Why a delivery fails: each known integration mistake is checked by
+//! The known integration mistakes `diagnose` looks for, and its report
+//! ([`Diagnosis`]). Why a delivery fails: each mistake is checked by
 //! recomputing what the mistaken party would have produced, against the
 //! header's signature (a sender mistake) and against `--computed` (a mistake
 //! in the user's own receiver). At most 64 MACs over the body.
@@ -7,7 +8,7 @@ use base64ct::{Base64, Encoding};
 use serde_json::{Map, Value, json};
 use webhook_signature::{Headers, Timestamp, Webhook};
 
-use crate::reserialize::{self, Style};
+use crate::reserialized_json::{self, Style};
 
 /// The most MACs computed over the body for one diagnosis.
 pub(crate) const MAX_MACS: usize = 64;
@@ -309,7 +310,7 @@ fn content_variants(inputs: &Inputs) -> Vec<ContentVariant> {
             detail: Some(("trailing_newline", json!(name))),
         });
     }
-    for (style, body) in reserialize::variants(&inputs.body) {
+    for (style, body) in reserialized_json::variants(&inputs.body) {
         let bytes = full(&body);
         if body != inputs.body && contents.iter().all(|c| c.bytes != bytes) {
             contents.push(ContentVariant {

@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use serde_json::json;
 use webhook_signature::Headers;
 
-use crate::diagnosis::{self, Diagnosis, Inputs};
-use crate::input;
-use crate::request::Saved;
+use crate::body_file;
+use crate::mistakes::{self, Diagnosis, Inputs};
+use crate::saved_request::Saved;
 
 /// Bodies over this are refused: the diagnosis hashes the body up to 64 times.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -50,7 +50,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let Some(inputs) = inputs(args)? else { return Ok(ExitCode::from(2)) };
-    let diagnosis = diagnosis::diagnose(&inputs);
+    let diagnosis = mistakes::diagnose(&inputs);
     if args.json {
         println!("{}", as_json(&diagnosis));
     } else {
@@ -69,7 +69,7 @@ fn inputs(args: &Args) -> crate::Result<Option<Inputs>> {
     }
     let computed = match &args.computed {
         None => None,
-        Some(text) => match diagnosis::parse_computed(text) {
+        Some(text) => match mistakes::parse_computed(text) {
             Some(tag) => Some(tag),
             None => {
                 eprintln!("error: --computed is not `v1,<base64>`, base64 or hex of 32 bytes (see --help)");
@@ -97,7 +97,7 @@ fn inputs(args: &Args) -> crate::Result<Option<Inputs>> {
             (id, timestamp, signature, saved.body, received)
         }
         None => {
-            let body = input::read(args.file.as_deref().unwrap_or_else(|| std::path::Path::new("-")))?;
+            let body = body_file::read(args.file.as_deref().unwrap_or_else(|| std::path::Path::new("-")))?;
             let text = |value: &Option<String>| value.clone().unwrap_or_default();
             (text(&args.id), text(&args.timestamp), text(&args.signature), body, None)
         }

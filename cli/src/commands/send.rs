@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use webhook_signature::{Timestamp, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP};
 
-use crate::{gemini, input, keys, sign};
+use super::sign;
+use crate::{body_file, gemini_envelope, random, secrets};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -27,15 +28,15 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
-    let keys = keys::load(&args.secrets)?;
+    let keys = secrets::load(&args.secrets)?;
     let body = match &args.file {
-        Some(path) => input::read(path)?,
-        None => gemini::sample_envelope(&args.event),
+        Some(path) => body_file::read(path)?,
+        None => gemini_envelope::sample_envelope(&args.event),
     };
     let id = match &args.id {
         Some(id) => id.clone(),
         None => {
-            let id = input::new_message_id()?;
+            let id = random::new_message_id()?;
             // On stderr: stdout stays the status alone, as scripts read it.
             eprintln!("webhook-id: {id}");
             id
