@@ -1,7 +1,10 @@
 // The README's example runs the server: without the `server` feature it
 // cannot compile, so the crate's docs are then this line alone.
 #![cfg_attr(feature = "server", doc = include_str!("../README.md"))]
-#![cfg_attr(not(feature = "server"), doc = "The `VerifiedWebhook` extractor for axum (the `server` feature is off).")]
+#![cfg_attr(
+    not(feature = "server"),
+    doc = "The `VerifiedWebhook` extractor for axum (the `server` feature is off)."
+)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod body_timeout;

@@ -114,6 +114,17 @@ async fn console(target: &[&str], serving: &Inbox) {
     assert!(serving.complete(&claimed[0], "w2", now()).await.unwrap());
     assert_eq!(inbox(target, &["retry", "--all-failed"]).status.code(), Some(1), "no dead letter left");
 
+    // Retry --all-pending: a row waiting out its backoff is due now, its attempts kept.
+    let failing = serving.claim("w2", Duration::from_secs(60), now(), 1).await.unwrap();
+    assert_eq!(failing[0].webhook_id, "msg_a");
+    assert!(matches!(serving.fail(&failing[0], "down", now()).await.unwrap(), Failed::Retry { .. }));
+    let due = inbox(target, &["retry", "--all-pending"]);
+    assert!(text(&due.stdout).starts_with("1 pending row(s) in backoff due now"), "{}", text(&due.stdout));
+    let row = inbox(target, &["show", "msg_a"]);
+    assert!(text(&row.stdout).contains(r#""next_attempt_at": null"#), "{}", text(&row.stdout));
+    assert_eq!(inbox(target, &["retry", "--all-pending"]).status.code(), Some(1), "none left in backoff");
+    assert_eq!(inbox(target, &["retry", "--all-pending", "msg_a"]).status.code(), Some(2), "ids or a set");
+
     // Purge: a dry run deletes nothing; then the two processed rows go; pending ones stay.
     let dry = inbox(target, &["purge", "--older-than", "30m", "--dry-run"]);
     assert!(text(&dry.stdout).starts_with("would delete 2 row(s)"), "{}", text(&dry.stdout));

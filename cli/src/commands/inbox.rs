@@ -47,14 +47,19 @@ enum Command {
         #[arg(long)]
         body: bool,
     },
-    /// Put dead letters back in the queue (attempts reset, failed_at cleared).
+    /// Put dead letters back in the queue (attempts reset, failed_at cleared),
+    /// or make the rows waiting out a backoff due now (--all-pending).
     Retry {
         /// The `webhook-id`s of dead letters.
-        #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+        #[arg(required_unless_present_any = ["all_failed", "all_pending"], conflicts_with_all = ["all_failed", "all_pending"])]
         ids: Vec<String>,
         /// Every dead letter.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all_pending")]
         all_failed: bool,
+        /// Every pending row waiting out a backoff: due now, its attempts kept
+        /// (once the handler's downstream is back after an outage).
+        #[arg(long)]
+        all_pending: bool,
     },
     /// Delete processed and failed rows received before a duration ago.
     Purge {
@@ -153,7 +158,13 @@ async fn execute(inbox: &Inbox, command: &Command) -> crate::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Retry { ids, all_failed } => {
+        Command::Retry { ids, all_failed, all_pending: true } => {
+            debug_assert!(ids.is_empty() && !*all_failed, "clap refuses them together");
+            let due = inbox.retry(&Retry::AllPending).await?;
+            println!("{due} pending row(s) in backoff due now");
+            Ok(found(due > 0))
+        }
+        Command::Retry { ids, all_failed, all_pending: false } => {
             let which = if *all_failed { Retry::AllFailed } else { Retry::Ids(ids.clone()) };
             let retried = inbox.retry(&which).await?;
             println!("{retried} dead letter(s) back in the queue");
