@@ -9,6 +9,10 @@
 //! checks ([`mistakes`], with the JSON re-serializations of
 //! [`reserialized_json`]).
 
+// First: `outln!` is used by every module below.
+#[macro_use]
+mod stdout;
+
 mod body_file;
 mod commands;
 mod dynamic_mode;
@@ -81,11 +85,20 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(error) if error.downcast_ref::<std::io::Error>().is_some_and(is_closed_pipe) => {
+            ExitCode::from(stdout::CLOSED_PIPE)
+        }
         Err(error) => {
             eprintln!("error: {}", with_causes(&*error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// A write whose reader has gone (`inbox list | head -1`): quiet, as
+/// `outln!` is.
+fn is_closed_pipe(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::BrokenPipe
 }
 
 /// The error and its sources on one line, skipping a source whose text the

@@ -490,3 +490,26 @@ fn saved_rejections_are_diagnosed() {
     assert!(out.contains("  fix: "), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reader that has gone (`keygen | head -1`, `sign … | true`) ends the
+/// command quietly with 141, the status a shell reports for a writer ended by
+/// SIGPIPE: no panic, no error line. The pipe's read end is closed before the
+/// command starts, so its first write fails whatever the timing.
+#[test]
+fn a_closed_stdout_pipe_ends_the_command_quietly() {
+    for args in [&["keygen"][..], &["sign", "--secret", SECRET, "--id", ID, "--timestamp", TIMESTAMP]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(PAYLOAD.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(141), "{args:?}: {}", stderr(&output));
+        assert_eq!(stderr(&output), "", "{args:?}");
+    }
+}

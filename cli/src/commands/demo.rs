@@ -38,8 +38,8 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
     let (reports, mut decisions) = mpsc::unbounded_channel();
     let port = spawn_server(&runtime, receiver.into_router(reports))?;
     let url = format!("http://127.0.0.1:{port}/webhooks/gemini");
-    println!("receiver listening on {url} with secret {secret}");
-    println!("dynamic deliveries checked against {jwks_url} (audience {AUDIENCE})");
+    outln!("receiver listening on {url} with secret {secret}");
+    outln!("dynamic deliveries checked against {jwks_url} (audience {AUDIENCE})");
 
     let body = gemini_envelope::sample_envelope("video.generated");
     let mut tampered = body.clone();
@@ -83,13 +83,13 @@ pub(crate) fn run() -> crate::Result<ExitCode> {
         let ok = status == *expected && report.status == *expected;
         all_as_expected &= ok;
         let verdict = if ok { "as expected" } else { "UNEXPECTED" };
-        println!("{name:<9} {} -> {status} {:<36} [{verdict}]", report.event, report.outcome);
+        outln!("{name:<9} {} -> {status} {:<36} [{verdict}]", report.event, report.outcome);
     }
     if all_as_expected {
-        println!("all six deliveries were handled as they should be");
+        outln!("all six deliveries were handled as they should be");
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("some deliveries were not handled as expected");
+        outln!("some deliveries were not handled as expected");
         Ok(ExitCode::FAILURE)
     }
 }

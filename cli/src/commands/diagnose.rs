@@ -52,7 +52,7 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let Some(inputs) = inputs(args)? else { return Ok(ExitCode::from(2)) };
     let diagnosis = mistakes::diagnose(&inputs);
     if args.json {
-        println!("{}", as_json(&diagnosis));
+        outln!("{}", as_json(&diagnosis));
     } else {
         print_text(&diagnosis);
     }
@@ -124,24 +124,24 @@ const SVIX_WARNING: &str = "svix-headers: only the svix-* header names are prese
 
 fn print_text(diagnosis: &Diagnosis) {
     match (&diagnosis.error, diagnosis.valid) {
-        (_, true) => println!("valid"),
-        (Some(error), false) => println!("invalid: {error}"),
-        (None, false) => println!("invalid"),
+        (_, true) => outln!("valid"),
+        (Some(error), false) => outln!("invalid: {error}"),
+        (None, false) => outln!("invalid"),
     }
     if diagnosis.computed_right == Some(true) {
-        println!("your computed signature is right");
+        outln!("your computed signature is right");
     } else if diagnosis.computed_right == Some(false) {
-        println!("your computed signature is wrong:");
+        outln!("your computed signature is wrong:");
     }
     for cause in &diagnosis.causes {
-        println!("{}: {}", cause.id(), cause.explanation());
-        println!("  fix: {}", cause.fix());
+        outln!("{}: {}", cause.id(), cause.explanation());
+        outln!("  fix: {}", cause.fix());
     }
     if !diagnosis.details.is_empty() {
-        println!("details: {}", serde_json::Value::Object(diagnosis.details.clone()));
+        outln!("details: {}", serde_json::Value::Object(diagnosis.details.clone()));
     }
     for warning in &diagnosis.warnings {
-        println!("warning: {warning}");
+        outln!("warning: {warning}");
     }
 }
 

@@ -127,7 +127,7 @@ async fn execute(inbox: &Inbox, command: &Command) -> crate::Result<ExitCode> {
             print_stats(&stats, now);
             let dead = inbox.list(&Filter::default().state(Some(State::Failed)).limit(20), now).await?;
             for row in &dead {
-                println!("dead letter: {}", line(row, now));
+                outln!("dead letter: {}", line(row, now));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -150,7 +150,7 @@ async fn execute(inbox: &Inbox, command: &Command) -> crate::Result<ExitCode> {
                 eprintln!("no row {id:?}");
                 return Ok(ExitCode::FAILURE);
             };
-            println!("{}", serde_json::to_string_pretty(&json_value(&row, now))?);
+            outln!("{}", serde_json::to_string_pretty(&json_value(&row, now))?);
             if *body {
                 let mut out = std::io::stdout().lock();
                 out.write_all(row.body.as_deref().unwrap_or_default())?;
@@ -161,13 +161,13 @@ async fn execute(inbox: &Inbox, command: &Command) -> crate::Result<ExitCode> {
         Command::Retry { ids, all_failed, all_pending: true } => {
             debug_assert!(ids.is_empty() && !*all_failed, "clap refuses them together");
             let due = inbox.retry(&Retry::AllPending).await?;
-            println!("{due} pending row(s) in backoff due now");
+            outln!("{due} pending row(s) in backoff due now");
             Ok(found(due > 0))
         }
         Command::Retry { ids, all_failed, all_pending: false } => {
             let which = if *all_failed { Retry::AllFailed } else { Retry::Ids(ids.clone()) };
             let retried = inbox.retry(&which).await?;
-            println!("{retried} dead letter(s) back in the queue");
+            outln!("{retried} dead letter(s) back in the queue");
             if !*all_failed && retried < ids.len() as u64 {
                 eprintln!(
                     "note: only dead letters are retried; a pending, processing or processed row is left alone"
@@ -183,7 +183,7 @@ async fn execute(inbox: &Inbox, command: &Command) -> crate::Result<ExitCode> {
             let cutoff = now.saturating_sub(i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX));
             let count = inbox.purge_older_than(cutoff, &states, *dry_run).await?;
             let verb = if *dry_run { "would delete" } else { "deleted" };
-            println!("{verb} {count} row(s) received before {}", iso(cutoff));
+            outln!("{verb} {count} row(s) received before {}", iso(cutoff));
             Ok(found(count > 0))
         }
     }
@@ -191,11 +191,11 @@ async fn execute(inbox: &Inbox, command: &Command) -> crate::Result<ExitCode> {
 
 fn print_stats(stats: &Stats, now: i64) {
     for state in State::ALL {
-        println!("{:<11} {}", state.as_str(), stats.count(state));
+        outln!("{:<11} {}", state.as_str(), stats.count(state));
     }
     match stats.oldest_pending {
-        Some(at) => println!("oldest unfinished: received {} ({}s ago)", iso(at), now.saturating_sub(at)),
-        None => println!("oldest unfinished: none"),
+        Some(at) => outln!("oldest unfinished: received {} ({}s ago)", iso(at), now.saturating_sub(at)),
+        None => outln!("oldest unfinished: none"),
     }
 }
 

@@ -14,8 +14,8 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let token = UnverifiedToken::parse(args.signature.trim()).map_err(|e| format!("cannot inspect: {e}"))?;
-    println!("UNVERIFIED: the signature was not checked; nothing below is trusted");
-    println!("header: {}", serde_json::to_string_pretty(&token.header)?);
-    println!("claims: {}", serde_json::to_string_pretty(&token.claims)?);
+    outln!("UNVERIFIED: the signature was not checked; nothing below is trusted");
+    outln!("header: {}", serde_json::to_string_pretty(&token.header)?);
+    outln!("claims: {}", serde_json::to_string_pretty(&token.claims)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -78,11 +78,11 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listener = bind(args.port).await?;
-        println!("listening on http://127.0.0.1:{}", listener.local_addr()?.port());
+        outln!("listening on http://127.0.0.1:{}", listener.local_addr()?.port());
         let (reports, mut decisions) = mpsc::unbounded_channel();
         let printer = tokio::spawn(async move {
             while let Some(report) = decisions.recv().await {
-                println!("{report}");
+                outln!("{report}");
             }
         });
         webhook_signature_axum::serve(listener, receiver.into_router(reports), limits, stop_signal()).await?;

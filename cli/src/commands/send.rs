@@ -45,7 +45,7 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let timestamp = Timestamp::now();
     let signature = sign::signature_header(&keys, &id, timestamp, &body)?;
     let status = post(&args.url, &Delivery { id: &id, timestamp, signature: &signature, body: &body })?;
-    println!("{status}");
+    outln!("{status}");
     Ok(if (200..300).contains(&status) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 

@@ -97,7 +97,7 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
         (WEBHOOK_SIGNATURE, signature),
     ];
     match &args.curl {
-        None => headers.iter().for_each(|(name, value)| println!("{name}: {value}")),
+        None => headers.iter().for_each(|(name, value)| outln!("{name}: {value}")),
         Some(url) => {
             let mut command = format!("curl -sS -X POST {}", shell_quote(url));
             command.push_str(" -H 'content-type: application/json'");
@@ -110,7 +110,7 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
                 format!("@{}", args.file.display())
             };
             command.push_str(&format!(" --data-binary {}", shell_quote(&data)));
-            println!("{command}");
+            outln!("{command}");
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -48,7 +48,7 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     let headers = Headers { id: &args.id, timestamp: &args.timestamp, signature: &args.signature };
     let now = args.now.map_or_else(Timestamp::now, Timestamp::from_unix_secs);
     match loaded.receiver.verify(&headers, &body, now, loaded.jwks.as_ref()) {
-        Ok(delivery) => println!("{}", describe(&delivery.verified.mode, key_count)),
+        Ok(delivery) => outln!("{}", describe(&delivery.verified.mode, key_count)),
         Err(error) => {
             eprintln!("invalid: {error}");
             eprintln!("hint: {}", hint(&error, &args.timestamp, now, args.tolerance));
