@@ -6,9 +6,11 @@
 # and tests it there: npm standardwebhooks' own test file with only its import
 # changed, Node's test runner (ESM and require), Deno's, Bun, bundles made by
 # esbuild (ESM and CommonJS, --platform=node, no loader flags) and Vite, run
-# from yet another folder, and workerd (Cloudflare's runtime) serving a Worker
-# bundled as Wrangler bundles one, on 127.0.0.1. Everything comes from the npm
-# registry; if something cannot be installed, this fails. Nothing is published.
+# from yet another folder, workerd (Cloudflare's runtime) serving a Worker
+# bundled as Wrangler bundles one, and a Next.js app whose edge route handler
+# (the `edge-light` entry) is built by Turbopack and by webpack and served by
+# `next start`, each on 127.0.0.1. Everything comes from the npm registry; if
+# something cannot be installed, this fails. Nothing is published.
 #
 # Usage: scripts/wasm-package.sh [--bench]   (--bench: also wasm/bench/bench.mjs)
 set -euo pipefail
@@ -110,7 +112,9 @@ workerd_log="$consumer/workerd.log"
 (cd "$consumer/workerd" && exec "../node_modules/.bin/workerd" serve config.capnp --verbose --socket-addr "http=127.0.0.1:$port") \
   >"$workerd_log" 2>&1 &
 workerd_pid=$!
-trap 'kill $workerd_pid 2>/dev/null || true' EXIT
+# Servers this script started; each is stopped on exit (a negative id: its process group).
+servers=("$workerd_pid")
+trap 'for server in "${servers[@]}"; do kill -- "$server" 2>/dev/null || true; done' EXIT
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
   sleep 0.1
@@ -121,6 +125,31 @@ for code in NoMatchingSignature TimestampTooOld MissingHeader; do
   grep -q "webhook rejected: $code" "$workerd_log" || { echo "workerd log lacks $code:"; cat "$workerd_log"; exit 1; }
 done
 echo "workerd log: the README Worker logged NoMatchingSignature, TimestampTooOld and MissingHeader"
+
+echo "=== Next.js: an edge route handler (the edge-light entry), built by Turbopack and by webpack, served by next start on 127.0.0.1"
+next_app="$PWD/$out/next"
+cp -r wasm/test/next "$next_app"
+echo '{ "name": "next-edge", "private": true }' >"$next_app/package.json"
+(cd "$next_app" && npm install --no-audit --no-fund --silent "../$tarball" next@16.5.0 react@19.3.1 react-dom@19.3.1)
+export NEXT_TELEMETRY_DISABLED=1
+for bundler in turbopack webpack; do
+  flag=$([ "$bundler" = webpack ] && echo --webpack || true)
+  rm -rf "$next_app/.next"
+  (cd "$next_app" && timeout 300 node_modules/.bin/next build $flag >build.log 2>&1) || { cat "$next_app/build.log"; exit 1; }
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  # `next start` forks its server: its own process group, so the group is stopped.
+  (cd "$next_app" && exec setsid node_modules/.bin/next start -H 127.0.0.1 -p "$port") >"$next_app/start.log" 2>&1 &
+  next_pid=$!
+  servers+=("-$next_pid")
+  for _ in $(seq 1 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 "$next_pid" 2>/dev/null || { cat "$next_app/start.log"; exit 1; }
+    sleep 0.1
+  done
+  (cd "$next_app" && node drive.mjs "$bundler" "$port") || { cat "$next_app/start.log"; exit 1; }
+  kill -- "-$next_pid"
+  wait "$next_pid" 2>/dev/null || true
+done
 
 if [ "${1:-}" = --bench ]; then
   echo "=== bench: keyed verify against standardwebhooks, WebCrypto and node:crypto"
