@@ -200,11 +200,28 @@ pub enum Retry {
     AllPending,
 }
 
-/// [`Retry::AllPending`], the same on both backends: a row in backoff
-/// without its `next_attempt_at` is due at `received_at`, so at once and in
-/// the order received.
-pub(crate) const RETRY_PENDING: &str = "UPDATE deliveries SET next_attempt_at = NULL \
-    WHERE next_attempt_at IS NOT NULL AND processed_at IS NULL AND failed_at IS NULL AND claimed_by IS NULL";
+/// The most rows one statement of [`Retry::AllFailed`] or
+/// [`Retry::AllPending`] changes: each batch commits on its own, so a
+/// backlog of a million rows never holds the write lock (SQLite) or a
+/// statement's time bound (PostgreSQL) for long, as retention's batches.
+pub(crate) const RETRY_BATCH: u64 = 1_000;
+
+/// What a retry sets, and which rows it may change: never a row a worker
+/// holds.
+pub(crate) fn retry_change(which: &Retry) -> (&'static str, &'static str) {
+    match which {
+        Retry::Ids(_) | Retry::AllFailed => (
+            "attempts = 0, failed_at = NULL, next_attempt_at = NULL",
+            "failed_at IS NOT NULL AND processed_at IS NULL AND claimed_by IS NULL",
+        ),
+        // A row in backoff without its `next_attempt_at` is due at
+        // `received_at`: at once, and in the order received.
+        Retry::AllPending => (
+            "next_attempt_at = NULL",
+            "next_attempt_at IS NOT NULL AND processed_at IS NULL AND failed_at IS NULL AND claimed_by IS NULL",
+        ),
+    }
+}
 
 /// The columns an operator's row is read from, in [`Row`]'s order (body last).
 pub(crate) const COLUMNS: &str = "webhook_id, event_type, webhook_timestamp, received_at, attempts, \

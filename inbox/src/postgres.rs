@@ -593,7 +593,8 @@ async fn check_columns(client: &Object) -> Result<(), InboxError> {
         Err(error)
             if matches!(error.code(), Some(&SqlState::UNDEFINED_TABLE | &SqlState::UNDEFINED_COLUMN)) =>
         {
-            Err(InboxError::SchemaMismatch(InboxError::from(error).to_string()))
+            let message = error.as_db_error().map_or_else(|| error.to_string(), |db| db.message().to_owned());
+            Err(InboxError::SchemaMismatch(message))
         }
         Err(error) => Err(error.into()),
     }

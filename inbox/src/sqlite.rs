@@ -300,7 +300,9 @@ fn check_columns(connection: &Connection) -> Result<(), InboxError> {
         Err(error) => {
             let message = error.to_string();
             if message.starts_with("no such column") || message.starts_with("no such table") {
-                Err(InboxError::SchemaMismatch(message))
+                // SQLite appends the statement ("… in SELECT … at offset 216"): the name is enough.
+                let name = message.split(" in SELECT").next().unwrap_or(&message);
+                Err(InboxError::SchemaMismatch(name.to_owned()))
             } else {
                 Err(error.into())
             }

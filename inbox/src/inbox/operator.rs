@@ -3,7 +3,7 @@
 
 use crate::error::InboxError;
 use crate::inbox::{Backend, Inbox};
-use crate::operator::{Filter, Retry, Row, State, Stats};
+use crate::operator::{Filter, RETRY_BATCH, Retry, Row, State, Stats};
 #[cfg(feature = "sqlite")]
 use crate::sqlite::operator::{Answer as Admin, Request as AdminRequest};
 #[cfg(feature = "sqlite")]
@@ -77,12 +77,30 @@ impl Inbox {
 
     /// Puts dead letters back in the queue (attempts reset, `failed_at`
     /// cleared), or makes pending rows in backoff due now
-    /// ([`Retry::AllPending`], attempts kept), in one conditional statement
-    /// that never touches a row a worker holds. Returns how many it changed.
+    /// ([`Retry::AllPending`], attempts kept), in conditional statements that
+    /// never touch a row a worker holds: one for ids, batches of 1,000 rows
+    /// for a set, each committed on its own (deliveries keep being written
+    /// between them). Returns how many rows it changed.
     ///
     /// # Errors
     /// [`InboxError`].
     pub async fn retry(&self, which: &Retry) -> Result<u64, InboxError> {
+        if matches!(which, Retry::Ids(_)) {
+            return self.retry_once(which).await;
+        }
+        // A set goes in batches, each committed on its own, until one comes
+        // back short: a changed row no longer matches, so each batch is new rows.
+        let mut changed = 0;
+        loop {
+            let batch = self.retry_once(which).await?;
+            changed += batch;
+            if batch < RETRY_BATCH {
+                return Ok(changed);
+            }
+        }
+    }
+
+    async fn retry_once(&self, which: &Retry) -> Result<u64, InboxError> {
         match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite { queue, .. } => {

@@ -3,7 +3,9 @@
 use tokio_postgres::Row as PgRow;
 
 use crate::error::InboxError;
-use crate::operator::{COLUMNS, Filter, RETRY_PENDING, Retry, Row, State, Stats, purge_condition};
+use crate::operator::{
+    COLUMNS, Filter, RETRY_BATCH, Retry, Row, State, Stats, purge_condition, retry_change,
+};
 use crate::postgres::Postgres;
 
 /// Unfinished rows, through the partial index `deliveries_pending`.
@@ -19,9 +21,6 @@ const STATS_UNFINISHED: &str = concat!(
 /// Finished rows: one pass over the table (rows live 25 hours).
 const STATS_FINISHED: &str = "SELECT count(*) FILTER (WHERE processed_at IS NOT NULL), \
     count(*) FILTER (WHERE failed_at IS NOT NULL) FROM deliveries";
-
-const RETRY: &str = "UPDATE deliveries SET attempts = 0, failed_at = NULL, next_attempt_at = NULL \
-    WHERE failed_at IS NOT NULL AND processed_at IS NULL AND claimed_by IS NULL";
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
@@ -85,13 +84,26 @@ impl Postgres {
         .await
     }
 
+    /// One conditional statement: the ids given, or one batch of a set
+    /// ([`RETRY_BATCH`] rows; the caller repeats it). A row a claim has
+    /// locked is skipped, and the condition is checked again on the row as
+    /// it is when its lock is taken.
     pub(crate) async fn retry(&self, which: &Retry) -> Result<u64, InboxError> {
+        let (set, condition) = retry_change(which);
         self.operator(self.operator_timeout(), async |client| {
             Ok(match which {
-                Retry::AllFailed => client.execute(RETRY, &[]).await?,
-                Retry::AllPending => client.execute(RETRY_PENDING, &[]).await?,
                 Retry::Ids(ids) => {
-                    client.execute(&format!("{RETRY} AND webhook_id = ANY($1)"), &[ids]).await?
+                    let sql =
+                        format!("UPDATE deliveries SET {set} WHERE {condition} AND webhook_id = ANY($1)");
+                    client.execute(&sql, &[ids]).await?
+                }
+                _ => {
+                    let sql = format!(
+                        "UPDATE deliveries SET {set} WHERE {condition} AND webhook_id IN \
+                         (SELECT webhook_id FROM deliveries WHERE {condition} \
+                          LIMIT {RETRY_BATCH} FOR UPDATE SKIP LOCKED)"
+                    );
+                    client.execute(&sql, &[]).await?
                 }
             })
         })

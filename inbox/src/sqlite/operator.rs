@@ -8,7 +8,9 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::error::InboxError;
-use crate::operator::{COLUMNS, Filter, RETRY_PENDING, Retry, Row, State, Stats, purge_condition};
+use crate::operator::{
+    COLUMNS, Filter, RETRY_BATCH, Retry, Row, State, Stats, purge_condition, retry_change,
+};
 
 pub(crate) enum Request {
     Stats { now: i64 },
@@ -112,18 +114,26 @@ fn get(transaction: &Transaction<'_>, id: &str) -> Result<Option<Row>, InboxErro
     Ok(found)
 }
 
-/// One conditional statement, never on a row a worker holds.
+/// One conditional statement: the ids given, or one batch of a set
+/// ([`RETRY_BATCH`] rows; the caller repeats it).
 fn retry(transaction: &Transaction<'_>, which: &Retry) -> Result<u64, InboxError> {
-    const RETRY: &str = "UPDATE deliveries SET attempts = 0, failed_at = NULL, next_attempt_at = NULL \
-        WHERE failed_at IS NOT NULL AND processed_at IS NULL AND claimed_by IS NULL";
+    let (set, condition) = retry_change(which);
     let changed = match which {
-        Retry::AllFailed => transaction.execute(RETRY, [])?,
-        Retry::AllPending => transaction.execute(RETRY_PENDING, [])?,
         Retry::Ids(ids) => {
             // rusqlite's `rarray`: the ids as one parameter, whatever their number.
             let ids: Vec<Value> = ids.iter().cloned().map(Value::Text).collect();
-            transaction.execute(&format!("{RETRY} AND webhook_id IN rarray(?1)"), params![Rc::new(ids)])?
+            transaction.execute(
+                &format!("UPDATE deliveries SET {set} WHERE {condition} AND webhook_id IN rarray(?1)"),
+                params![Rc::new(ids)],
+            )?
         }
+        _ => transaction.execute(
+            &format!(
+                "UPDATE deliveries SET {set} WHERE rowid IN \
+                 (SELECT rowid FROM deliveries WHERE {condition} LIMIT {RETRY_BATCH})"
+            ),
+            [],
+        )?,
     };
     Ok(u64::try_from(changed).unwrap_or(u64::MAX))
 }
