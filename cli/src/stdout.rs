@@ -1,11 +1,11 @@
 //! Standard output for a pipe. A Rust program ignores `SIGPIPE`, so
-//! `outln!` panics once the reader has gone (`keygen | head -1`); here a
+//! `println!` panics once the reader has gone (`keygen | head -1`); here a
 //! closed pipe ends the process quietly, with the status a shell reports for
 //! a writer that `SIGPIPE` ended (141), as `cat` or `grep` end there.
 
 use std::io::{self, Write};
 
-/// `outln!` for a pipe: a closed one ends the process quietly (status
+/// `println!` for a pipe: a closed one ends the process quietly (status
 /// 141), any other write error with one line on stderr (status 1).
 macro_rules! outln {
     () => {

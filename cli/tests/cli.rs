@@ -191,7 +191,8 @@ fn keygen_prints_fresh_keys_that_work() {
 /// A `listen` process on a free port, killed when dropped.
 struct Listener {
     child: Child,
-    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    /// `None` once the test has closed it, as a reader that left would.
+    lines: Option<std::io::Lines<BufReader<std::process::ChildStdout>>>,
     url: String,
 }
 
@@ -206,11 +207,11 @@ impl Listener {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
         let url = first.strip_prefix("listening on ").unwrap().to_owned();
-        Self { child, lines, url }
+        Self { child, lines: Some(lines), url }
     }
 
     fn next_line(&mut self) -> String {
-        self.lines.next().unwrap().unwrap()
+        self.lines.as_mut().unwrap().next().unwrap().unwrap()
     }
 
     /// POSTs `body` with `headers` on a fresh connection and returns the
@@ -494,22 +495,63 @@ fn saved_rejections_are_diagnosed() {
 /// A reader that has gone (`keygen | head -1`, `sign … | true`) ends the
 /// command quietly with 141, the status a shell reports for a writer ended by
 /// SIGPIPE: no panic, no error line. The pipe's read end is closed before the
-/// command starts, so its first write fails whatever the timing.
+/// command starts, so its first write fails whatever the timing; stdin is
+/// empty, so nothing is written to a command that may have ended.
 #[test]
 fn a_closed_stdout_pipe_ends_the_command_quietly() {
     for args in [&["keygen"][..], &["sign", "--secret", SECRET, "--id", ID, "--timestamp", TIMESTAMP]] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let mut child = Command::new(BIN)
+        let child = Command::new(BIN)
             .args(args)
-            .stdin(Stdio::piped())
+            .stdin(Stdio::null())
             .stdout(writer)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(PAYLOAD.as_bytes()).unwrap();
         let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(141), "{args:?}: {}", stderr(&output));
         assert_eq!(stderr(&output), "", "{args:?}");
     }
+}
+
+/// The demo's keys (`cli/demo/`, embedded in the binary) are Gemini's test
+/// fixtures, as `cli/demo/README.md` says: the same bytes.
+#[test]
+fn the_demo_keys_are_geminis_fixtures() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    for name in ["demo-2048-a.pem", "demo-2048-b.pem", "jwks-a.json"] {
+        let demo = std::fs::read(format!("{root}/cli/demo/{name}")).unwrap();
+        let fixture = std::fs::read(format!("{root}/gemini/tests/fixtures/jwt/{name}")).unwrap();
+        assert!(demo == fixture, "cli/demo/{name} differs from gemini/tests/fixtures/jwt/{name}");
+    }
+}
+
+/// `listen | head -1`: once the reader has gone, the delivery whose report
+/// could not be printed is still answered, then `listen` stops as on Ctrl-C
+/// (the requests in flight answered) and exits 141, without a panic.
+#[test]
+fn listen_stops_cleanly_when_its_reader_goes() {
+    let mut listener = Listener::start(&["--secret", SECRET]);
+    // `head -1` read the first line and left.
+    listener.lines = None;
+    let timestamp = unix_now();
+    let signed = run(&["sign", "--secret", SECRET, "--id", "msg_gone", "--timestamp", &timestamp], "{}");
+    let signature = signature_of(&signed);
+    let headers = [
+        ("webhook-id", "msg_gone"),
+        ("webhook-timestamp", timestamp.as_str()),
+        ("webhook-signature", &signature),
+    ];
+    let response = listener.post_raw(&headers, "{}");
+    assert!(response.starts_with("HTTP/1.1 204"), "{response}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = listener.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "listen did not stop within 30 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(141));
 }

@@ -152,6 +152,8 @@ async fn console_on_sqlite() {
     console(&["--db", &path], &serving).await;
     // No inbox named at all: a usage error.
     assert_eq!(inbox(&[], &["stats"]).status.code(), Some(2));
+    drop(serving);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

@@ -170,7 +170,8 @@ async fn execute(inbox: &Inbox, command: &Command) -> crate::Result<ExitCode> {
             outln!("{retried} dead letter(s) back in the queue");
             if !*all_failed && retried < ids.len() as u64 {
                 eprintln!(
-                    "note: only dead letters are retried; a pending, processing or processed row is left alone"
+                    "note: only dead letters are retried; a pending, processing or processed row is left alone \
+                     (--all-pending makes the rows in backoff due now)"
                 );
             }
             Ok(found(retried > 0))

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::fmt;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +22,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use webhook_signature::{Headers, Timestamp};
 use webhook_signature_axum::{DEFAULT_BACKLOG, Limits, WebhookRejection};
 use webhook_signature_gemini::JwksCache;
@@ -79,17 +80,49 @@ pub(crate) fn run(args: &Args) -> crate::Result<ExitCode> {
     runtime.block_on(async {
         let listener = bind(args.port).await?;
         outln!("listening on http://127.0.0.1:{}", listener.local_addr()?.port());
-        let (reports, mut decisions) = mpsc::unbounded_channel();
-        let printer = tokio::spawn(async move {
-            while let Some(report) = decisions.recv().await {
-                outln!("{report}");
+        let (reports, decisions) = mpsc::unbounded_channel();
+        let (output_gone, gone) = oneshot::channel();
+        let printer = tokio::spawn(print_reports(decisions, output_gone));
+        // Stopped by a signal, or by a reader that has gone (`listen | head`):
+        // either way the requests in flight are answered first.
+        let stop = async {
+            tokio::select! {
+                () = stop_signal() => {}
+                Ok(()) = gone => {}
             }
-        });
-        webhook_signature_axum::serve(listener, receiver.into_router(reports), limits, stop_signal()).await?;
+        };
+        webhook_signature_axum::serve(listener, receiver.into_router(reports), limits, stop).await?;
         // Every handler has ended, so every report is in the channel.
-        let _ = printer.await;
-        Ok(ExitCode::SUCCESS)
+        match printer.await {
+            Ok(Some(error)) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                Ok(ExitCode::from(crate::stdout::CLOSED_PIPE))
+            }
+            Ok(Some(error)) => Err(format!("cannot write to standard output: {error}").into()),
+            _ => Ok(ExitCode::SUCCESS),
+        }
     })
+}
+
+/// Prints each report on its own line until the channel closes. A write that
+/// fails (the reader has gone) stops the printing and asks `serve` to stop:
+/// the error is returned once every report has been taken off the channel.
+async fn print_reports(
+    mut decisions: mpsc::UnboundedReceiver<Report>,
+    output_gone: oneshot::Sender<()>,
+) -> Option<std::io::Error> {
+    let mut output_gone = Some(output_gone);
+    let mut failed = None;
+    while let Some(report) = decisions.recv().await {
+        if failed.is_none()
+            && let Err(error) = writeln!(std::io::stdout().lock(), "{report}")
+        {
+            failed = Some(error);
+            if let Some(stop) = output_gone.take() {
+                let _ = stop.send(());
+            }
+        }
+    }
+    failed
 }
 
 /// Binds 127.0.0.1:`port`, naming the port if it cannot.
