@@ -51,7 +51,7 @@ port=$(free_port)
 FORWARD_SECRET=$forward_secret "$venv/bin/uvicorn" --app-dir receiver/examples fastapi_app:app \
   --host 127.0.0.1 --port "$app_port" >"$dir/app.log" 2>&1 &
 pids+=($!)
-env -u DATABASE_URL GEMINI_WEBHOOK_SECRET=$gemini_secret HOST=127.0.0.1 PORT=$port GEMINI_RECEIVER_DB="$dir/inbox.sqlite3" \
+env -u DATABASE_URL -u DATABASE_URL_FILE GEMINI_WEBHOOK_SECRET=$gemini_secret HOST=127.0.0.1 PORT=$port GEMINI_RECEIVER_DB="$dir/inbox.sqlite3" \
   GEMINI_RECEIVER_FORWARD_URL="http://127.0.0.1:$app_port/gemini" \
   GEMINI_RECEIVER_FORWARD_SECRET=$forward_secret target/debug/gemini-receiver 2>"$dir/receiver.log" &
 pids+=($!)

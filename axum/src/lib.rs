@@ -23,10 +23,10 @@ pub use rejections::Rejections;
 #[cfg(feature = "server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "server")))]
 pub use server::{DEFAULT_BACKLOG, Limits, ServeStats, listen, serve, serve_with_stats};
-// The extractor calls any `WebhookVerifier`: the trait, its errors and the
-// static keys come from the framework-neutral `webhook-signature-verifier`.
 /// The core crate, re-exported so both are always the same version.
 pub use webhook_signature;
+// The extractor calls any `WebhookVerifier`: the trait, its errors and the
+// static keys come from the framework-neutral `webhook-signature-verifier`.
 pub use webhook_signature_verifier::{
     Failure, PendingVerification, Reason, StaticKeys, StaticPending, VerifyError, WebhookVerifier,
     check_timestamp_window, widest_tolerance,

@@ -68,9 +68,11 @@ impl fmt::Display for VerifyError {
     }
 }
 
+/// Its `Display` is the reason's, so its source is the reason's source: an
+/// error chain printed link by link names the reason once.
 impl std::error::Error for VerifyError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.reason)
+        self.reason.source()
     }
 }
 
@@ -82,5 +84,39 @@ impl From<Error> for VerifyError {
             _ => Failure::Unauthenticated,
         };
         Self::new(kind, error).with_label(error.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// Printed link by link (as anyhow's `{:#}` does), the reason appears
+    /// once: the error's text is the reason's, its source the reason's source.
+    #[test]
+    fn the_reason_is_printed_once_in_a_chain() {
+        let reason = Error::NoMatchingSignature;
+        let error = VerifyError::from(reason);
+        assert_eq!(error.to_string(), reason.to_string());
+        assert!(error.source().is_none());
+
+        #[derive(Debug)]
+        struct KeysUnreachable(std::io::Error);
+        impl fmt::Display for KeysUnreachable {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the keys are out of reach")
+            }
+        }
+        impl std::error::Error for KeysUnreachable {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let reason = KeysUnreachable(std::io::Error::other("connection reset"));
+        let error = VerifyError::new(Failure::Unavailable, reason);
+        assert_eq!(error.to_string(), "the keys are out of reach");
+        assert_eq!(error.source().map(ToString::to_string).as_deref(), Some("connection reset"));
     }
 }
