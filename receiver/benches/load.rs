@@ -22,6 +22,8 @@
 //! `bash scripts/load.sh` (= `cargo bench -p gemini-receiver --bench load`)
 #![allow(clippy::indexing_slicing, clippy::unwrap_used)] // a bench: a bad index is a crashed run
 
+#[path = "load/cpu.rs"]
+mod cpu;
 #[path = "load/floor.rs"]
 mod floor;
 
@@ -32,6 +34,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
+use cpu::cpu_time;
 use gemini_receiver::{AppState, DEFAULT_CONCURRENCY, Handler, router};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -195,15 +198,6 @@ async fn serve(app: Router) -> SocketAddr {
 
 /// This process's CPU time (user + system, every thread: the receiver, the
 /// load generator, the inbox), from `/proc/self/stat` in clock ticks (1/100 s).
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    // utime and stime are fields 14 and 15 of stat(5): 12 and 13 after the name.
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
-}
-
 /// On-CPU time and name of each thread, by thread id, from each thread's
 /// `schedstat` (nanoseconds, first field). The names are truncated to 15
 /// bytes by the kernel ([`SQLITE_WRITER`], [`floor::THREAD`]).
