@@ -170,17 +170,23 @@ impl Worker {
             if !stopping {
                 // Seen before claiming: a row committed from here on wakes the wait below.
                 inserted.borrow_and_update();
-                while running.len() < self.concurrency {
+                // Every attempt that has ended frees its slot first, so one
+                // claim (one commit) fills all the free slots at once.
+                while let Some(ended) = running.try_join_next() {
+                    log_abnormal_end(ended, &self.id);
+                }
+                let free = self.concurrency.saturating_sub(running.len());
+                if free > 0 {
                     // Taken before the claim is sent: the lease runs from no earlier.
                     let claimed_at = Instant::now();
-                    match self.claim_one().await {
-                        Ok(Some(row)) => {
-                            running.spawn(self.clone().attempt(Arc::clone(&handler), row, claimed_at));
+                    match self.inbox.claim(&self.id, self.lease, self.now(), free).await {
+                        Ok(rows) => {
+                            for row in rows {
+                                running.spawn(self.clone().attempt(Arc::clone(&handler), row, claimed_at));
+                            }
                         }
-                        Ok(None) => break,
                         Err(error) => {
                             tracing::warn!(%error, worker = %self.id, "inbox worker cannot claim; retrying");
-                            break;
                         }
                     }
                 }
@@ -190,12 +196,7 @@ impl Worker {
             }
             let idle = !stopping && running.len() < self.concurrency;
             tokio::select! {
-                Some(ended) = running.join_next(), if !running.is_empty() => {
-                    if let Err(error) = ended {
-                        // An attempt's own task never panics; a cancelled one is the runtime shutting down.
-                        tracing::error!(%error, worker = %self.id, "an attempt's task ended abnormally");
-                    }
-                }
+                Some(ended) = running.join_next(), if !running.is_empty() => log_abnormal_end(ended, &self.id),
                 _ = inserted.changed(), if idle => {}
                 () = tokio::time::sleep(self.poll), if idle => {}
                 () = &mut stop, if !stopping => stopping = true,
@@ -370,6 +371,14 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+/// An attempt's own task never panics; a cancelled one is the runtime
+/// shutting down.
+fn log_abnormal_end(ended: Result<Handled, tokio::task::JoinError>, worker: &str) {
+    if let Err(error) = ended {
+        tracing::error!(%error, %worker, "an attempt's task ended abnormally");
     }
 }
 
